@@ -1,0 +1,97 @@
+//! The command line: clap types only. Values are checked by the library, so
+//! that its errors (one line, naming the option) are the same for everyone.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Make and maintain the TLS files a Milvus deployment needs.
+///
+/// Replaces the gen.sh and renew.sh scripts of the Milvus guide "Encryption
+/// in Transit": no OpenSSL needed, and the client certificate works with
+/// tlsMode 2 (mutual TLS).
+#[derive(Debug, Parser)]
+#[command(name = "milvus-certs", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make a new CA, server and client certificates: the seven files of gen.sh
+    #[command(after_help = GEN_EXAMPLES)]
+    Gen(GenArgs),
+}
+
+const GEN_EXAMPLES: &str = "\
+Examples:
+  milvus-certs gen
+  milvus-certs gen --dir cert --common-name milvus.example.com --san 10.0.0.5 --san milvus-proxy
+  milvus-certs gen --key-type ecdsa-p256 --days 825
+
+Writes ca.key ca.pem ca.srl server.key server.pem client.key client.pem;
+keys are 0600, the rest 0644.";
+
+/// Options of `gen`; the defaults are gen.sh's variables.
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Directory to write the seven files into (created if missing)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The server name clients connect to (gen.sh's CommonName); also a subjectAltName
+    #[arg(long, value_name = "NAME", default_value = "localhost")]
+    pub common_name: String,
+
+    /// Another name for the server (repeatable): an IP address becomes an IP SAN, anything else a DNS SAN
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+
+    /// Country, two letters (gen.sh's Country)
+    #[arg(long, value_name = "CC", default_value = "US")]
+    pub country: String,
+
+    /// State or province (gen.sh's State)
+    #[arg(long, value_name = "TEXT", default_value = "CA")]
+    pub state: String,
+
+    /// Locality (gen.sh's Location)
+    #[arg(long, value_name = "TEXT", default_value = "Redwood City")]
+    pub locality: String,
+
+    /// Organization (gen.sh's Organization)
+    #[arg(long, value_name = "TEXT", default_value = "zilliz")]
+    pub organization: String,
+
+    /// Organizational unit (gen.sh's OrganizationUnit)
+    #[arg(long, value_name = "TEXT", default_value = "devops")]
+    pub org_unit: String,
+
+    /// Validity of the server and client certificates (gen.sh's ExpireDays)
+    #[arg(long, value_name = "N", default_value_t = 3650)]
+    pub days: u32,
+
+    /// Validity of the CA certificate
+    #[arg(long, value_name = "N", default_value_t = 36500)]
+    pub ca_days: u32,
+
+    /// Common name of the CA [default: "<common-name> CA"]
+    #[arg(long, value_name = "NAME")]
+    pub ca_common_name: Option<String>,
+
+    /// Key type of all three keys
+    #[arg(long, value_name = "TYPE", default_value = "rsa2048",
+          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
+    pub key_type: String,
+
+    /// Replace existing files (the old ones are kept under DIR/backup/<time>/)
+    #[arg(long)]
+    pub force: bool,
+
+    /// With --force, do not keep the replaced files
+    #[arg(long, requires = "force")]
+    pub no_backup: bool,
+}

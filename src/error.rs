@@ -1,0 +1,250 @@
+//! The one error type of the library.
+//!
+//! Every variant names the file or option it concerns, and its message says
+//! what to do about it: the binary prints it as a single `error: ...` line.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in `milvus-certs`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value given on the command line was refused before anything was generated.
+    InvalidValue {
+        /// The option, e.g. `--country`.
+        option: &'static str,
+        /// The value as given (control characters are escaped when displayed).
+        value: String,
+        /// Why it was refused and what is accepted.
+        reason: String,
+    },
+    /// `gen` would replace files that already exist (and `--force` was not given).
+    WouldOverwrite {
+        /// The certificate directory.
+        dir: PathBuf,
+        /// The files that exist.
+        names: Vec<String>,
+    },
+    /// A file system operation failed.
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// What we were doing, e.g. "write" or "create directory".
+        action: &'static str,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Another `milvus-certs` run holds the directory's lock.
+    Locked {
+        /// The certificate directory.
+        dir: PathBuf,
+    },
+    /// A file that must exist does not.
+    Missing {
+        /// The missing file.
+        path: PathBuf,
+        /// What the file is for, e.g. "the CA private key".
+        what: &'static str,
+        /// What to do.
+        hint: &'static str,
+    },
+    /// A file is not what the command expects (not PEM, wrong label, garbage, ...).
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What was expected, e.g. "a PEM certificate".
+        expected: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A private key file is encrypted; we do not read encrypted keys.
+    EncryptedKey {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// A private key does not belong to the certificate next to it.
+    KeyMismatch {
+        /// The key file.
+        key: PathBuf,
+        /// The certificate file.
+        cert: PathBuf,
+    },
+    /// `ca.pem` is not a CA certificate.
+    NotCa {
+        /// The certificate file.
+        path: PathBuf,
+        /// Why it cannot sign certificates.
+        reason: String,
+    },
+    /// The CA certificate has expired (or is not valid yet).
+    CaNotValid {
+        /// The certificate file.
+        path: PathBuf,
+        /// What is wrong with its validity.
+        reason: String,
+    },
+    /// `ca.srl` cannot be used.
+    BadSerialFile {
+        /// The serial file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The cryptographic library refused an operation.
+    Crypto {
+        /// What we were doing.
+        what: &'static str,
+        /// The underlying error.
+        source: rcgen::Error,
+    },
+    /// The journal of an interrupted write could not be understood.
+    BadJournal {
+        /// The journal file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl AsRef<Path>,
+    ) -> impl FnOnce(io::Error) -> Error {
+        let path = path.as_ref().to_path_buf();
+        move |source| Error::Io {
+            path,
+            action,
+            source,
+        }
+    }
+
+    pub(crate) fn invalid(option: &'static str, value: &str, reason: impl Into<String>) -> Error {
+        Error::InvalidValue {
+            option,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn bad_file(
+        path: &Path,
+        expected: &'static str,
+        reason: impl Into<String>,
+    ) -> Error {
+        Error::BadFile {
+            path: path.to_path_buf(),
+            expected,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Hints for the most common I/O failures, so the message says what to do.
+fn io_hint(source: &io::Error) -> &'static str {
+    match source.kind() {
+        io::ErrorKind::PermissionDenied => {
+            ": check the permissions, or run as a user who may write there"
+        }
+        io::ErrorKind::NotFound => ": check the path",
+        io::ErrorKind::StorageFull => ": free some disk space and run again (nothing was changed)",
+        io::ErrorKind::ReadOnlyFilesystem => ": choose a writable --dir",
+        io::ErrorKind::IsADirectory => ": give the path of a file, not of a directory",
+        _ => "",
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidValue {
+                option,
+                value,
+                reason,
+            } => write!(f, "invalid {option} {:?}: {reason}", value),
+            Error::WouldOverwrite { dir, names } => write!(
+                f,
+                "{} already holds {}: nothing was written; pass --force to replace them \
+                 (the old files are kept under {})",
+                dir.display(),
+                names.join(", "),
+                dir.join("backup").display()
+            ),
+            Error::Io {
+                path,
+                action,
+                source,
+            } => write!(
+                f,
+                "cannot {action} {}: {source}{}",
+                path.display(),
+                io_hint(source)
+            ),
+            Error::Locked { dir } => write!(
+                f,
+                "another milvus-certs run is working on {}: wait for it to finish, then try again",
+                dir.display()
+            ),
+            Error::Missing { path, what, hint } => {
+                write!(f, "{} is missing ({what}): {hint}", path.display())
+            }
+            Error::BadFile {
+                path,
+                expected,
+                reason,
+            } => write!(f, "{} is not {expected}: {reason}", path.display()),
+            Error::EncryptedKey { path } => write!(
+                f,
+                "{} is an encrypted private key, which milvus-certs does not read: \
+                 decrypt it with `openssl pkey -in {0} -out {0}.plain` and use that file",
+                path.display()
+            ),
+            Error::KeyMismatch { key, cert } => write!(
+                f,
+                "{} does not belong to {}: restore the matching key or certificate (see backup/)",
+                key.display(),
+                cert.display()
+            ),
+            Error::NotCa { path, reason } => write!(
+                f,
+                "{} is not a CA certificate ({reason}): point --dir at the directory made by \
+                 `milvus-certs gen` or the guide's gen.sh",
+                path.display()
+            ),
+            Error::CaNotValid { path, reason } => write!(
+                f,
+                "{} {reason}: renew it with `milvus-certs renew --ca`, or make a new set with \
+                 `milvus-certs gen --force`",
+                path.display()
+            ),
+            Error::BadSerialFile { path, reason } => write!(
+                f,
+                "{} {reason}: fix it or remove it (a random serial is then used, as \
+                 openssl -CAcreateserial does)",
+                path.display()
+            ),
+            Error::Crypto { what, source } => write!(f, "cannot {what}: {source}"),
+            Error::BadJournal { path, reason } => write!(
+                f,
+                "{} (left by an interrupted run) cannot be read: {reason}; \
+                 inspect it, then remove it by hand",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            Error::Crypto { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

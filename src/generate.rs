@@ -1,0 +1,319 @@
+//! `milvus-certs gen`: a new CA and server and client certificates, the
+//! seven files of the guide's `gen.sh`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::thread;
+
+use rcgen::{Issuer, KeyPair};
+use time::OffsetDateTime;
+
+use crate::ca;
+use crate::error::{Error, Result};
+use crate::files;
+use crate::keys::KeyType;
+use crate::leaf::{self, LeafSpec, Role};
+use crate::names::{self, SanName, Subject};
+use crate::serial::Serial;
+use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
+use crate::validity::{Validity, check_days};
+
+/// What `gen` makes. [`GenOptions::default`] gives the guide's values.
+#[derive(Clone, Debug)]
+pub struct GenOptions {
+    /// The certificate directory (created if missing).
+    pub dir: PathBuf,
+    /// The leaves' subject (the CA's too, with its own common name).
+    pub subject: Subject,
+    /// The CA's common name; `<common name> CA` when None.
+    pub ca_common_name: Option<String>,
+    /// Extra subjectAltNames as given (`--san`): IP literals or DNS names.
+    pub sans: Vec<String>,
+    /// Validity of the server and client certificates, in days.
+    pub days: u32,
+    /// Validity of the CA certificate, in days.
+    pub ca_days: u32,
+    /// The type of all three keys.
+    pub key_type: KeyType,
+    /// Replace existing files.
+    pub force: bool,
+    /// Keep copies of the files `force` replaces under `backup/<time>/`.
+    pub backup: bool,
+}
+
+impl Default for GenOptions {
+    fn default() -> Self {
+        GenOptions {
+            dir: PathBuf::from("."),
+            subject: Subject::default(),
+            ca_common_name: None,
+            sans: Vec::new(),
+            days: 3650,
+            ca_days: 36500,
+            key_type: KeyType::Rsa2048,
+            force: false,
+            backup: true,
+        }
+    }
+}
+
+/// Which certificate of the set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CertRole {
+    /// `ca.pem`.
+    Ca,
+    /// `server.pem` or `client.pem`.
+    Leaf(Role),
+}
+
+impl CertRole {
+    /// `ca`, `server` or `client`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CertRole::Ca => "ca",
+            CertRole::Leaf(r) => r.name(),
+        }
+    }
+}
+
+/// A certificate that was written, with its key.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// CA, server or client.
+    pub role: CertRole,
+    /// The certificate's file name.
+    pub cert_file: &'static str,
+    /// The key's file name.
+    pub key_file: &'static str,
+    /// The subject's common name.
+    pub common_name: String,
+    /// The subjectAltNames (empty for the CA).
+    pub names: Vec<SanName>,
+    /// The serial number.
+    pub serial: Serial,
+    /// The key type.
+    pub key_type: KeyType,
+    /// notAfter.
+    pub not_after: OffsetDateTime,
+}
+
+/// What `gen` did.
+#[derive(Clone, Debug)]
+pub struct GenReport {
+    /// The certificate directory.
+    pub dir: PathBuf,
+    /// What was done about a write that an earlier run left unfinished.
+    pub recovery: Option<Recovery>,
+    /// Where the replaced files were kept (with `force`).
+    pub backup: Option<PathBuf>,
+    /// The CA, server and client certificates, in that order.
+    pub issued: Vec<Issued>,
+    /// The serial written to `ca.srl` (the last one issued).
+    pub last_serial: Serial,
+    /// Things the user should know (shown with a `warning:` prefix).
+    pub warnings: Vec<String>,
+}
+
+struct Validated {
+    subject: Subject,
+    ca_subject: Subject,
+    names: Vec<SanName>,
+}
+
+impl GenOptions {
+    fn validate(&self) -> Result<Validated> {
+        self.subject.validate("--common-name")?;
+        let ca_subject = Subject {
+            common_name: self
+                .ca_common_name
+                .clone()
+                .unwrap_or_else(|| format!("{} CA", self.subject.common_name)),
+            ..self.subject.clone()
+        };
+        ca_subject.validate("--ca-common-name")?;
+        check_days("--days", self.days)?;
+        check_days("--ca-days", self.ca_days)?;
+        let sans = self
+            .sans
+            .iter()
+            .map(|s| SanName::parse("--san", s))
+            .collect::<Result<Vec<_>>>()?;
+        let names = names::server_names(&self.subject.common_name, &sans)?;
+        Ok(Validated {
+            subject: self.subject.clone(),
+            ca_subject,
+            names,
+        })
+    }
+}
+
+/// Generates three keys at once, one per thread: RSA key generation is the
+/// bulk of the work (about 80 ms per RSA-2048 key here), so on two or more
+/// cores this is the difference between `gen` and `gen.sh`.
+pub fn generate_keys<const N: usize>(key_type: KeyType) -> Result<[KeyPair; N]> {
+    let results: Vec<Result<KeyPair>> = thread::scope(|s| {
+        let handles: Vec<_> = (1..N).map(|_| s.spawn(|| key_type.generate())).collect();
+        let mut out = vec![key_type.generate()];
+        for h in handles {
+            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
+    });
+    let keys = results.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(keys
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("exactly N keys were generated")))
+}
+
+/// Makes the seven files in `opts.dir`. Nothing is written unless all of it
+/// succeeds; existing files are only replaced with `opts.force`.
+pub fn generate(opts: &GenOptions, now: OffsetDateTime) -> Result<GenReport> {
+    let v = opts.validate()?;
+    let created_dir = ensure_dir(&opts.dir)?;
+    let result = generate_in(opts, &v, now);
+    if result.is_err() && created_dir {
+        // Leave no trace: the directory was ours and nothing was committed.
+        let _ = fs::remove_dir(&opts.dir);
+    }
+    result
+}
+
+fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<GenReport> {
+    let (lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
+    let existing: Vec<String> = files::ALL
+        .iter()
+        .filter(|f| opts.dir.join(f).symlink_metadata().is_ok())
+        .map(|f| f.to_string())
+        .collect();
+    if !existing.is_empty() && !opts.force {
+        return Err(Error::WouldOverwrite {
+            dir: opts.dir.clone(),
+            names: existing,
+        });
+    }
+
+    let [ca_key, server_key, client_key] = generate_keys::<3>(opts.key_type)?;
+
+    let mut warnings = Vec::new();
+    let ca_validity = Validity::days_from(now, opts.ca_days);
+    let mut leaf_validity = Validity::days_from(now, opts.days);
+    if leaf_validity.cap_at(ca_validity.not_after) {
+        warnings.push(format!(
+            "--days {} would outlive the CA (--ca-days {}): the server and client \
+             certificates end with the CA instead",
+            opts.days, opts.ca_days
+        ));
+    }
+
+    let ca_serial = Serial::random();
+    let ca_params = ca::params(&v.ca_subject, &ca_key, &ca_serial, ca_validity);
+    let ca_cert = ca_params
+        .self_signed(&ca_key)
+        .map_err(|source| Error::Crypto {
+            what: "sign the CA certificate",
+            source,
+        })?;
+    let issuer = Issuer::from_params(&ca_params, &ca_key);
+
+    let mut new_files = vec![
+        NewFile {
+            name: files::CA_KEY,
+            contents: ca_key.serialize_pem().into_bytes(),
+            secret: true,
+        },
+        NewFile {
+            name: files::CA_PEM,
+            contents: ca_cert.pem().into_bytes(),
+            secret: false,
+        },
+    ];
+    let mut issued = vec![Issued {
+        role: CertRole::Ca,
+        cert_file: files::CA_PEM,
+        key_file: files::CA_KEY,
+        common_name: v.ca_subject.common_name.clone(),
+        names: Vec::new(),
+        serial: ca_serial.clone(),
+        key_type: opts.key_type,
+        not_after: ca_validity.not_after,
+    }];
+
+    let mut serial = ca_serial;
+    for (role, key) in [(Role::Server, &server_key), (Role::Client, &client_key)] {
+        serial = next_serial(&serial, &opts.dir)?;
+        let spec = LeafSpec {
+            role,
+            subject: &v.subject,
+            names: &v.names,
+            validity: leaf_validity,
+            serial: &serial,
+        };
+        let cert = leaf::params(&spec, key, opts.key_type)?
+            .signed_by(key, &issuer)
+            .map_err(|source| Error::Crypto {
+                what: "sign a certificate",
+                source,
+            })?;
+        new_files.push(NewFile {
+            name: role.key_file(),
+            contents: key.serialize_pem().into_bytes(),
+            secret: true,
+        });
+        new_files.push(NewFile {
+            name: role.cert_file(),
+            contents: cert.pem().into_bytes(),
+            secret: false,
+        });
+        issued.push(Issued {
+            role: CertRole::Leaf(role),
+            cert_file: role.cert_file(),
+            key_file: role.key_file(),
+            common_name: v.subject.common_name.clone(),
+            names: v.names.clone(),
+            serial: serial.clone(),
+            key_type: opts.key_type,
+            not_after: leaf_validity.not_after,
+        });
+    }
+    new_files.push(NewFile {
+        name: files::CA_SRL,
+        contents: serial.to_srl().into_bytes(),
+        secret: false,
+    });
+
+    let backup_time = (opts.force && opts.backup).then_some(now);
+    let backup = lock.replace_files(&new_files, backup_time)?;
+    Ok(GenReport {
+        dir: opts.dir.clone(),
+        recovery,
+        backup,
+        issued,
+        last_serial: serial,
+        warnings,
+    })
+}
+
+/// The serial after `serial`, or an error naming `ca.srl` when the CA has run
+/// out of 20-octet serials.
+pub(crate) fn next_serial(serial: &Serial, dir: &Path) -> Result<Serial> {
+    serial.next().ok_or_else(|| Error::BadSerialFile {
+        path: dir.join(files::CA_SRL),
+        reason: "has reached the largest serial RFC 5280 allows".into(),
+    })
+}
+
+/// Creates `dir` if it is missing; returns whether it did.
+fn ensure_dir(dir: &Path) -> Result<bool> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(false),
+        Ok(_) => Err(Error::Io {
+            path: dir.to_path_buf(),
+            action: "use as --dir",
+            source: std::io::Error::from(std::io::ErrorKind::NotADirectory),
+        }),
+        Err(_) => {
+            fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! Key types: generation, loading (PKCS#8, PKCS#1, SEC1), identification.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use aws_lc_rs::digest;
+use rcgen::{KeyPair, PublicKeyData, RsaKeySize, SignatureAlgorithm};
+use rustls_pki_types::PrivateKeyDer;
+use rustls_pki_types::pem::{PemObject, SectionKind};
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::error::{Error, Result};
+
+/// The key types `--key-type` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// RSA, 2048-bit modulus (the guide's choice and the default).
+    Rsa2048,
+    /// RSA, 3072-bit modulus.
+    Rsa3072,
+    /// RSA, 4096-bit modulus.
+    Rsa4096,
+    /// ECDSA on NIST P-256, signing with SHA-256.
+    EcdsaP256,
+    /// ECDSA on NIST P-384, signing with SHA-384.
+    EcdsaP384,
+    /// Ed25519 (RFC 8410).
+    Ed25519,
+}
+
+impl KeyType {
+    /// Every key type, in the order `--help` lists them.
+    pub const ALL: [KeyType; 6] = [
+        KeyType::Rsa2048,
+        KeyType::Rsa3072,
+        KeyType::Rsa4096,
+        KeyType::EcdsaP256,
+        KeyType::EcdsaP384,
+        KeyType::Ed25519,
+    ];
+
+    /// The name used on the command line and in `inspect` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Rsa2048 => "rsa2048",
+            KeyType::Rsa3072 => "rsa3072",
+            KeyType::Rsa4096 => "rsa4096",
+            KeyType::EcdsaP256 => "ecdsa-p256",
+            KeyType::EcdsaP384 => "ecdsa-p384",
+            KeyType::Ed25519 => "ed25519",
+        }
+    }
+
+    /// Whether the key is RSA (and so may do keyEncipherment).
+    pub fn is_rsa(self) -> bool {
+        matches!(self, KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096)
+    }
+
+    /// The signature algorithm a key of this type signs with: sha256WithRSAEncryption
+    /// for every RSA size (as `openssl ... -sha256`), ecdsa-with-SHA256/384, Ed25519.
+    pub fn signature_algorithm(self) -> &'static SignatureAlgorithm {
+        match self {
+            KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
+            KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyType::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+            KeyType::Ed25519 => &rcgen::PKCS_ED25519,
+        }
+    }
+
+    /// Generates a fresh key pair from the system's CSPRNG (aws-lc-rs).
+    pub fn generate(self) -> Result<KeyPair> {
+        let alg = self.signature_algorithm();
+        let size = match self {
+            KeyType::Rsa2048 => Some(RsaKeySize::_2048),
+            KeyType::Rsa3072 => Some(RsaKeySize::_3072),
+            KeyType::Rsa4096 => Some(RsaKeySize::_4096),
+            _ => None,
+        };
+        let generated = match size {
+            Some(size) => KeyPair::generate_rsa_for(alg, size),
+            None => KeyPair::generate_for(alg),
+        };
+        generated.map_err(|source| Error::Crypto {
+            what: "generate a private key",
+            source,
+        })
+    }
+
+    /// The key type of a DER SubjectPublicKeyInfo, if it is one we can make.
+    pub fn from_spki_der(spki: &[u8]) -> Option<KeyType> {
+        let (_, spki) = SubjectPublicKeyInfo::from_der(spki).ok()?;
+        describe_spki(&spki).parse().ok()
+    }
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for KeyType {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<KeyType> {
+        KeyType::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = KeyType::ALL.iter().map(|k| k.name()).collect();
+                Error::invalid(
+                    "--key-type",
+                    s,
+                    format!("must be one of {}", names.join(", ")),
+                )
+            })
+    }
+}
+
+/// Names a public key the way `--key-type` does (`rsa2048`, `ecdsa-p256`, ...);
+/// for keys we do not make, a descriptive name (`rsa1024`, `ecdsa-p521`, `dsa`).
+pub fn describe_spki(spki: &SubjectPublicKeyInfo<'_>) -> String {
+    use x509_parser::oid_registry::{
+        OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
+        OID_PKCS1_RSAENCRYPTION, OID_SIG_ED448, OID_SIG_ED25519,
+    };
+    let alg = &spki.algorithm.algorithm;
+    if *alg == OID_PKCS1_RSAENCRYPTION {
+        return match spki.parsed() {
+            Ok(PublicKey::RSA(rsa)) => format!("rsa{}", rsa.key_size()),
+            _ => "rsa".into(),
+        };
+    }
+    if *alg == OID_KEY_TYPE_EC_PUBLIC_KEY {
+        let curve = spki
+            .algorithm
+            .parameters
+            .as_ref()
+            .and_then(|p| p.as_oid().ok());
+        return match curve {
+            Some(c) if c == OID_EC_P256 => "ecdsa-p256".into(),
+            Some(c) if c == OID_NIST_EC_P384 => "ecdsa-p384".into(),
+            Some(c) if c == OID_NIST_EC_P521 => "ecdsa-p521".into(),
+            _ => "ecdsa".into(),
+        };
+    }
+    if *alg == OID_SIG_ED25519 {
+        return "ed25519".into();
+    }
+    if *alg == OID_SIG_ED448 {
+        return "ed448".into();
+    }
+    format!("unknown ({alg})")
+}
+
+/// The key identifier of RFC 5280 4.2.1.2 method (1): the SHA-1 hash of the
+/// BIT STRING subjectPublicKey (without tag, length and unused-bits octet),
+/// which is what OpenSSL writes for `subjectKeyIdentifier = hash`.
+pub fn key_identifier(key: &impl PublicKeyData) -> Vec<u8> {
+    sha1(key.der_bytes())
+}
+
+/// The SHA-1 of some bytes, for key identifiers only (not a security use).
+pub fn sha1(data: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data)
+        .as_ref()
+        .to_vec()
+}
+
+/// Reads a private key from PEM text: PKCS#8 (`PRIVATE KEY`), PKCS#1
+/// (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`), exactly one key per file.
+/// Encrypted keys are refused with the command that decrypts them.
+pub fn parse_private_key(path: &Path, pem: &[u8]) -> Result<KeyPair> {
+    const EXPECTED: &str = "a PEM private key";
+    if contains(pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || contains(pem, b"Proc-Type: 4,ENCRYPTED")
+    {
+        return Err(Error::EncryptedKey {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut keys = Vec::new();
+    let mut other = Vec::new();
+    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
+        let (kind, der) =
+            section.map_err(|e| Error::bad_file(path, EXPECTED, pem_error_reason(&e)))?;
+        match kind {
+            SectionKind::PrivateKey => keys.push(PrivateKeyDer::Pkcs8(der.into())),
+            SectionKind::RsaPrivateKey => keys.push(PrivateKeyDer::Pkcs1(der.into())),
+            SectionKind::EcPrivateKey => keys.push(PrivateKeyDer::Sec1(der.into())),
+            other_kind => other.push(other_kind),
+        }
+    }
+    let key = match (keys.len(), other.first()) {
+        (1, _) => keys.remove(0),
+        (0, Some(SectionKind::Certificate)) => {
+            return Err(Error::bad_file(
+                path,
+                EXPECTED,
+                "it holds a certificate; the key and certificate files may be swapped",
+            ));
+        }
+        (0, Some(kind)) => {
+            return Err(Error::bad_file(
+                path,
+                EXPECTED,
+                format!("it holds a {kind:?} section, not a private key"),
+            ));
+        }
+        (0, None) => return Err(Error::bad_file(path, EXPECTED, no_pem_reason(pem))),
+        (n, _) => {
+            return Err(Error::bad_file(
+                path,
+                EXPECTED,
+                format!("it holds {n} private keys; keep exactly one per file"),
+            ));
+        }
+    };
+    KeyPair::try_from(&key).map_err(|e| {
+        Error::bad_file(
+            path,
+            EXPECTED,
+            format!(
+                "the key cannot be used ({e}); supported are RSA, ECDSA P-256/P-384 and Ed25519"
+            ),
+        )
+    })
+}
+
+/// Why a byte string held no PEM section at all, in words a user understands.
+pub(crate) fn no_pem_reason(data: &[u8]) -> String {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        "the file is empty".into()
+    } else if data.first() == Some(&0x30) {
+        "it looks like DER (binary); convert it with `openssl x509 -inform der` \
+         or `openssl pkey -inform der`"
+            .into()
+    } else {
+        "it holds no PEM section (-----BEGIN ...-----)".into()
+    }
+}
+
+/// Why a PEM section could not be read, without echoing its (possibly secret) content.
+pub(crate) fn pem_error_reason(e: &rustls_pki_types::pem::Error) -> String {
+    use rustls_pki_types::pem::Error as E;
+    match e {
+        E::MissingSectionEnd { .. } => "a PEM section has no END line (truncated file?)".into(),
+        E::IllegalSectionStart { .. } => "a PEM BEGIN line is malformed".into(),
+        E::Base64Decode(_) => "a PEM section is not valid base64 (truncated or edited?)".into(),
+        E::SectionTooLarge => "a PEM section is larger than 256 MiB".into(),
+        _ => "the PEM text cannot be read".into(),
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_type_generates_and_is_recognised() {
+        for kt in KeyType::ALL {
+            if kt == KeyType::Rsa4096 || kt == KeyType::Rsa3072 {
+                continue; // slow; covered by the integration tests
+            }
+            let key = kt.generate().unwrap();
+            assert_eq!(
+                KeyType::from_spki_der(&key.subject_public_key_info()),
+                Some(kt)
+            );
+            let reread = parse_private_key(Path::new("k"), key.serialize_pem().as_bytes()).unwrap();
+            assert_eq!(reread.public_key_raw(), key.public_key_raw());
+        }
+    }
+
+    #[test]
+    fn key_id_is_sha1_of_the_public_key_bits() {
+        let key = KeyType::EcdsaP256.generate().unwrap();
+        let id = key_identifier(&key);
+        assert_eq!(id.len(), 20);
+        // For EC keys the BIT STRING is the uncompressed point, 65 bytes for P-256.
+        assert_eq!(key.public_key_raw().len(), 65);
+        assert_eq!(id, sha1(key.public_key_raw()));
+    }
+
+    #[test]
+    fn key_parsing_refuses_what_is_not_one_key() {
+        let p = Path::new("k");
+        let key = KeyType::EcdsaP256.generate().unwrap().serialize_pem();
+        let two = format!("{key}{key}");
+        assert!(matches!(
+            parse_private_key(p, b""),
+            Err(Error::BadFile { .. })
+        ));
+        assert!(parse_private_key(p, two.as_bytes()).is_err());
+        assert!(matches!(
+            parse_private_key(p, b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"),
+            Err(Error::EncryptedKey { .. })
+        ));
+        let truncated = &key.as_bytes()[..key.len() / 2];
+        assert!(parse_private_key(p, truncated).is_err());
+    }
+}

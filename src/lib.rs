@@ -1,0 +1,22 @@
+//! `milvus-certs`: makes and maintains the TLS files of a Milvus deployment,
+//! replacing the `gen.sh` and `renew.sh` scripts of the Milvus guide
+//! "Encryption in Transit".
+//!
+//! The library does the work and returns data; it never prints. The
+//! `milvus-certs` binary renders what it returns.
+
+#![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod ca;
+pub mod error;
+pub mod files;
+pub mod generate;
+pub mod keys;
+pub mod leaf;
+pub mod names;
+pub mod serial;
+pub mod store;
+pub mod validity;
+
+pub use error::{Error, Result};

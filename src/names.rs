@@ -1,0 +1,285 @@
+//! Subject names and subjectAltNames: validation and conversion to rcgen's types.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use rcgen::{DistinguishedName, DnType, DnValue, SanType};
+
+use crate::error::{Error, Result};
+
+/// The six subject attributes of the guide's `-subj` line, in its order
+/// `/C=/ST=/L=/O=/OU=/CN=`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    /// countryName: two letters, written as a PrintableString.
+    pub country: String,
+    /// stateOrProvinceName.
+    pub state: String,
+    /// localityName.
+    pub locality: String,
+    /// organizationName.
+    pub organization: String,
+    /// organizationalUnitName.
+    pub org_unit: String,
+    /// commonName.
+    pub common_name: String,
+}
+
+impl Default for Subject {
+    /// The guide's `gen.sh` variables.
+    fn default() -> Self {
+        Subject {
+            country: "US".into(),
+            state: "CA".into(),
+            locality: "Redwood City".into(),
+            organization: "zilliz".into(),
+            org_unit: "devops".into(),
+            common_name: "localhost".into(),
+        }
+    }
+}
+
+/// Upper bounds from RFC 5280 appendix A.1 (ub-state-name and friends).
+const UB_STATE_LOCALITY: usize = 128;
+const UB_ORG_CN: usize = 64;
+
+impl Subject {
+    /// Checks every attribute; `cn_option` names the option that set the common name.
+    pub fn validate(&self, cn_option: &'static str) -> Result<()> {
+        let c = &self.country;
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(Error::invalid(
+                "--country",
+                c,
+                "must be a two-letter country code (ISO 3166), like US",
+            ));
+        }
+        check_text("--state", &self.state, UB_STATE_LOCALITY)?;
+        check_text("--locality", &self.locality, UB_STATE_LOCALITY)?;
+        check_text("--organization", &self.organization, UB_ORG_CN)?;
+        check_text("--org-unit", &self.org_unit, UB_ORG_CN)?;
+        check_text(cn_option, &self.common_name, UB_ORG_CN)
+    }
+
+    /// The distinguished name in OpenSSL's `-subj` order; C as PrintableString
+    /// (X.520 fixes its type), the rest as UTF8String (OpenSSL's `utf8only` mask).
+    pub fn to_dn(&self) -> DistinguishedName {
+        let mut dn = DistinguishedName::new();
+        // Validated to be two ASCII letters, which PrintableString always accepts.
+        match rcgen::string::PrintableString::try_from(self.country.as_str()) {
+            Ok(p) => dn.push(DnType::CountryName, DnValue::PrintableString(p)),
+            Err(_) => dn.push(DnType::CountryName, self.country.as_str()),
+        }
+        dn.push(DnType::StateOrProvinceName, self.state.as_str());
+        dn.push(DnType::LocalityName, self.locality.as_str());
+        dn.push(DnType::OrganizationName, self.organization.as_str());
+        dn.push(DnType::OrganizationalUnitName, self.org_unit.as_str());
+        dn.push(DnType::CommonName, self.common_name.as_str());
+        dn
+    }
+}
+
+fn check_text(option: &'static str, value: &str, max: usize) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(option, value, "must not be empty"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            option,
+            value,
+            "must not contain control characters",
+        ));
+    }
+    let n = value.chars().count();
+    if n > max {
+        return Err(Error::invalid(
+            option,
+            value,
+            format!("is {n} characters long; at most {max} are allowed (RFC 5280)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A subjectAltName: an IP address literal or a DNS name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SanName {
+    /// A dNSName (RFC 5280 4.2.1.6), possibly a `*.` wildcard.
+    Dns(String),
+    /// An iPAddress.
+    Ip(IpAddr),
+}
+
+impl SanName {
+    /// Parses a name as given to `--san` or `--common-name`: an IPv4 or IPv6
+    /// literal (brackets allowed) becomes an IP SAN, anything else must be a
+    /// valid DNS name.
+    pub fn parse(option: &'static str, s: &str) -> Result<SanName> {
+        let unbracketed = s
+            .strip_prefix('[')
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or(s);
+        if let Ok(ip) = IpAddr::from_str(unbracketed) {
+            return Ok(SanName::Ip(ip));
+        }
+        check_dns_name(s).map_err(|reason| Error::invalid(option, s, reason))?;
+        Ok(SanName::Dns(s.to_ascii_lowercase()))
+    }
+
+    pub(crate) fn to_rcgen(&self) -> Result<SanType> {
+        Ok(match self {
+            SanName::Ip(ip) => SanType::IpAddress(*ip),
+            SanName::Dns(d) => {
+                SanType::DnsName(d.as_str().try_into().map_err(|source| Error::Crypto {
+                    what: "encode a DNS name",
+                    source,
+                })?)
+            }
+        })
+    }
+}
+
+impl fmt::Display for SanName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SanName::Dns(d) => f.write_str(d),
+            SanName::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+/// A DNS name as RFC 1034 3.5 / RFC 1123 2.1 allow it in a certificate, with
+/// an optional leading `*.` wildcard label (RFC 6125 6.4.3).
+fn check_dns_name(s: &str) -> std::result::Result<(), String> {
+    let name = s.strip_suffix('.').unwrap_or(s);
+    if name.is_empty() {
+        return Err("is neither an IP address nor a DNS name".into());
+    }
+    if name.len() > 253 {
+        return Err(format!(
+            "is {} characters long; a DNS name has at most 253",
+            name.len()
+        ));
+    }
+    let rest = name.strip_prefix("*.").unwrap_or(name);
+    let labels: Vec<&str> = rest.split('.').collect();
+    for label in &labels {
+        if label.is_empty() {
+            return Err("has an empty label (two dots in a row, or a leading dot)".into());
+        }
+        if label.len() > 63 {
+            return Err(format!(
+                "has a label of {} characters; a DNS label has at most 63",
+                label.len()
+            ));
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "contains {c:?}, which is not allowed in a DNS name \
+                 (letters, digits, '-' and '_' only; use an IP literal for an address)"
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "has a label {label:?} that starts or ends with '-'"
+            ));
+        }
+    }
+    // "1.2.3" or "10.0.0.256" are mistyped addresses, not host names.
+    if labels
+        .last()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("looks like an IP address but is not a valid one".into());
+    }
+    Ok(())
+}
+
+/// The server certificate's names: the common name first (as gen.sh's
+/// `DNS = $CommonName`), then every `--san`, without duplicates.
+pub fn server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
+    let mut names = vec![SanName::parse("--common-name", common_name)?];
+    for san in sans {
+        if !names.contains(san) {
+            names.push(san.clone());
+        }
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_literals_become_ip_sans() {
+        assert_eq!(
+            SanName::parse("--san", "10.0.0.5").unwrap(),
+            SanName::Ip("10.0.0.5".parse().unwrap())
+        );
+        assert_eq!(
+            SanName::parse("--san", "[::1]").unwrap(),
+            SanName::Ip("::1".parse().unwrap())
+        );
+        assert_eq!(
+            SanName::parse("--san", "Milvus-Proxy").unwrap(),
+            SanName::Dns("milvus-proxy".into())
+        );
+        assert!(SanName::parse("--san", "*.milvus.svc").is_ok());
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        for bad in [
+            "",
+            "a..b",
+            "-a.b",
+            "a b",
+            "10.0.0.256",
+            "1.2.3",
+            "x\u{0}y",
+            "a*.b",
+            &"a".repeat(64),
+            &format!("{}.com", "a.".repeat(130)),
+        ] {
+            assert!(
+                SanName::parse("--san", bad).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn subject_checks() {
+        assert!(Subject::default().validate("--common-name").is_ok());
+        for (field, value) in [("c", "USA"), ("c", "1A"), ("o", ""), ("l", "a\nb")] {
+            let mut s = Subject::default();
+            match field {
+                "c" => s.country = value.into(),
+                "o" => s.organization = value.into(),
+                _ => s.locality = value.into(),
+            }
+            assert!(s.validate("--common-name").is_err(), "{field}={value:?}");
+        }
+        let s = Subject {
+            common_name: "x".repeat(65),
+            ..Subject::default()
+        };
+        assert!(s.validate("--common-name").is_err());
+    }
+
+    #[test]
+    fn server_names_dedupe_and_keep_cn_first() {
+        let sans = [
+            SanName::parse("--san", "localhost").unwrap(),
+            SanName::parse("--san", "10.0.0.5").unwrap(),
+        ];
+        let names = server_names("localhost", &sans).unwrap();
+        assert_eq!(names.len(), 2);
+        assert_eq!(names[0], SanName::Dns("localhost".into()));
+    }
+}
