@@ -1,0 +1,320 @@
+//! Helpers shared by the integration tests: run the binary, parse and verify
+//! certificates, run real TLS peers.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use x509_parser::prelude::*;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_milvus-certs");
+pub const SEVEN: [&str; 7] = [
+    "ca.key",
+    "ca.pem",
+    "ca.srl",
+    "server.key",
+    "server.pem",
+    "client.key",
+    "client.pem",
+];
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Runs `milvus-certs ARGS` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run milvus-certs")
+}
+
+/// Runs it and requires success.
+pub fn run_ok(cwd: &Path, args: &[&str]) -> Output {
+    let out = run(cwd, args);
+    assert!(
+        out.status.success(),
+        "milvus-certs {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+/// Asserts a failed run that printed exactly one `error:` line containing
+/// every one of `needles`, and no panic.
+pub fn assert_one_error_line(out: &Output, code: i32, needles: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{n:?} not in {stderr:?}");
+    }
+    stderr
+}
+
+/// A fresh `gen` in a new temporary directory.
+pub fn gen_dir(extra: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let mut args = vec!["gen", "--dir", "."];
+    args.extend_from_slice(extra);
+    run_ok(d.path(), &args);
+    d
+}
+
+/// The DER of the one certificate in a PEM file.
+pub fn cert_der(path: &Path) -> Vec<u8> {
+    let ders: Vec<_> = CertificateDer::pem_file_iter(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        ders.len(),
+        1,
+        "{} holds {} certificates",
+        path.display(),
+        ders.len()
+    );
+    ders[0].to_vec()
+}
+
+pub fn parse(der: &[u8]) -> X509Certificate<'_> {
+    let (rest, cert) = X509Certificate::from_der(der).expect("parse certificate");
+    assert!(rest.is_empty());
+    cert
+}
+
+/// Verifies `child`'s signature with `issuer`'s public key (aws-lc-rs).
+pub fn signature_ok(child: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
+    use aws_lc_rs::signature as sig;
+    use x509_parser::oid_registry as oids;
+    let alg = &child.signature_algorithm.algorithm;
+    let verifier: &dyn sig::VerificationAlgorithm = if *alg == oids::OID_PKCS1_SHA256WITHRSA {
+        &sig::RSA_PKCS1_2048_8192_SHA256
+    } else if *alg == oids::OID_SIG_ECDSA_WITH_SHA256 {
+        if issuer.public_key().raw.len() > 100 {
+            &sig::ECDSA_P384_SHA256_ASN1
+        } else {
+            &sig::ECDSA_P256_SHA256_ASN1
+        }
+    } else if *alg == oids::OID_SIG_ECDSA_WITH_SHA384 {
+        &sig::ECDSA_P384_SHA384_ASN1
+    } else if *alg == oids::OID_SIG_ED25519 {
+        &sig::ED25519
+    } else {
+        panic!("unexpected signature algorithm {alg}");
+    };
+    sig::UnparsedPublicKey::new(verifier, &issuer.public_key().subject_public_key.data)
+        .verify(child.tbs_certificate.as_ref(), &child.signature_value.data)
+        .is_ok()
+}
+
+/// The SHA-1 of the BIT STRING subjectPublicKey (RFC 5280 4.2.1.2 method 1).
+pub fn method1_key_id(cert: &X509Certificate<'_>) -> Vec<u8> {
+    use aws_lc_rs::digest;
+    digest::digest(
+        &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        &cert.public_key().subject_public_key.data,
+    )
+    .as_ref()
+    .to_vec()
+}
+
+pub fn ski(cert: &X509Certificate<'_>) -> Option<Vec<u8>> {
+    cert.extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        })
+}
+
+pub fn aki(cert: &X509Certificate<'_>) -> Option<Vec<u8>> {
+    cert.extensions()
+        .iter()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                a.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => None,
+        })
+}
+
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Every file below `dir` (recursively) and its contents, to prove a failed
+/// command changed nothing.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u32, Vec<u8>)> {
+    let mut map = BTreeMap::new();
+    fn walk(base: &Path, dir: &Path, map: &mut BTreeMap<PathBuf, (u32, Vec<u8>)>) {
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(base).unwrap().to_path_buf();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                map.insert(rel.clone(), (mode(&p), Vec::new()));
+                walk(base, &p, map);
+            } else if meta.file_type().is_symlink() {
+                map.insert(
+                    rel,
+                    (
+                        0,
+                        fs::read_link(&p)
+                            .unwrap()
+                            .into_os_string()
+                            .into_encoded_bytes(),
+                    ),
+                );
+            } else {
+                map.insert(rel, (mode(&p), fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    walk(dir, dir, &mut map);
+    map
+}
+
+/// Requires the `openssl` CLI (CI installs it).
+pub fn openssl(cwd: &Path, args: &[&str]) -> Output {
+    Command::new("openssl")
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the openssl CLI is needed by this test: apt-get install -y openssl")
+}
+
+pub fn openssl_ok(cwd: &Path, args: &[&str]) -> bool {
+    let out = openssl(cwd, args);
+    if !out.status.success() {
+        eprintln!(
+            "openssl {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out.status.success()
+}
+
+// --- rustls peers -------------------------------------------------------
+
+pub fn certs(path: &Path) -> Vec<CertificateDer<'static>> {
+    CertificateDer::pem_file_iter(path)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+pub fn key(path: &Path) -> PrivateKeyDer<'static> {
+    PrivateKeyDer::from_pem_file(path).unwrap()
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+fn roots(ca: &Path) -> Arc<rustls::RootCertStore> {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in certs(ca) {
+        roots.add(c).unwrap();
+    }
+    Arc::new(roots)
+}
+
+/// A TLS 1.3-only server (as Milvus: Go crypto/tls with MinVersion TLS 1.3)
+/// with `dir`'s server files; with `mutual_ca`, it requires a client
+/// certificate that verifies against that CA (tlsMode 2).
+pub fn server_config(dir: &Path, mutual_ca: Option<&Path>) -> Arc<rustls::ServerConfig> {
+    let b = rustls::ServerConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap();
+    let b = match mutual_ca {
+        Some(ca) => b.with_client_cert_verifier(
+            rustls::server::WebPkiClientVerifier::builder_with_provider(roots(ca), provider())
+                .build()
+                .unwrap(),
+        ),
+        None => b.with_no_client_auth(),
+    };
+    Arc::new(
+        b.with_single_cert(certs(&dir.join("server.pem")), key(&dir.join("server.key")))
+            .unwrap(),
+    )
+}
+
+/// A client trusting `ca`, presenting `client` (cert, key) when given.
+pub fn client_config(ca: &Path, client: Option<(&Path, &Path)>) -> Arc<rustls::ClientConfig> {
+    let b = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots(ca));
+    Arc::new(match client {
+        Some((cert, k)) => b.with_client_auth_cert(certs(cert), key(k)).unwrap(),
+        None => b.with_no_client_auth(),
+    })
+}
+
+/// A full handshake between a rustls client and server in memory, followed
+/// by one application-data round trip (so the server has verified the
+/// client's certificate before we call it a success).
+pub fn handshake(
+    server: Arc<rustls::ServerConfig>,
+    client: Arc<rustls::ClientConfig>,
+    name: &str,
+) -> Result<(), rustls::Error> {
+    use std::io::{Read, Write};
+    let mut c =
+        rustls::ClientConnection::new(client, ServerName::try_from(name.to_string()).unwrap())?;
+    let mut s = rustls::ServerConnection::new(server)?;
+    c.writer().write_all(b"ping").unwrap();
+    for _ in 0..10 {
+        pump(&mut c, &mut s)?;
+        pump(&mut s, &mut c)?;
+        let mut got = [0u8; 4];
+        if !s.is_handshaking() && s.reader().read_exact(&mut got).is_ok() {
+            assert_eq!(&got, b"ping");
+            return Ok(());
+        }
+    }
+    panic!("the handshake did not finish");
+}
+
+fn pump<A, B>(from: &mut A, to: &mut B) -> Result<(), rustls::Error>
+where
+    A: std::ops::DerefMut<Target = rustls::ConnectionCommon<A::Data>> + ConnData,
+    B: std::ops::DerefMut<Target = rustls::ConnectionCommon<B::Data>> + ConnData,
+{
+    let mut buf = Vec::new();
+    while from.wants_write() {
+        from.write_tls(&mut buf).unwrap();
+    }
+    let mut rd = &buf[..];
+    while !rd.is_empty() {
+        to.read_tls(&mut rd).unwrap();
+        to.process_new_packets()?;
+    }
+    Ok(())
+}
+
+pub trait ConnData {
+    type Data;
+}
+impl ConnData for rustls::ClientConnection {
+    type Data = rustls::client::ClientConnectionData;
+}
+impl ConnData for rustls::ServerConnection {
+    type Data = rustls::server::ServerConnectionData;
+}
