@@ -1,8 +1,18 @@
-//! The CA certificate's profile.
+//! The CA: its certificate's profile, and loading and checking an existing one.
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose};
+use std::path::Path;
 
-use crate::keys::key_identifier;
+use rcgen::{
+    BasicConstraints, Certificate, CertificateParams, IsCa, Issuer, KeyIdMethod, KeyPair,
+    KeyUsagePurpose,
+};
+use time::OffsetDateTime;
+
+use crate::certinfo::CertInfo;
+use crate::error::{Error, Result};
+use crate::files;
+use crate::input;
+use crate::keys::{key_identifier, parse_private_key};
 use crate::names::Subject;
 use crate::serial::Serial;
 use crate::validity::Validity;
@@ -29,4 +39,163 @@ pub fn params(
     p.key_identifier_method = KeyIdMethod::PreSpecified(key_identifier(key));
     p.use_authority_key_identifier_extension = true;
     p
+}
+
+/// An existing CA, read from `ca.pem` and `ca.key` and checked.
+pub struct LoadedCa {
+    /// The CA certificate.
+    pub cert: CertInfo,
+    /// Its private key.
+    pub key: KeyPair,
+    params: CertificateParams,
+}
+
+impl std::fmt::Debug for LoadedCa {
+    /// Never shows the private key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedCa")
+            .field("subject", &self.cert.subject)
+            .field("key", &"[secret]")
+            .finish()
+    }
+}
+
+const CA_PEM_EXPECTED: &str = "a PEM CA certificate";
+const FILES_HINT: &str =
+    "run in the directory made by `milvus-certs gen` (or the guide's gen.sh), or pass --dir";
+
+impl LoadedCa {
+    /// Reads `dir/ca.pem` and `dir/ca.key` and checks, before anything is
+    /// written, that the certificate is a CA, that the key is its key, and
+    /// (with `require_valid`) that it is valid at `now`.
+    pub fn load(dir: &Path, now: OffsetDateTime, require_valid: bool) -> Result<LoadedCa> {
+        let pem_path = dir.join(files::CA_PEM);
+        let bytes =
+            input::read_required(&pem_path, CA_PEM_EXPECTED, "the CA certificate", FILES_HINT)?;
+        let first = input::parse_certificates(&pem_path, &bytes)?.swap_remove(0);
+        let cert = CertInfo::from_der(&first)
+            .map_err(|reason| Error::bad_file(&pem_path, CA_PEM_EXPECTED, reason))?;
+        check_is_ca(&pem_path, &cert)?;
+        if require_valid {
+            check_valid_now(&pem_path, &cert, now)?;
+        }
+        let key_path = dir.join(files::CA_KEY);
+        let key_bytes = input::read_required(
+            &key_path,
+            "a PEM private key",
+            "the CA private key",
+            "renewing needs the key that signed ca.pem; restore it from your backup",
+        )?;
+        let key = parse_private_key(&key_path, &key_bytes)?;
+        if key.public_key_raw() != cert.public_key_bits.as_slice() {
+            return Err(Error::KeyMismatch {
+                key: key_path,
+                cert: pem_path,
+            });
+        }
+        let dn = cert.subject_dn().map_err(|reason| {
+            Error::bad_file(
+                &pem_path,
+                "a CA certificate milvus-certs can sign with",
+                reason,
+            )
+        })?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn;
+        params.key_identifier_method =
+            KeyIdMethod::PreSpecified(cert.ski.clone().unwrap_or_else(|| key_identifier(&key)));
+        Ok(LoadedCa { cert, key, params })
+    }
+
+    /// The issuer for signing leaves: the CA's exact subject, and its SKI as
+    /// the leaves' AKI.
+    pub fn issuer(&self) -> Issuer<'_, &KeyPair> {
+        Issuer::from_params(&self.params, &self.key)
+    }
+
+    /// Whether leaves should carry an AKI: only when the CA has an SKI for it
+    /// to point at (RFC 5280 4.2.1.1).
+    pub fn has_ski(&self) -> bool {
+        self.cert.ski.is_some()
+    }
+
+    /// The CA certificate re-signed with the same key, subject and extensions
+    /// (basicConstraints, keyUsage, SKI) and a new serial and validity, so
+    /// every certificate it already issued still chains to it.
+    pub fn resign(&self, serial: &Serial, validity: Validity) -> Result<Certificate> {
+        let mut p = self.params.clone();
+        p.serial_number = Some(serial.to_rcgen());
+        p.not_before = validity.not_before;
+        p.not_after = validity.not_after;
+        p.is_ca = match self.cert.basic_constraints {
+            Some((true, Some(n))) => IsCa::Ca(BasicConstraints::Constrained(
+                u8::try_from(n).unwrap_or(u8::MAX),
+            )),
+            _ => IsCa::Ca(BasicConstraints::Unconstrained),
+        };
+        p.key_usages = self
+            .cert
+            .key_usage
+            .iter()
+            .flatten()
+            .filter_map(|u| key_usage_purpose(u))
+            .collect();
+        p.use_authority_key_identifier_extension = true;
+        p.self_signed(&self.key).map_err(|source| Error::Crypto {
+            what: "re-sign the CA certificate",
+            source,
+        })
+    }
+}
+
+fn key_usage_purpose(name: &str) -> Option<KeyUsagePurpose> {
+    Some(match name {
+        "digitalSignature" => KeyUsagePurpose::DigitalSignature,
+        "nonRepudiation" => KeyUsagePurpose::ContentCommitment,
+        "keyEncipherment" => KeyUsagePurpose::KeyEncipherment,
+        "dataEncipherment" => KeyUsagePurpose::DataEncipherment,
+        "keyAgreement" => KeyUsagePurpose::KeyAgreement,
+        "keyCertSign" => KeyUsagePurpose::KeyCertSign,
+        "cRLSign" => KeyUsagePurpose::CrlSign,
+        "encipherOnly" => KeyUsagePurpose::EncipherOnly,
+        "decipherOnly" => KeyUsagePurpose::DecipherOnly,
+        _ => return None,
+    })
+}
+
+/// basicConstraints CA:TRUE, and keyCertSign when keyUsage is present
+/// (RFC 5280 4.2.1.3, 4.2.1.9).
+pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
+    let reason = match cert.basic_constraints {
+        None => Some("it has no basicConstraints CA:TRUE"),
+        Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
+        Some((true, _)) => match &cert.key_usage {
+            Some(ku) if !ku.contains(&"keyCertSign") => Some("its keyUsage lacks keyCertSign"),
+            _ => None,
+        },
+    };
+    match reason {
+        Some(r) => Err(Error::NotCa {
+            path: path.to_path_buf(),
+            reason: r.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn check_valid_now(path: &Path, cert: &CertInfo, now: OffsetDateTime) -> Result<()> {
+    let reason = if now > cert.not_after {
+        format!("expired on {}", crate::validity::date(cert.not_after))
+    } else if now < cert.not_before {
+        format!(
+            "is not valid until {}",
+            crate::validity::date(cert.not_before)
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::CaNotValid {
+        path: path.to_path_buf(),
+        reason,
+    })
 }

@@ -24,6 +24,9 @@ pub enum Command {
     /// Make a new CA, server and client certificates: the seven files of gen.sh
     #[command(after_help = GEN_EXAMPLES)]
     Gen(GenArgs),
+    /// Make new server and client keys and certificates from the existing CA (renew.sh)
+    #[command(after_help = RENEW_EXAMPLES)]
+    Renew(RenewArgs),
 }
 
 const GEN_EXAMPLES: &str = "\
@@ -94,4 +97,81 @@ pub struct GenArgs {
     /// With --force, do not keep the replaced files
     #[arg(long, requires = "force")]
     pub no_backup: bool,
+}
+
+const RENEW_EXAMPLES: &str = "\
+Examples:
+  milvus-certs renew                      # in the directory holding the seven files
+  milvus-certs renew --dir cert --days 365 --only server
+  milvus-certs renew --san 10.0.0.6       # add a name while renewing
+  milvus-certs renew --ca --ca-days 36500 # re-sign the CA with its own key
+
+The subject, names and key type of each new certificate are taken from the
+one it replaces; options override them. Serials continue from ca.srl. The
+replaced files are kept under DIR/backup/<UTC time>/ unless --no-backup.";
+
+/// Options of `renew`.
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    /// Directory holding ca.key, ca.pem and ca.srl
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Renew only the server or only the client certificate [default: both]
+    #[arg(long, value_name = "WHICH", value_parser = ["server", "client"])]
+    pub only: Option<String>,
+
+    /// Validity of the new certificates
+    #[arg(long, value_name = "N", default_value_t = 3650)]
+    pub days: u32,
+
+    /// A new common name [default: the old certificate's]
+    #[arg(long, value_name = "NAME")]
+    pub common_name: Option<String>,
+
+    /// A name to add (repeatable): an IP address becomes an IP SAN, anything else a DNS SAN
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+
+    /// Drop the old certificate's names: keep only the common name and the --san names
+    #[arg(long)]
+    pub replace_sans: bool,
+
+    /// Country, two letters [default: the old certificate's]
+    #[arg(long, value_name = "CC")]
+    pub country: Option<String>,
+
+    /// State or province [default: the old certificate's]
+    #[arg(long, value_name = "TEXT")]
+    pub state: Option<String>,
+
+    /// Locality [default: the old certificate's]
+    #[arg(long, value_name = "TEXT")]
+    pub locality: Option<String>,
+
+    /// Organization [default: the old certificate's]
+    #[arg(long, value_name = "TEXT")]
+    pub organization: Option<String>,
+
+    /// Organizational unit [default: the old certificate's]
+    #[arg(long, value_name = "TEXT")]
+    pub org_unit: Option<String>,
+
+    /// Key type of the new keys [default: the old key's]
+    #[arg(long, value_name = "TYPE",
+          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
+    pub key_type: Option<String>,
+
+    /// Do not keep the replaced files
+    #[arg(long)]
+    pub no_backup: bool,
+
+    /// Re-sign the CA certificate with the same key and subject instead (certificates it issued keep chaining to it)
+    #[arg(long, conflicts_with_all = ["only", "common_name", "sans", "replace_sans", "country", "state",
+          "locality", "organization", "org_unit", "key_type"])]
+    pub ca: bool,
+
+    /// With --ca: validity of the re-signed CA certificate
+    #[arg(long, value_name = "N", default_value_t = 36500, requires = "ca")]
+    pub ca_days: u32,
 }

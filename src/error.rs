@@ -239,12 +239,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Crypto { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// Each message already contains its cause (one line, as the binary prints
+/// it), so `source()` is not chained again: `{:#}` would print it twice.
+impl std::error::Error for Error {}

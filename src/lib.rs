@@ -9,12 +9,15 @@
 #![forbid(unsafe_code)]
 
 pub mod ca;
+pub mod certinfo;
 pub mod error;
 pub mod files;
 pub mod generate;
+pub mod input;
 pub mod keys;
 pub mod leaf;
 pub mod names;
+pub mod renew;
 pub mod serial;
 pub mod store;
 pub mod validity;

@@ -6,14 +6,18 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use milvus_certs::generate::{self, CertRole, GenOptions, GenReport};
+use milvus_certs::files;
+use milvus_certs::generate::{self, CertRole, GenOptions, GenReport, Issued};
+use milvus_certs::leaf::Role;
 use milvus_certs::names::Subject;
+use milvus_certs::renew::{self, RenewCaOptions, RenewOptions, RenewReport, SerialSource};
 use milvus_certs::store::Recovery;
+use milvus_certs::validity::date;
 use time::OffsetDateTime;
 
 mod cli;
 
-use cli::{Cli, Command, GenArgs};
+use cli::{Cli, Command, GenArgs, RenewArgs};
 
 /// Exit code of a command that failed (usage errors exit 2, from clap).
 const FAILURE: u8 = 1;
@@ -23,6 +27,7 @@ fn main() -> ExitCode {
     let now = OffsetDateTime::now_utc();
     let result = match cli.command {
         Command::Gen(args) => run_gen(args, now),
+        Command::Renew(args) => run_renew(args, now),
     };
     match result {
         Ok(code) => code,
@@ -77,6 +82,53 @@ fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::Resu
     }
 }
 
+/// One certificate and its key, two lines, as `gen` and `renew` print them.
+fn print_issued(out: &mut impl Write, i: &Issued, was: Option<OffsetDateTime>) -> io::Result<()> {
+    let (what, key_what) = match i.role {
+        CertRole::Ca => (
+            format!("CA certificate \"{}\"", i.common_name),
+            "CA private key, keep it secret: renew needs it",
+        ),
+        CertRole::Leaf(Role::Server) => ("server certificate".to_string(), "server private key"),
+        CertRole::Leaf(Role::Client) => (
+            "client certificate (tlsMode 2)".to_string(),
+            "client private key",
+        ),
+    };
+    let was = was
+        .map(|w| format!(" (was {})", date(w)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  {:<11} {what}, {}, serial {}, expires {}{was}",
+        i.cert_file,
+        i.key_type,
+        i.serial,
+        date(i.not_after)
+    )?;
+    writeln!(out, "  {:<11} {key_what} (mode 0600)", i.key_file)
+}
+
+fn print_names(out: &mut impl Write, issued: &[&Issued]) -> io::Result<()> {
+    for i in issued.iter().filter(|i| i.role != CertRole::Ca) {
+        let names: Vec<String> = i.names.iter().map(|n| n.to_string()).collect();
+        writeln!(
+            out,
+            "{} names: {}",
+            capitalized(i.role.name()),
+            names.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 fn print_gen(r: &GenReport) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
@@ -84,47 +136,31 @@ fn print_gen(r: &GenReport) -> io::Result<()> {
     for w in &r.warnings {
         writeln!(err, "warning: {w}")?;
     }
-    let dir = r.dir.display();
     writeln!(
         out,
-        "Created a new CA, server and client certificates in {dir}/"
+        "Created a new CA, server and client certificates in {}/",
+        r.dir.display()
     )?;
     writeln!(out)?;
     for i in &r.issued {
-        let expires = date(i.not_after);
-        let (what, key_what) = match i.role {
-            CertRole::Ca => (
-                format!("CA certificate \"{}\"", i.common_name),
-                "CA private key, keep it secret: renew needs it",
-            ),
-            CertRole::Leaf(role) if role.name() == "server" => {
-                ("server certificate".to_string(), "server private key")
-            }
-            CertRole::Leaf(_) => (
-                "client certificate (tlsMode 2)".to_string(),
-                "client private key",
-            ),
-        };
-        writeln!(
-            out,
-            "  {:<11} {what}, {}, serial {}, expires {expires}",
-            i.cert_file, i.key_type, i.serial
-        )?;
-        writeln!(out, "  {:<11} {key_what} (mode 0600)", i.key_file)?;
+        print_issued(&mut out, i, None)?;
         if i.role == CertRole::Ca {
             writeln!(
                 out,
                 "  {:<11} last serial issued: {}",
-                milvus_certs::files::CA_SRL,
+                files::CA_SRL,
                 r.last_serial
             )?;
         }
     }
-    if let Some(server) = r.issued.iter().find(|i| i.role.name() == "server") {
-        let names: Vec<String> = server.names.iter().map(|n| n.to_string()).collect();
-        writeln!(out)?;
-        writeln!(out, "Server names: {}", names.join(", "))?;
-    }
+    writeln!(out)?;
+    print_names(
+        &mut out,
+        &r.issued
+            .iter()
+            .filter(|i| i.role == CertRole::Leaf(Role::Server))
+            .collect::<Vec<_>>(),
+    )?;
     if let Some(b) = &r.backup {
         writeln!(out, "The replaced files are kept in {}/", b.display())?;
     }
@@ -136,14 +172,107 @@ fn print_gen(r: &GenReport) -> io::Result<()> {
     out.flush()
 }
 
-fn date(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
+fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    let report = if args.ca {
+        let opts = RenewCaOptions {
+            dir: args.dir,
+            ca_days: args.ca_days,
+            backup: !args.no_backup,
+        };
+        renew::renew_ca(&opts, now)?
+    } else {
+        let opts = RenewOptions {
+            dir: args.dir,
+            only: args.only.as_deref().map(|o| {
+                if o == "client" {
+                    Role::Client
+                } else {
+                    Role::Server
+                }
+            }),
+            days: args.days,
+            common_name: args.common_name,
+            sans: args.sans,
+            replace_sans: args.replace_sans,
+            country: args.country,
+            state: args.state,
+            locality: args.locality,
+            organization: args.organization,
+            org_unit: args.org_unit,
+            key_type: args.key_type.as_deref().map(str::parse).transpose()?,
+            backup: !args.no_backup,
+        };
+        renew::renew(&opts, now)?
+    };
+    print_renew(&report).context("cannot print the report")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_renew(r: &RenewReport) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    print_recovery(&mut err, &r.recovery)?;
+    if r.serial_source == SerialSource::Random {
+        writeln!(
+            err,
+            "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
+            r.dir.join(files::CA_SRL).display()
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    writeln!(out, "Renewed in {}/", r.dir.display())?;
+    writeln!(out)?;
+    for rn in &r.renewed {
+        if rn.new.role == CertRole::Ca {
+            let was = rn
+                .old_not_after
+                .map(|w| format!(" (was {})", date(w)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<11} CA certificate \"{}\" re-signed with the same key, serial {}, expires {}{was}",
+                rn.new.cert_file,
+                rn.new.common_name,
+                rn.new.serial,
+                date(rn.new.not_after)
+            )?;
+        } else {
+            print_issued(&mut out, &rn.new, rn.old_not_after)?;
+        }
+    }
+    writeln!(
+        out,
+        "  {:<11} last serial issued: {}",
+        files::CA_SRL,
+        r.last_serial
+    )?;
+    let leaves: Vec<&Issued> = r
+        .renewed
+        .iter()
+        .map(|rn| &rn.new)
+        .filter(|i| i.role != CertRole::Ca)
+        .collect();
+    if !leaves.is_empty() {
+        writeln!(out)?;
+        print_names(&mut out, &leaves)?;
+    }
+    if let Some(b) = &r.backup {
+        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+    }
+    let ca_only = r.renewed.iter().all(|rn| rn.new.role == CertRole::Ca);
+    writeln!(out)?;
+    if ca_only {
+        writeln!(
+            out,
+            "Next: give the new ca.pem to Milvus and to every client; certificates it already issued stay valid with it."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Next: restart Milvus (or the components reading the files) so it loads the new certificates; clients keep their ca.pem."
+        )?;
+    }
+    out.flush()
 }

@@ -93,7 +93,14 @@ impl DirLock {
     /// Takes the exclusive lock on `dir` (waiting up to `wait` for another run
     /// to finish), then completes or rolls back any interrupted write.
     pub fn acquire(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
-        let handle = File::open(dir).map_err(Error::io("open directory", dir))?;
+        let handle = File::open(dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Missing {
+                path: dir.to_path_buf(),
+                what: "the certificate directory",
+                hint: "check --dir, or make the files first with `milvus-certs gen`",
+            },
+            _ => Error::io("open directory", dir)(e),
+        })?;
         let deadline = Instant::now() + wait;
         loop {
             match handle.try_lock() {

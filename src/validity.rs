@@ -46,6 +46,19 @@ impl Validity {
     }
 }
 
+/// A date as people read it in messages: `2036-11-26 21:19 UTC`.
+pub fn date(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 /// Checks a `--days`-like option.
 pub fn check_days(option: &'static str, days: u32) -> Result<()> {
     if days == 0 || days > MAX_DAYS {

@@ -36,6 +36,7 @@ fn check_snapshot(name: &str, args: &[&str]) {
 fn help_snapshots() {
     check_snapshot("help.txt", &["--help"]);
     check_snapshot("gen-help.txt", &["gen", "--help"]);
+    check_snapshot("renew-help.txt", &["renew", "--help"]);
 }
 
 #[test]

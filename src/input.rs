@@ -1,0 +1,100 @@
+//! Reading input files: one read per file, and an error that says exactly
+//! what is wrong (missing, dangling symlink, directory, unreadable, too big,
+//! DER, wrong PEM label, garbage) and never echoes a secret.
+
+use std::fs;
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::{PemObject, SectionKind};
+
+use crate::error::{Error, Result};
+use crate::keys::{no_pem_reason, pem_error_reason};
+
+/// Files larger than this are not certificates, keys or serial files.
+pub const MAX_INPUT: u64 = 1 << 20;
+
+/// Why a path cannot be read as a file, or None when it simply does not exist.
+fn unreadable_reason(path: &Path) -> Option<String> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() && fs::metadata(path).is_err() => {
+            Some("is a symbolic link to a file that does not exist".into())
+        }
+        Ok(_) => match fs::metadata(path) {
+            Ok(m) if m.is_dir() => Some("is a directory, not a file".into()),
+            _ => None,
+        },
+        Err(_) => None,
+    }
+}
+
+/// Reads a whole input file. A missing file is `Ok(None)`; everything else
+/// that stops us reading it is an error naming the file.
+pub fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
+    if let Some(reason) = unreadable_reason(path) {
+        return Err(Error::bad_file(path, expected, reason));
+    }
+    let file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path)(e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io("read", path))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(Error::bad_file(
+            path,
+            expected,
+            format!("it is larger than {} KiB", MAX_INPUT / 1024),
+        ));
+    }
+    Ok(Some(bytes))
+}
+
+/// Reads a file that must exist.
+pub fn read_required(
+    path: &Path,
+    expected: &'static str,
+    what: &'static str,
+    hint: &'static str,
+) -> Result<Vec<u8>> {
+    read_optional(path, expected)?.ok_or_else(|| Error::Missing {
+        path: path.to_path_buf(),
+        what,
+        hint,
+    })
+}
+
+/// The certificates of a PEM file, in order. Anything else in the file
+/// (a private key, garbage between sections) is ignored only if at least
+/// one certificate is present; none at all is an error saying what is there.
+pub fn parse_certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+    const EXPECTED: &str = "a PEM certificate";
+    let mut certs = Vec::new();
+    let mut keys = 0;
+    for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
+        let (kind, der) =
+            section.map_err(|e| Error::bad_file(path, EXPECTED, pem_error_reason(&e)))?;
+        match kind {
+            SectionKind::Certificate => certs.push(CertificateDer::from(der)),
+            SectionKind::PrivateKey | SectionKind::RsaPrivateKey | SectionKind::EcPrivateKey => {
+                keys += 1
+            }
+            _ => {}
+        }
+    }
+    if certs.is_empty() {
+        let reason = if keys > 0 {
+            "it holds a private key; the key and certificate files may be swapped".to_string()
+        } else if pem.windows(11).any(|w| w == b"-----BEGIN ") {
+            "it holds no CERTIFICATE section".to_string()
+        } else {
+            no_pem_reason(pem)
+        };
+        return Err(Error::bad_file(path, EXPECTED, reason));
+    }
+    Ok(certs)
+}

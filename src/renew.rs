@@ -1,0 +1,468 @@
+//! `milvus-certs renew`: new server and client keys and certificates from the
+//! existing CA (the guide's `renew.sh`), and `renew --ca`: the CA certificate
+//! re-signed with its own key.
+
+use std::path::{Path, PathBuf};
+
+use rcgen::KeyPair;
+use time::OffsetDateTime;
+
+use crate::ca::LoadedCa;
+use crate::certinfo::{CertInfo, SubjectAttrs};
+use crate::error::{Error, Result};
+use crate::files;
+use crate::generate::{CertRole, Issued, generate_keys, next_serial};
+use crate::input;
+use crate::keys::KeyType;
+use crate::leaf::{self, LeafSpec, Role};
+use crate::names::{self, SanName, Subject};
+use crate::serial::Serial;
+use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
+use crate::validity::{Validity, check_days, date};
+
+/// What `renew` changes. Every `Option` left `None` is taken from the
+/// certificate being replaced.
+#[derive(Clone, Debug)]
+pub struct RenewOptions {
+    /// The certificate directory.
+    pub dir: PathBuf,
+    /// Renew only this leaf (both when None).
+    pub only: Option<Role>,
+    /// Validity of the new certificates, in days.
+    pub days: u32,
+    /// A new common name.
+    pub common_name: Option<String>,
+    /// Names to add (or, with `replace_sans`, the only extra names).
+    pub sans: Vec<String>,
+    /// Drop the names of the old certificate; keep only the CN and `sans`.
+    pub replace_sans: bool,
+    /// Subject overrides (C, ST, L, O, OU).
+    pub country: Option<String>,
+    /// ST.
+    pub state: Option<String>,
+    /// L.
+    pub locality: Option<String>,
+    /// O.
+    pub organization: Option<String>,
+    /// OU.
+    pub org_unit: Option<String>,
+    /// Key type of the new keys (default: the old key's type).
+    pub key_type: Option<KeyType>,
+    /// Keep the replaced files under `backup/<time>/`.
+    pub backup: bool,
+}
+
+impl Default for RenewOptions {
+    fn default() -> Self {
+        RenewOptions {
+            dir: PathBuf::from("."),
+            only: None,
+            days: 3650,
+            common_name: None,
+            sans: Vec::new(),
+            replace_sans: false,
+            country: None,
+            state: None,
+            locality: None,
+            organization: None,
+            org_unit: None,
+            key_type: None,
+            backup: true,
+        }
+    }
+}
+
+/// One renewed certificate.
+#[derive(Clone, Debug)]
+pub struct Renewed {
+    /// The new certificate.
+    pub new: Issued,
+    /// The notAfter of the certificate it replaced (None if there was none).
+    pub old_not_after: Option<OffsetDateTime>,
+}
+
+/// Where the serial numbers came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SerialSource {
+    /// Continued from `ca.srl`, as `openssl x509 -CAserial`.
+    SerialFile,
+    /// `ca.srl` was missing: a random start, as `-CAcreateserial`.
+    Random,
+    /// `ca.srl` was below a serial already issued: continued after that one.
+    BumpedPast(Serial),
+}
+
+/// What `renew` (or `renew --ca`) did.
+#[derive(Clone, Debug)]
+pub struct RenewReport {
+    /// The certificate directory.
+    pub dir: PathBuf,
+    /// What was done about a write an earlier run left unfinished.
+    pub recovery: Option<Recovery>,
+    /// Where the replaced files were kept.
+    pub backup: Option<PathBuf>,
+    /// The renewed certificates.
+    pub renewed: Vec<Renewed>,
+    /// Where the serials came from.
+    pub serial_source: SerialSource,
+    /// The serial written to `ca.srl`.
+    pub last_serial: Serial,
+    /// Things the user should know (shown with a `warning:` prefix).
+    pub warnings: Vec<String>,
+}
+
+/// A leaf certificate found in the directory (or None when absent).
+fn read_leaf(dir: &Path, role: Role) -> Result<Option<CertInfo>> {
+    let path = dir.join(role.cert_file());
+    const EXPECTED: &str = "a PEM certificate";
+    let Some(bytes) = input::read_optional(&path, EXPECTED)? else {
+        return Ok(None);
+    };
+    let first = input::parse_certificates(&path, &bytes)
+        .map_err(|e| with_remove_hint(e, role))?
+        .swap_remove(0);
+    CertInfo::from_der(&first)
+        .map(Some)
+        .map_err(|reason| with_remove_hint(Error::bad_file(&path, EXPECTED, reason), role))
+}
+
+/// A broken old leaf only stops us because we read its names from it: say
+/// how to renew without it.
+fn with_remove_hint(e: Error, role: Role) -> Error {
+    match e {
+        Error::BadFile {
+            path,
+            expected,
+            reason,
+        } => Error::BadFile {
+            path,
+            expected,
+            reason: format!(
+                "{reason}; move it away to renew {} from the CA's subject instead",
+                role.name()
+            ),
+        },
+        other => other,
+    }
+}
+
+/// `ca.srl`, or a random start when it is missing; the bool says it was missing.
+fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
+    let path = dir.join(files::CA_SRL);
+    match input::read_optional(&path, "a serial number file")? {
+        Some(bytes) => Serial::parse_srl(&bytes)
+            .map(|s| (s, false))
+            .map_err(|reason| Error::BadSerialFile { path, reason }),
+        None => Ok((Serial::random(), true)),
+    }
+}
+
+/// The serial to continue from: `ca.srl`'s, exactly as `openssl x509
+/// -CAserial`, unless a leaf this CA issued has a serial at or above it
+/// (`ca.srl` restored from an old backup, or edited): then that one, so no
+/// serial is issued twice. Without `ca.srl`, a random start, as
+/// `-CAcreateserial`.
+fn continue_from(
+    ca: &LoadedCa,
+    srl: Serial,
+    missing: bool,
+    issued: &[&CertInfo],
+) -> (Serial, SerialSource) {
+    if missing {
+        return (srl, SerialSource::Random);
+    }
+    let highest = issued
+        .iter()
+        .filter(|c| c.issuer_raw == ca.cert.subject_raw)
+        .map(|c| &c.serial)
+        .max();
+    match highest {
+        Some(h) if *h > srl => (h.clone(), SerialSource::BumpedPast(h.clone())),
+        _ => (srl, SerialSource::SerialFile),
+    }
+}
+
+impl RenewOptions {
+    fn overrides(&self) -> SubjectAttrs {
+        SubjectAttrs {
+            country: self.country.clone(),
+            state: self.state.clone(),
+            locality: self.locality.clone(),
+            organization: self.organization.clone(),
+            org_unit: self.org_unit.clone(),
+            common_name: self.common_name.clone(),
+        }
+    }
+}
+
+/// What goes into one new leaf.
+struct Plan {
+    role: Role,
+    subject: Subject,
+    names: Vec<SanName>,
+    key_type: KeyType,
+    old_not_after: Option<OffsetDateTime>,
+}
+
+/// Renews the server and/or client certificate with new keys. Nothing is
+/// written unless every check passes and every certificate is made.
+pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
+    check_days("--days", opts.days)?;
+    let extra: Vec<SanName> = opts
+        .sans
+        .iter()
+        .map(|s| SanName::parse("--san", s))
+        .collect::<Result<_>>()?;
+    let (lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
+    let dir = &opts.dir;
+    let ca = LoadedCa::load(dir, now, true)?;
+    let (srl, srl_missing) = read_serial(dir)?;
+    let old = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
+    let roles: Vec<Role> = match opts.only {
+        Some(r) => vec![r],
+        None => Role::ALL.to_vec(),
+    };
+
+    let mut warnings = Vec::new();
+    // The CA's attributes, with the " CA" our gen appends removed from its CN,
+    // stand in for a missing leaf (the guide's CA has the leaves' subject).
+    let mut ca_attrs = ca.cert.subject_attrs.clone();
+    ca_attrs.common_name = ca_attrs
+        .common_name
+        .map(|cn| cn.strip_suffix(" CA").map(str::to_string).unwrap_or(cn));
+
+    let mut plans = Vec::new();
+    for &role in &roles {
+        let idx = Role::ALL.iter().position(|r| *r == role).unwrap_or(0);
+        let this = old[idx].as_ref();
+        let other = old[1 - idx].as_ref();
+        let source = this.or(other);
+        let attrs = opts
+            .overrides()
+            .or(&source.map(|c| c.subject_attrs.clone()).unwrap_or_default())
+            .or(&ca_attrs);
+        let subject = attrs.complete();
+        subject.validate("--common-name")?;
+        let mut kept = Vec::new();
+        if let Some(c) = source.filter(|_| !opts.replace_sans) {
+            kept.extend(c.sans.iter().cloned());
+            if !c.other_sans.is_empty() {
+                warnings.push(format!(
+                    "{} had names that are neither DNS nor IP ({}); the new one leaves them out",
+                    role.cert_file(),
+                    c.other_sans.join(", ")
+                ));
+            }
+        }
+        kept.extend(extra.iter().cloned());
+        let names = names::server_names(&subject.common_name, &kept)?;
+        let key_type = match opts.key_type {
+            Some(k) => k,
+            None => match source.map(|c| (c.key_type, &c.key)) {
+                Some((Some(k), _)) => k,
+                Some((None, desc)) => {
+                    warnings.push(format!(
+                        "{} has a {desc} key, which milvus-certs does not make; the new key is rsa2048 (choose with --key-type)",
+                        role.cert_file()
+                    ));
+                    KeyType::Rsa2048
+                }
+                None => ca.cert.key_type.unwrap_or(KeyType::Rsa2048),
+            },
+        };
+        plans.push(Plan {
+            role,
+            subject,
+            names,
+            key_type,
+            old_not_after: this.map(|c| c.not_after),
+        });
+    }
+
+    let mut validity = Validity::days_from(now, opts.days);
+    if validity.cap_at(ca.cert.not_after) {
+        warnings.push(format!(
+            "--days {} would outlive the CA, which expires {}: the new certificates end then too \
+             (renew the CA with `milvus-certs renew --ca`)",
+            opts.days,
+            date(ca.cert.not_after)
+        ));
+    }
+    let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
+    let (mut serial, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
+    if let SerialSource::BumpedPast(h) = &serial_source {
+        warnings.push(format!(
+            "{} is behind the serial {h} already issued; continuing after it so no serial is issued twice",
+            dir.join(files::CA_SRL).display()
+        ));
+    }
+
+    let types: Vec<KeyType> = plans.iter().map(|p| p.key_type).collect();
+    let keys = generate_keys(&types)?;
+    let issuer = ca.issuer();
+    let mut new_files = Vec::new();
+    let mut renewed = Vec::new();
+    for (plan, key) in plans.iter().zip(&keys) {
+        serial = next_serial(&serial, dir)?;
+        let spec = LeafSpec {
+            role: plan.role,
+            subject: &plan.subject,
+            names: &plan.names,
+            validity,
+            serial: &serial,
+        };
+        let mut params = leaf::params(&spec, key, plan.key_type)?;
+        params.use_authority_key_identifier_extension = ca.has_ski();
+        let cert = params
+            .signed_by(key, &issuer)
+            .map_err(|source| Error::Crypto {
+                what: "sign a certificate",
+                source,
+            })?;
+        check_chains(&ca, cert.der(), dir)?;
+        push_leaf(&mut new_files, plan.role, key, cert.pem());
+        renewed.push(Renewed {
+            new: Issued {
+                role: CertRole::Leaf(plan.role),
+                cert_file: plan.role.cert_file(),
+                key_file: plan.role.key_file(),
+                common_name: plan.subject.common_name.clone(),
+                names: plan.names.clone(),
+                serial: serial.clone(),
+                key_type: plan.key_type,
+                not_after: validity.not_after,
+            },
+            old_not_after: plan.old_not_after,
+        });
+    }
+    new_files.push(NewFile {
+        name: files::CA_SRL,
+        contents: serial.to_srl().into_bytes(),
+        secret: false,
+    });
+    let backup = lock.replace_files(&new_files, opts.backup.then_some(now))?;
+    Ok(RenewReport {
+        dir: dir.clone(),
+        recovery,
+        backup,
+        renewed,
+        serial_source,
+        last_serial: serial,
+        warnings,
+    })
+}
+
+fn push_leaf(files: &mut Vec<NewFile>, role: Role, key: &KeyPair, cert_pem: String) {
+    files.push(NewFile {
+        name: role.key_file(),
+        contents: key.serialize_pem().into_bytes(),
+        secret: true,
+    });
+    files.push(NewFile {
+        name: role.cert_file(),
+        contents: cert_pem.into_bytes(),
+        secret: false,
+    });
+}
+
+/// A last check before anything is written: the new certificate names the
+/// CA's exact subject as issuer and its signature verifies with the CA's key.
+fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
+    let ok = CertInfo::from_der(der)
+        .map(|c| c.issuer_raw == ca.cert.subject_raw && c.signed_by(&ca.cert))
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::bad_file(
+            &dir.join(files::CA_PEM),
+            "a CA certificate milvus-certs can sign with",
+            "a certificate signed with it would not chain to it (its subject cannot be reproduced exactly)",
+        ))
+    }
+}
+
+/// Options of `renew --ca`.
+#[derive(Clone, Debug)]
+pub struct RenewCaOptions {
+    /// The certificate directory.
+    pub dir: PathBuf,
+    /// Validity of the re-signed CA certificate, in days.
+    pub ca_days: u32,
+    /// Keep the replaced files under `backup/<time>/`.
+    pub backup: bool,
+}
+
+/// Re-signs `ca.pem` with `ca.key`: same subject, key and extensions, a new
+/// serial (from `ca.srl`) and validity. Works on an expired CA too: that is
+/// when it is needed.
+pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewReport> {
+    check_days("--ca-days", opts.ca_days)?;
+    let (lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
+    let dir = &opts.dir;
+    let ca = LoadedCa::load(dir, now, false)?;
+    let (srl, srl_missing) = read_serial(dir)?;
+    let old = [
+        read_leaf(dir, Role::Server).ok().flatten(),
+        read_leaf(dir, Role::Client).ok().flatten(),
+    ];
+    let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
+    let (start, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
+    let serial = next_serial(&start, dir)?;
+    let validity = Validity::days_from(now, opts.ca_days);
+    let cert = ca.resign(&serial, validity)?;
+
+    let mut warnings = Vec::new();
+    if !ca.cert.other_extensions.is_empty() {
+        warnings.push(format!(
+            "the old CA had extensions milvus-certs does not copy ({}); the re-signed one leaves them out",
+            ca.cert.other_extensions.join(", ")
+        ));
+    }
+    for leaf in old_refs.iter().filter(|c| c.not_after > validity.not_after) {
+        warnings.push(format!(
+            "a certificate issued by this CA ({}) expires {}, after the re-signed CA: renew it too",
+            leaf.subject,
+            date(leaf.not_after)
+        ));
+    }
+    let new_files = vec![
+        NewFile {
+            name: files::CA_PEM,
+            contents: cert.pem().into_bytes(),
+            secret: false,
+        },
+        NewFile {
+            name: files::CA_SRL,
+            contents: serial.to_srl().into_bytes(),
+            secret: false,
+        },
+    ];
+    let backup = lock.replace_files(&new_files, opts.backup.then_some(now))?;
+    Ok(RenewReport {
+        dir: dir.clone(),
+        recovery,
+        backup,
+        renewed: vec![Renewed {
+            new: Issued {
+                role: CertRole::Ca,
+                cert_file: files::CA_PEM,
+                key_file: files::CA_KEY,
+                common_name: ca
+                    .cert
+                    .subject_attrs
+                    .common_name
+                    .clone()
+                    .unwrap_or_default(),
+                names: Vec::new(),
+                serial: serial.clone(),
+                key_type: ca.cert.key_type.unwrap_or(KeyType::Rsa2048),
+                not_after: validity.not_after,
+            },
+            old_not_after: Some(ca.cert.not_after),
+        }],
+        serial_source,
+        last_serial: serial,
+        warnings,
+    })
+}

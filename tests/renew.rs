@@ -1,0 +1,630 @@
+//! `milvus-certs renew` and `renew --ca`: interoperability with OpenSSL's
+//! files and scripts, what is kept and what changes, checks, handshakes.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use milvus_certs::certinfo::CertInfo;
+use milvus_certs::serial::Serial;
+
+fn info(path: &Path) -> CertInfo {
+    CertInfo::from_der(&cert_der(path)).unwrap()
+}
+
+fn srl(dir: &Path) -> Serial {
+    Serial::parse_srl(&fs::read(dir.join("ca.srl")).unwrap()).unwrap()
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn guide_copy() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("openssl/guide"), d.path());
+    d
+}
+
+fn keys_match(dir: &Path) {
+    for role in ["ca", "server", "client"] {
+        let key =
+            rcgen::KeyPair::from_pem(&fs::read_to_string(dir.join(format!("{role}.key"))).unwrap())
+                .unwrap();
+        assert_eq!(
+            key.public_key_raw(),
+            info(&dir.join(format!("{role}.pem")))
+                .public_key_bits
+                .as_slice(),
+            "{role}.key matches {role}.pem"
+        );
+    }
+}
+
+#[test]
+fn renews_a_directory_made_by_the_guides_script() {
+    let d = guide_copy();
+    let dir = d.path();
+    let old_srl = srl(dir);
+    let old_server = info(&dir.join("server.pem"));
+    let ca_before = (
+        fs::read(dir.join("ca.pem")).unwrap(),
+        fs::read(dir.join("ca.key")).unwrap(),
+    );
+    let out = run_ok(dir, &["renew"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+
+    let server = info(&dir.join("server.pem"));
+    let client = info(&dir.join("client.pem"));
+    // Serials continue from the script's ca.srl, +1 per certificate.
+    assert_eq!(server.serial, old_srl.next().unwrap());
+    assert_eq!(client.serial, old_srl.next().unwrap().next().unwrap());
+    assert_eq!(srl(dir), client.serial);
+    assert_eq!(
+        fs::read_to_string(dir.join("ca.srl")).unwrap(),
+        client.serial.to_srl()
+    );
+    // The CA files are never modified.
+    assert_eq!(
+        (
+            fs::read(dir.join("ca.pem")).unwrap(),
+            fs::read(dir.join("ca.key")).unwrap()
+        ),
+        ca_before
+    );
+    // Subject, names and key type are the old certificate's.
+    assert_eq!(server.subject, old_server.subject);
+    assert_eq!(server.issuer_raw, info(&dir.join("ca.pem")).subject_raw);
+    assert_eq!(server.sans, old_server.sans);
+    assert_eq!(server.key, "rsa2048");
+    assert_eq!(
+        client.ext_key_usage.as_deref(),
+        Some(&["clientAuth".to_string()][..])
+    );
+    assert!(server.signed_by(&info(&dir.join("ca.pem"))));
+    keys_match(dir);
+    for k in ["server.key", "client.key"] {
+        assert!(
+            fs::read_to_string(dir.join(k))
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
+        assert_eq!(mode(&dir.join(k)), 0o600);
+    }
+    // OpenSSL accepts the results for their purposes.
+    assert!(openssl_ok(
+        dir,
+        &[
+            "verify",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "localhost",
+            "server.pem"
+        ]
+    ));
+    assert!(openssl_ok(
+        dir,
+        &[
+            "verify",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "sslclient",
+            "client.pem"
+        ]
+    ));
+    // The output names old and new expiry.
+    assert!(stdout.contains("(was "), "{stdout}");
+    // A backup of what was replaced.
+    let backups: Vec<_> = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(mode(&backups[0]), 0o700);
+    assert_eq!(
+        fs::read(backups[0].join("server.pem")).unwrap(),
+        fs::read(fixtures().join("openssl/guide/server.pem")).unwrap()
+    );
+    assert_eq!(mode(&backups[0].join("server.key")), 0o600);
+    assert!(stdout.contains(&*backups[0].file_name().unwrap().to_string_lossy()));
+}
+
+#[test]
+fn the_guides_renew_sh_continues_from_our_files() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    let our_srl = srl(dir);
+    let out = Command::new("sh")
+        .arg(fixtures().join("openssl/renew.sh"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = info(&dir.join("server.pem"));
+    let client = info(&dir.join("client.pem"));
+    assert_eq!(
+        server.serial,
+        our_srl.next().unwrap(),
+        "renew.sh continued from our ca.srl"
+    );
+    assert_eq!(client.serial, server.serial.next().unwrap());
+    assert_eq!(srl(dir), client.serial);
+    assert!(openssl_ok(
+        dir,
+        &[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "localhost",
+            "server.pem"
+        ]
+    ));
+    // ... and we continue from what OpenSSL wrote.
+    run_ok(dir, &["renew", "--no-backup"]);
+    assert_eq!(
+        info(&dir.join("server.pem")).serial,
+        client.serial.next().unwrap()
+    );
+}
+
+#[test]
+fn handshakes_work_after_renew_with_the_unchanged_ca() {
+    let d = gen_dir(&["--common-name", "milvus.example.com"]);
+    let dir = d.path();
+    let kept_ca = tempfile::tempdir().unwrap();
+    let ca = kept_ca.path().join("ca.pem");
+    fs::copy(dir.join("ca.pem"), &ca).unwrap();
+    let before = fs::read(dir.join("server.pem")).unwrap();
+    run_ok(dir, &["renew", "--san", "127.0.0.1"]);
+    assert_ne!(fs::read(dir.join("server.pem")).unwrap(), before);
+    let client = (dir.join("client.pem"), dir.join("client.key"));
+    handshake(
+        server_config(dir, None),
+        client_config(&ca, None),
+        "milvus.example.com",
+    )
+    .unwrap();
+    handshake(
+        server_config(dir, None),
+        client_config(&ca, None),
+        "127.0.0.1",
+    )
+    .unwrap();
+    handshake(
+        server_config(dir, Some(&ca)),
+        client_config(&ca, Some((&client.0, &client.1))),
+        "milvus.example.com",
+    )
+    .unwrap();
+    assert!(
+        handshake(
+            server_config(dir, None),
+            client_config(&ca, None),
+            "milvus-proxy"
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn options_override_what_is_kept() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256", "--san", "10.0.0.5"]);
+    let dir = d.path();
+    let client_before = fs::read(dir.join("client.pem")).unwrap();
+
+    // --only server, --days, --san adds; key type kept.
+    run_ok(
+        dir,
+        &[
+            "renew",
+            "--only",
+            "server",
+            "--days",
+            "365",
+            "--san",
+            "milvus-proxy",
+        ],
+    );
+    let s = info(&dir.join("server.pem"));
+    assert_eq!(
+        fs::read(dir.join("client.pem")).unwrap(),
+        client_before,
+        "--only server leaves the client alone"
+    );
+    assert_eq!(s.key, "ecdsa-p256");
+    let names: Vec<String> = s.sans.iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, ["localhost", "10.0.0.5", "milvus-proxy"]);
+    assert_eq!((s.not_after - s.not_before).whole_days(), 365);
+    assert_eq!(srl(dir), s.serial, "one serial used");
+
+    // --common-name and --replace-sans, subject and key type overrides.
+    run_ok(
+        dir,
+        &[
+            "renew",
+            "--only",
+            "client",
+            "--common-name",
+            "milvus.example.com",
+            "--replace-sans",
+            "--san",
+            "10.9.9.9",
+            "--organization",
+            "acme",
+            "--key-type",
+            "ed25519",
+        ],
+    );
+    let c = info(&dir.join("client.pem"));
+    let names: Vec<String> = c.sans.iter().map(|n| n.to_string()).collect();
+    assert_eq!(names, ["milvus.example.com", "10.9.9.9"]);
+    assert_eq!(
+        c.subject,
+        "C=US, ST=CA, L=Redwood City, O=acme, OU=devops, CN=milvus.example.com"
+    );
+    assert_eq!(c.key, "ed25519");
+    assert_eq!(
+        c.ext_key_usage.as_deref(),
+        Some(&["clientAuth".to_string()][..])
+    );
+    keys_match(dir);
+
+    // Same validation as gen, and nothing changes.
+    let before = snapshot(dir);
+    for (args, needle) in [
+        (&["renew", "--country", "USA"][..], "--country"),
+        (&["renew", "--days", "0"], "--days"),
+        (&["renew", "--san", "a..b"], "--san"),
+        (&["renew", "--common-name", "bad name"], "--common-name"),
+    ] {
+        assert_one_error_line(&run(dir, args), 1, &[needle]);
+        assert_eq!(snapshot(dir), before);
+    }
+    // Usage errors (clap): exit 2.
+    assert_eq!(
+        run(dir, &["renew", "--ca", "--only", "server"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(dir, &["renew", "--only", "ca"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_leaf_is_made_from_the_other_or_the_ca() {
+    let d = gen_dir(&["--common-name", "milvus.example.com", "--san", "10.0.0.5"]);
+    let dir = d.path();
+    fs::remove_file(dir.join("client.pem")).unwrap();
+    fs::remove_file(dir.join("client.key")).unwrap();
+    run_ok(dir, &["renew", "--only", "client", "--no-backup"]);
+    let c = info(&dir.join("client.pem"));
+    assert_eq!(
+        c.subject_attrs.common_name.as_deref(),
+        Some("milvus.example.com")
+    );
+    assert_eq!(c.sans.len(), 2);
+    // Neither leaf: from the CA (its CN without our " CA").
+    for f in ["server.pem", "server.key", "client.pem", "client.key"] {
+        fs::remove_file(dir.join(f)).unwrap();
+    }
+    run_ok(dir, &["renew", "--no-backup"]);
+    let s = info(&dir.join("server.pem"));
+    assert_eq!(
+        s.subject_attrs.common_name.as_deref(),
+        Some("milvus.example.com")
+    );
+    keys_match(dir);
+}
+
+#[test]
+fn accepts_pkcs1_and_sec1_ca_keys_and_lowercase_srl() {
+    for (kt, convert) in [
+        ("rsa2048", &["rsa", "-traditional"][..]),
+        ("ecdsa-p384", &["ec"][..]),
+    ] {
+        let d = gen_dir(&["--key-type", kt]);
+        let dir = d.path();
+        let mut args = convert.to_vec();
+        args.extend_from_slice(&["-in", "ca.key", "-out", "ca.key.legacy"]);
+        assert!(openssl_ok(dir, &args));
+        fs::rename(dir.join("ca.key.legacy"), dir.join("ca.key")).unwrap();
+        let label = fs::read_to_string(dir.join("ca.key")).unwrap();
+        assert!(
+            label.starts_with("-----BEGIN RSA PRIVATE KEY-----")
+                || label.starts_with("-----BEGIN EC PRIVATE KEY-----"),
+            "{label}"
+        );
+        let lower = fs::read_to_string(dir.join("ca.srl"))
+            .unwrap()
+            .to_lowercase();
+        fs::write(dir.join("ca.srl"), &lower).unwrap();
+        let old = Serial::parse_srl(lower.as_bytes()).unwrap();
+        run_ok(dir, &["renew"]);
+        assert_eq!(
+            info(&dir.join("server.pem")).serial,
+            old.next().unwrap(),
+            "{kt}"
+        );
+        assert!(
+            openssl_ok(
+                dir,
+                &[
+                    "verify",
+                    "-CAfile",
+                    "ca.pem",
+                    "-purpose",
+                    "sslserver",
+                    "server.pem"
+                ]
+            ),
+            "{kt}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("ca.srl")).unwrap(),
+            srl(dir).to_srl(),
+            "written back uppercase"
+        );
+    }
+}
+
+#[test]
+fn a_missing_ca_srl_starts_from_a_random_serial_and_says_so() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    fs::remove_file(dir.join("ca.srl")).unwrap();
+    let out = run_ok(dir, &["renew", "--no-backup"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("note: ./ca.srl was missing"));
+    let server = info(&dir.join("server.pem"));
+    assert!(server.serial.as_bytes().len() >= 16, "random 159-bit start");
+    assert_eq!(srl(dir), info(&dir.join("client.pem")).serial);
+}
+
+#[test]
+fn a_ca_srl_behind_the_issued_serials_is_skipped_past() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    let client = info(&dir.join("client.pem"));
+    fs::write(dir.join("ca.srl"), "01\n").unwrap();
+    let out = run_ok(dir, &["renew", "--no-backup"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning:"));
+    assert_eq!(
+        info(&dir.join("server.pem")).serial,
+        client.serial.next().unwrap()
+    );
+}
+
+#[test]
+fn bad_ca_files_are_refused_and_nothing_changes() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    type Breaker = Box<dyn Fn(&Path)>;
+    let cases: Vec<(Breaker, &[&str])> = vec![
+        (
+            Box::new(|p: &Path| {
+                fs::copy(p.join("server.key"), p.join("ca.key"))
+                    .map(|_| ())
+                    .unwrap()
+            }),
+            &["ca.key", "does not belong to", "ca.pem"],
+        ),
+        (
+            Box::new(|p: &Path| {
+                fs::copy(p.join("server.pem"), p.join("ca.pem"))
+                    .map(|_| ())
+                    .unwrap()
+            }),
+            &["ca.pem", "not a CA", "CA:FALSE"],
+        ),
+        (
+            Box::new(|p: &Path| fs::remove_file(p.join("ca.key")).unwrap()),
+            &["ca.key", "missing"],
+        ),
+        (
+            Box::new(|p: &Path| fs::remove_file(p.join("ca.pem")).unwrap()),
+            &["ca.pem", "missing"],
+        ),
+        (
+            Box::new(|p: &Path| fs::write(p.join("ca.srl"), "xyz\n").unwrap()),
+            &["ca.srl", "hexadecimal"],
+        ),
+        (
+            Box::new(|p: &Path| {
+                fs::copy(p.join("ca.key"), p.join("ca.pem"))
+                    .map(|_| ())
+                    .unwrap()
+            }),
+            &["ca.pem", "private key"],
+        ),
+        (
+            Box::new(|p: &Path| fs::write(p.join("server.pem"), "garbage").unwrap()),
+            &["server.pem", "move it away"],
+        ),
+    ];
+    for (break_it, needles) in cases {
+        let t = tempfile::tempdir().unwrap();
+        copy_dir(dir, t.path());
+        break_it(t.path());
+        let before = snapshot(t.path());
+        let out = run(t.path(), &["renew"]);
+        assert_one_error_line(&out, 1, needles);
+        assert_eq!(snapshot(t.path()), before, "{needles:?}");
+    }
+}
+
+#[test]
+fn an_expired_ca_is_refused_and_renew_ca_revives_it() {
+    use milvus_certs::generate::{GenOptions, generate};
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let past = time::OffsetDateTime::now_utc() - time::Duration::days(400);
+    let opts = GenOptions {
+        dir: dir.to_path_buf(),
+        ca_days: 30,
+        days: 10,
+        key_type: milvus_certs::keys::KeyType::EcdsaP256,
+        ..GenOptions::default()
+    };
+    generate(&opts, past).unwrap();
+    let before = snapshot(dir);
+    let out = run(dir, &["renew"]);
+    assert_one_error_line(&out, 1, &["ca.pem", "expired on", "renew --ca"]);
+    assert_eq!(snapshot(dir), before);
+
+    let old_server = fs::read(dir.join("server.pem")).unwrap();
+    run_ok(dir, &["renew", "--ca", "--ca-days", "3650"]);
+    let ca = info(&dir.join("ca.pem"));
+    assert!(ca.not_after > time::OffsetDateTime::now_utc() + time::Duration::days(3600));
+    run_ok(dir, &["renew"]);
+    assert!(info(&dir.join("server.pem")).signed_by(&ca));
+    assert_ne!(fs::read(dir.join("server.pem")).unwrap(), old_server);
+}
+
+#[test]
+fn renew_ca_keeps_old_leaves_valid() {
+    let d = gen_dir(&["--ca-days", "100"]);
+    let dir = d.path();
+    let old_ca = info(&dir.join("ca.pem"));
+    let key_before = fs::read(dir.join("ca.key")).unwrap();
+    let old_srl = srl(dir);
+    let server_before = fs::read(dir.join("server.pem")).unwrap();
+    let out = run_ok(dir, &["renew", "--ca"]);
+    let ca = info(&dir.join("ca.pem"));
+    assert_eq!(
+        fs::read(dir.join("ca.key")).unwrap(),
+        key_before,
+        "same key"
+    );
+    assert_eq!(
+        ca.subject_raw, old_ca.subject_raw,
+        "same subject, byte for byte"
+    );
+    assert_eq!(ca.ski, old_ca.ski);
+    assert_eq!(ca.public_key_bits, old_ca.public_key_bits);
+    assert_eq!(ca.basic_constraints, old_ca.basic_constraints);
+    assert_eq!(ca.key_usage, old_ca.key_usage);
+    assert_eq!(
+        ca.serial,
+        old_srl.next().unwrap(),
+        "a new serial, from ca.srl"
+    );
+    assert_eq!(srl(dir), ca.serial);
+    assert!(ca.not_after > old_ca.not_after + time::Duration::days(30000));
+    assert_eq!(
+        fs::read(dir.join("server.pem")).unwrap(),
+        server_before,
+        "leaves untouched"
+    );
+    // The old server.pem verifies against the re-signed CA, by OpenSSL and in a handshake.
+    assert!(openssl_ok(
+        dir,
+        &[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "ca.pem",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            "localhost",
+            "server.pem"
+        ]
+    ));
+    let ca_path = dir.join("ca.pem");
+    handshake(
+        server_config(dir, Some(&ca_path)),
+        client_config(
+            &ca_path,
+            Some((&dir.join("client.pem"), &dir.join("client.key"))),
+        ),
+        "localhost",
+    )
+    .unwrap();
+    // Backed up like the leaves.
+    let backups: Vec<_> = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let old_pem = fs::read(backups[0].join("ca.pem")).unwrap();
+    assert_eq!(
+        CertInfo::from_der(&cert_der(&backups[0].join("ca.pem")))
+            .unwrap()
+            .serial,
+        old_ca.serial,
+        "{}",
+        old_pem.len()
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-signed"));
+}
+
+#[test]
+fn leaves_are_capped_at_the_ca_with_a_warning() {
+    let d = gen_dir(&["--ca-days", "100", "--days", "50", "--key-type", "ed25519"]);
+    let dir = d.path();
+    let out = run_ok(dir, &["renew", "--days", "365", "--no-backup"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: --days 365 would outlive the CA"),
+        "{stderr}"
+    );
+    assert_eq!(
+        info(&dir.join("server.pem")).not_after,
+        info(&dir.join("ca.pem")).not_after
+    );
+}
+
+#[test]
+fn concurrent_runs_never_interleave() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let mut cmd = Command::new(BIN);
+            if i % 4 == 3 {
+                cmd.args(["gen", "--force", "--no-backup", "--key-type", "ecdsa-p256"]);
+            } else {
+                cmd.args(["renew", "--no-backup"]);
+            }
+            cmd.current_dir(dir)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    keys_match(dir);
+    let (s, c) = (info(&dir.join("server.pem")), info(&dir.join("client.pem")));
+    assert_ne!(s.serial, c.serial);
+    assert!(srl(dir) >= c.serial && srl(dir) >= s.serial);
+    assert!(s.signed_by(&info(&dir.join("ca.pem"))));
+    assert!(!dir.join(milvus_certs::store::STAGING_DIR).exists());
+}
