@@ -163,18 +163,22 @@ fn key_usage_purpose(name: &str) -> Option<KeyUsagePurpose> {
     })
 }
 
-/// basicConstraints CA:TRUE, and keyCertSign when keyUsage is present
-/// (RFC 5280 4.2.1.3, 4.2.1.9).
-pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
-    let reason = match cert.basic_constraints {
+/// Why `cert` cannot act as a CA, if it cannot: basicConstraints CA:TRUE is
+/// required, and keyCertSign when keyUsage is present (RFC 5280 4.2.1.3, 4.2.1.9).
+pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
+    match cert.basic_constraints {
         None => Some("it has no basicConstraints CA:TRUE"),
         Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
         Some((true, _)) => match &cert.key_usage {
             Some(ku) if !ku.contains(&"keyCertSign") => Some("its keyUsage lacks keyCertSign"),
             _ => None,
         },
-    };
-    match reason {
+    }
+}
+
+/// The error for a `ca.pem` that is not a CA (see [`not_ca_reason`]).
+pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
+    match not_ca_reason(cert) {
         Some(r) => Err(Error::NotCa {
             path: path.to_path_buf(),
             reason: r.into(),

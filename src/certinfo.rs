@@ -198,6 +198,13 @@ impl CertInfo {
         Ok(info)
     }
 
+    /// Whether it is self-signed: issuer = subject and its own key verifies
+    /// its signature (the guide's leaves have their CA's subject, so the
+    /// names alone do not tell).
+    pub fn is_self_signed(&self) -> bool {
+        self.issuer_raw == self.subject_raw && self.signed_by(self)
+    }
+
     /// Whether basicConstraints says cA:TRUE.
     pub fn is_ca(&self) -> bool {
         matches!(self.basic_constraints, Some((true, _)))

@@ -27,6 +27,9 @@ pub enum Command {
     /// Make new server and client keys and certificates from the existing CA (renew.sh)
     #[command(after_help = RENEW_EXAMPLES)]
     Renew(RenewArgs),
+    /// Check certificates, keys and live servers: expiry, key match, chain, purpose, names
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
 }
 
 const GEN_EXAMPLES: &str = "\
@@ -174,4 +177,61 @@ pub struct RenewArgs {
     /// With --ca: validity of the re-signed CA certificate
     #[arg(long, value_name = "N", default_value_t = 36500, requires = "ca")]
     pub ca_days: u32,
+}
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  milvus-certs inspect                          # the seven files in the current directory
+  milvus-certs inspect --dir cert --warn-days 30 --server-name milvus.example.com
+  milvus-certs inspect path/to/any.pem other/dir --json
+  milvus-certs inspect --connect milvus.example.com:19530 --dir cert
+
+Exit status:
+  0  everything is healthy
+  1  no problem, but a certificate expires within --warn-days
+  2  a problem (expired, not yet valid, key mismatch, bad chain, wrong purpose
+     or name, unreadable input, failed connection) or a usage error";
+
+/// Options of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Certificate files (bundles too) or directories to inspect [default: the seven files of --dir]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// A certificate directory: its seven files are checked together [default: . when no PATH is given]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Report certificates expiring within this many days (exit status 1)
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+
+    /// A name clients use to reach Milvus (repeatable): server.pem must have a matching SAN; with --connect, the name to verify [default: HOST]
+    #[arg(long = "server-name", value_name = "NAME")]
+    pub server_names: Vec<String>,
+
+    /// Print one JSON document (schema in the README)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Connect to a running server and check the chain it presents (repeatable)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub connect: Vec<String>,
+
+    /// With --connect: the CA to verify the server against [default: DIR/ca.pem]
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+
+    /// With --connect: the client certificate to present if the server asks [default: DIR/client.pem]
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// With --connect: the client key [default: DIR/client.key]
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// With --connect: give up after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
 }

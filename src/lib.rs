@@ -10,10 +10,12 @@
 
 pub mod ca;
 pub mod certinfo;
+pub mod connect;
 pub mod error;
 pub mod files;
 pub mod generate;
 pub mod input;
+pub mod inspect;
 pub mod keys;
 pub mod leaf;
 pub mod names;

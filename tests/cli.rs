@@ -37,6 +37,7 @@ fn help_snapshots() {
     check_snapshot("help.txt", &["--help"]);
     check_snapshot("gen-help.txt", &["gen", "--help"]);
     check_snapshot("renew-help.txt", &["renew", "--help"]);
+    check_snapshot("inspect-help.txt", &["inspect", "--help"]);
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use common::*;
 use milvus_certs::certinfo::CertInfo;
 use milvus_certs::serial::Serial;
-use milvus_certs::store::{DirLock, Recovery, STAGING_DIR};
+use milvus_certs::store::STAGING_DIR;
 
 /// xorshift64*: enough randomness for kill points, and a seed to replay.
 struct Rng(u64);
@@ -136,15 +136,23 @@ fn sigkill_at_random_points_loses_nothing() {
             assert!(status.success(), "{ctx}: exited with {status}");
         }
 
-        // The next command, whatever it is, first completes or rolls back.
-        let (lock, recovery) = DirLock::acquire(dir, Duration::from_secs(10)).unwrap();
-        match recovery {
-            Some(Recovery::RolledBack) => rolled_back += 1,
-            Some(Recovery::Completed { .. }) => completed += 1,
-            None if !exited_before => clean_kill += 1,
-            None => {}
+        // The next command, whatever it is (here `inspect`), first completes
+        // or rolls back the interrupted change, and says so.
+        let next = run(dir, &["inspect", "--json"]);
+        let note = String::from_utf8_lossy(&next.stderr).to_string();
+        if note.contains("before it committed") {
+            rolled_back += 1;
+        } else if note.contains("after it committed") {
+            completed += 1;
+        } else if !exited_before {
+            assert!(note.is_empty(), "{ctx}: {note}");
+            clean_kill += 1;
         }
-        drop(lock);
+        let report: serde_json::Value = serde_json::from_slice(&next.stdout).unwrap();
+        assert_eq!(
+            report["status"], "ok",
+            "{ctx}: inspect after recovery: {report:#}"
+        );
         assert!(!dir.join(STAGING_DIR).exists(), "{ctx}");
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()

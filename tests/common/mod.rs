@@ -318,3 +318,63 @@ impl ConnData for rustls::ClientConnection {
 impl ConnData for rustls::ServerConnection {
     type Data = rustls::server::ServerConnectionData;
 }
+
+// --- openssl s_server --------------------------------------------------
+
+/// A running `openssl s_server` on a loopback port, killed when dropped.
+pub struct SServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for SServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `openssl s_server` with `dir`'s server.pem/server.key (and
+/// `extra` arguments) on a free 127.0.0.1 port, and waits until it accepts.
+pub fn s_server(dir: &Path, extra: &[&str]) -> SServer {
+    use std::net::{TcpListener, TcpStream};
+    for _attempt in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let accept = format!("127.0.0.1:{port}");
+        let child = Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                &accept,
+                "-cert",
+                "server.pem",
+                "-key",
+                "server.key",
+                "-www",
+                "-quiet",
+            ])
+            .args(extra)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the openssl CLI is needed by this test: apt-get install -y openssl");
+        let mut server = SServer { child, port };
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            if server.child.try_wait().unwrap().is_some() {
+                break; // the port was taken meanwhile: try another
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = server.child.kill();
+    }
+    panic!("openssl s_server did not start");
+}

@@ -1,0 +1,435 @@
+//! `inspect --connect`: a TLS handshake (rustls, TLS 1.2 and 1.3) with a
+//! running server, reporting the chain it presents and whether it verifies.
+
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::CertifiedKey;
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use time::OffsetDateTime;
+
+use crate::certinfo::CertInfo;
+use crate::input;
+use crate::inspect::{Entry, InspectOptions, Role, check_names, finish, role_from_content};
+use crate::names::SanName;
+
+/// How to reach and verify a server.
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// The CA certificate(s) to verify the server against.
+    pub ca: PathBuf,
+    /// The client certificate to present when the server asks for one.
+    pub client_cert: Option<PathBuf>,
+    /// Its key.
+    pub client_key: Option<PathBuf>,
+    /// The name to verify (the first; default: the host).
+    pub server_names: Vec<String>,
+    /// Connection and handshake timeout.
+    pub timeout: Duration,
+}
+
+/// Wraps webpki's verifier to keep the chain the server presented, so it can
+/// be reported even when verification fails.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    chain: Mutex<Vec<CertificateDer<'static>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            *chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+        }
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Presents the client certificate, and remembers that the server asked.
+#[derive(Debug)]
+struct ClientCert {
+    key: Option<Arc<CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl rustls::client::ResolvesClientCert for ClientCert {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::SeqCst);
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+/// Splits `host:port` (`[v6]:port` too).
+fn split_target(target: &str) -> Option<(String, u16)> {
+    let (host, port) = target.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    (!host.is_empty()).then(|| (host.to_string(), port))
+}
+
+/// Connects to `target` and returns one entry per certificate it presents
+/// (or one `invalid` entry saying why there was none).
+pub fn inspect_endpoint(
+    target: &str,
+    opts: &ConnectOptions,
+    inspect: &InspectOptions,
+    now: OffsetDateTime,
+) -> Vec<Entry> {
+    let fail = |problem: String| {
+        let mut e = Entry::unreadable(target.to_string(), Role::Server, problem);
+        finish(&mut e, now, inspect.warn_days);
+        vec![e]
+    };
+    let Some((host, port)) = split_target(target) else {
+        return fail(format!(
+            "{target:?} is not HOST:PORT (for example milvus.example.com:19530)"
+        ));
+    };
+    let name = opts
+        .server_names
+        .first()
+        .cloned()
+        .unwrap_or_else(|| host.clone());
+    let server_name = match ServerName::try_from(name.clone()) {
+        Ok(n) => n,
+        Err(_) => return fail(format!("{name:?} is not a valid server name")),
+    };
+    let setup = match client_config(opts) {
+        Ok(s) => s,
+        Err(problem) => return fail(problem),
+    };
+    let (config, recording, client_cert) = setup;
+
+    let outcome = handshake(&host, port, server_name, config, opts.timeout, &client_cert);
+    let chain: Vec<CertificateDer<'static>> = recording
+        .chain
+        .lock()
+        .map(|c| c.clone())
+        .unwrap_or_default();
+    let asked = client_cert.asked.load(Ordering::SeqCst);
+
+    let mut entries: Vec<Entry> = Vec::new();
+    for (i, der) in chain.iter().enumerate() {
+        let source = if i == 0 {
+            target.to_string()
+        } else {
+            format!("{target}#{}", i + 1)
+        };
+        match CertInfo::from_der(der) {
+            Ok(cert) => {
+                let role = if i == 0 {
+                    Role::Server
+                } else {
+                    role_from_content(&cert)
+                };
+                let mut e = Entry::of(source, role, cert.clone());
+                if i == 0 {
+                    if !cert.allows_eku("serverAuth") {
+                        e.problems
+                            .push("its extendedKeyUsage lacks serverAuth".into());
+                    }
+                    let mut names: Vec<SanName> = inspect.server_names.clone();
+                    if names.is_empty() {
+                        names.extend(SanName::parse("--connect", &host).ok());
+                    }
+                    check_names(&mut e, &cert, &names);
+                    if asked {
+                        e.warnings.push(match &opts.client_cert {
+                            Some(c) => format!("the server asked for a client certificate (mutual TLS); presented {}", c.display()),
+                            None => "the server asked for a client certificate (mutual TLS) and none was given: pass --dir or --client-cert/--client-key".into(),
+                        });
+                    }
+                }
+                entries.push(e);
+            }
+            Err(reason) => entries.push(Entry::unreadable(
+                source,
+                Role::Other,
+                format!("the server presented an unreadable certificate: {reason}"),
+            )),
+        }
+    }
+    if let Err(problem) = outcome {
+        match entries.first_mut() {
+            Some(leaf) => {
+                // Keep the name problem we found ourselves rather than saying it twice.
+                if !(problem.contains("not valid for")
+                    && leaf
+                        .problems
+                        .iter()
+                        .any(|p| p.contains("no subjectAltName matches")))
+                {
+                    leaf.problems.push(problem);
+                }
+            }
+            None => return fail(problem),
+        }
+    }
+    for e in &mut entries {
+        finish(e, now, inspect.warn_days);
+    }
+    entries
+}
+
+type Setup = (Arc<rustls::ClientConfig>, Arc<Recording>, Arc<ClientCert>);
+
+fn client_config(opts: &ConnectOptions) -> Result<Setup, String> {
+    let pem = input::read_required(
+        &opts.ca,
+        "a PEM CA certificate",
+        "the CA certificate to verify the server with",
+        "pass --ca FILE or --dir DIR",
+    )
+    .map_err(|e| e.to_string())?;
+    let mut roots = rustls::RootCertStore::empty();
+    for der in input::parse_certificates(&opts.ca, &pem).map_err(|e| e.to_string())? {
+        roots.add(der).map_err(|e| {
+            format!(
+                "{} cannot be used as a trust anchor: {e}",
+                opts.ca.display()
+            )
+        })?;
+    }
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+        .build()
+        .map_err(|e| format!("cannot verify with {}: {e}", opts.ca.display()))?;
+    let recording = Arc::new(Recording {
+        inner,
+        chain: Mutex::new(Vec::new()),
+    });
+    let key = match (&opts.client_cert, &opts.client_key) {
+        (Some(c), Some(k)) => Some(Arc::new(certified_key(c, k)?)),
+        _ => None,
+    };
+    let client_cert = Arc::new(ClientCert {
+        key,
+        asked: AtomicBool::new(false),
+    });
+    let config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(recording.clone())
+        .with_client_cert_resolver(client_cert.clone());
+    Ok((Arc::new(config), recording, client_cert))
+}
+
+fn certified_key(cert: &std::path::Path, key: &std::path::Path) -> Result<CertifiedKey, String> {
+    let pem = input::read_required(
+        cert,
+        "a PEM certificate",
+        "the client certificate",
+        "pass --client-cert",
+    )
+    .map_err(|e| e.to_string())?;
+    let chain = input::parse_certificates(cert, &pem).map_err(|e| e.to_string())?;
+    let key_pem = input::read_required(
+        key,
+        "a PEM private key",
+        "the client key",
+        "pass --client-key",
+    )
+    .map_err(|e| e.to_string())?;
+    // Checked with our parser first, for its messages (encrypted, wrong label...).
+    crate::keys::parse_private_key(key, &key_pem).map_err(|e| e.to_string())?;
+    let der = PrivateKeyDer::from_pem_slice(&key_pem)
+        .map_err(|_| format!("{} is not a PEM private key", key.display()))?;
+    let signing = provider()
+        .key_provider
+        .load_private_key(der)
+        .map_err(|e| format!("{} cannot be used: {e}", key.display()))?;
+    Ok(CertifiedKey::new(chain, signing))
+}
+
+fn handshake(
+    host: &str,
+    port: u16,
+    name: ServerName<'static>,
+    config: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+    client_cert: &ClientCert,
+) -> Result<(), String> {
+    let target = format!("{host}:{port}");
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let mut last = None;
+    let mut sock = None;
+    for addr in &addrs {
+        match TcpStream::connect_timeout(addr, timeout) {
+            Ok(s) => {
+                sock = Some(s);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let mut sock = sock.ok_or_else(|| match last {
+        Some(e) if e.kind() == io::ErrorKind::ConnectionRefused => format!(
+            "connection refused: nothing listens on {target} (is Milvus running, and is this its port?)"
+        ),
+        Some(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+            format!("no answer from {target} within {} s", timeout.as_secs())
+        }
+        Some(e) => format!("cannot connect to {target}: {e}"),
+        None => format!("{host} has no address"),
+    })?;
+    let _ = sock.set_read_timeout(Some(timeout));
+    let _ = sock.set_write_timeout(Some(timeout));
+    let mut conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut sock)
+            .map_err(|e| describe(&e, &target, timeout))?;
+    }
+    // In TLS 1.3 the server checks our certificate after our handshake is
+    // done; a rejection arrives as an alert just after. Wait briefly for it.
+    if client_cert.asked.load(Ordering::SeqCst) {
+        let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 1];
+        match conn.complete_io(&mut sock) {
+            Err(e)
+                if !matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(describe(&e, &target, timeout));
+            }
+            _ => {}
+        }
+        if let Err(e) = conn.reader().read(&mut buf)
+            && e.kind() != io::ErrorKind::WouldBlock
+        {
+            return Err(describe(&e, &target, timeout));
+        }
+    }
+    conn.send_close_notify();
+    let _ = conn.complete_io(&mut sock);
+    Ok(())
+}
+
+/// A handshake failure in words: which side refused and why.
+fn describe(e: &io::Error, target: &str, timeout: Duration) -> String {
+    let tls = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match tls {
+        Some(rustls::Error::InvalidCertificate(c)) => {
+            format!("verification failed: {}", certificate_error(c))
+        }
+        Some(rustls::Error::AlertReceived(alert)) => format!(
+            "the server ended the handshake with the alert {alert:?}{}",
+            match alert {
+                rustls::AlertDescription::CertificateRequired =>
+                    ": it requires a client certificate (tlsMode 2); pass --dir or --client-cert/--client-key",
+                rustls::AlertDescription::UnknownCA
+                | rustls::AlertDescription::BadCertificate
+                | rustls::AlertDescription::UnsupportedCertificate
+                | rustls::AlertDescription::CertificateUnknown =>
+                    ": it rejected the client certificate (not signed by the CA it trusts, or lacking clientAuth)",
+                rustls::AlertDescription::ProtocolVersion => ": no TLS version in common",
+                _ => "",
+            }
+        ),
+        Some(rustls::Error::InvalidMessage(_))
+        | Some(rustls::Error::InappropriateMessage { .. }) => format!(
+            "{target} does not speak TLS (is TLS disabled on it, tlsMode 0, or is this another service's port?)"
+        ),
+        Some(other) => format!("the TLS handshake failed: {other}"),
+        None => match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                format!(
+                    "the TLS handshake with {target} did not finish within {} s",
+                    timeout.as_secs()
+                )
+            }
+            io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset => format!(
+                "{target} closed the connection during the handshake (not TLS, or it refused us)"
+            ),
+            _ => format!("the TLS handshake with {target} failed: {e}"),
+        },
+    }
+}
+
+fn certificate_error(e: &CertificateError) -> String {
+    match e {
+        CertificateError::UnknownIssuer => "it is signed by an unknown authority (not by the CA given)".into(),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "it is not valid for the server name (add the name with `milvus-certs renew --san NAME`)".into()
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => "it has expired".into(),
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => "it is not valid yet".into(),
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "its extendedKeyUsage does not allow serverAuth".into()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split() {
+        assert_eq!(split_target("milvus:19530"), Some(("milvus".into(), 19530)));
+        assert_eq!(split_target("[::1]:443"), Some(("::1".into(), 443)));
+        assert_eq!(split_target("milvus"), None);
+        assert_eq!(split_target(":1"), None);
+        assert_eq!(split_target("h:99999"), None);
+    }
+}

@@ -1,0 +1,651 @@
+//! `milvus-certs inspect`: is this TLS setup healthy, and when must it be
+//! renewed? Checks files (the seven of a certificate directory, or any PEM
+//! files and directories) and, in `connect`, live servers.
+//!
+//! Every file is read once and parsed once. Nothing here panics on input:
+//! what cannot be read becomes an entry with status `invalid` and a reason.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use time::{Duration, OffsetDateTime};
+
+use crate::ca::not_ca_reason;
+use crate::certinfo::CertInfo;
+use crate::error::Result;
+use crate::files;
+use crate::input;
+use crate::keys::parse_private_key;
+use crate::names::SanName;
+use crate::serial::Serial;
+use crate::store::{DirLock, LOCK_WAIT, Recovery, STAGING_DIR};
+
+/// What a certificate is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A CA certificate (`ca.pem`, or basicConstraints CA:TRUE).
+    Ca,
+    /// Milvus's certificate (`server.pem`, or serverAuth only).
+    Server,
+    /// A client certificate (`client.pem`, or clientAuth only).
+    Client,
+    /// Anything else.
+    Other,
+}
+
+impl Role {
+    /// `ca`, `server`, `client` or `other`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Ca => "ca",
+            Role::Server => "server",
+            Role::Client => "client",
+            Role::Other => "other",
+        }
+    }
+}
+
+/// The health of one certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Valid, and not expiring within the warning period.
+    Ok,
+    /// Valid, but expiring within the warning period.
+    Expiring,
+    /// Past its notAfter.
+    Expired,
+    /// Before its notBefore.
+    NotYetValid,
+    /// Unreadable, or failing a check (mismatch, chain, purpose, name).
+    Invalid,
+}
+
+impl Status {
+    /// `ok`, `expiring`, `expired`, `not-yet-valid` or `invalid`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Expiring => "expiring",
+            Status::Expired => "expired",
+            Status::NotYetValid => "not-yet-valid",
+            Status::Invalid => "invalid",
+        }
+    }
+
+    /// Whether this is a problem (exit code 2), not just a warning.
+    pub fn is_problem(self) -> bool {
+        !matches!(self, Status::Ok | Status::Expiring)
+    }
+}
+
+/// The overall verdict, and the exit code it maps to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overall {
+    /// Everything healthy: exit 0.
+    Ok,
+    /// No problem, but something expires within the warning period: exit 1.
+    Expiring,
+    /// At least one problem: exit 2.
+    Problem,
+}
+
+impl Overall {
+    /// `ok`, `expiring` or `problem`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Overall::Ok => "ok",
+            Overall::Expiring => "expiring",
+            Overall::Problem => "problem",
+        }
+    }
+
+    /// 0, 1 or 2.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Overall::Ok => 0,
+            Overall::Expiring => 1,
+            Overall::Problem => 2,
+        }
+    }
+}
+
+/// One inspected certificate (or a file that should have held one).
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// The file (or `host:port`) it came from, with `#N` for the Nth
+    /// certificate of a bundle.
+    pub source: String,
+    /// What it is for.
+    pub role: Role,
+    /// The certificate, when one could be read.
+    pub cert: Option<CertInfo>,
+    /// Days until notAfter (negative once expired), rounded down.
+    pub days_left: Option<i64>,
+    /// The verdict.
+    pub status: Status,
+    /// Why it is not ok, as short sentences.
+    pub problems: Vec<String>,
+    /// Things worth knowing that are not problems.
+    pub warnings: Vec<String>,
+    /// Checked as part of a certificate directory (chain, keys, purposes).
+    dir_checked: bool,
+}
+
+impl Entry {
+    pub(crate) fn unreadable(source: String, role: Role, problem: String) -> Entry {
+        Entry {
+            source,
+            role,
+            cert: None,
+            days_left: None,
+            status: Status::Invalid,
+            problems: vec![problem],
+            warnings: Vec::new(),
+            dir_checked: false,
+        }
+    }
+
+    pub(crate) fn of(source: String, role: Role, cert: CertInfo) -> Entry {
+        Entry {
+            source,
+            role,
+            cert: Some(cert),
+            days_left: None,
+            status: Status::Ok,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+            dir_checked: false,
+        }
+    }
+}
+
+/// The result of an inspection.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Every certificate, in the order inspected.
+    pub entries: Vec<Entry>,
+    /// What was done about interrupted writes found in inspected directories.
+    pub recoveries: Vec<(PathBuf, Recovery)>,
+    /// The warning period used, in days.
+    pub warn_days: u32,
+}
+
+impl Report {
+    /// The overall verdict.
+    pub fn overall(&self) -> Overall {
+        if self.entries.iter().any(|e| e.status.is_problem()) {
+            Overall::Problem
+        } else if self.entries.iter().any(|e| e.status == Status::Expiring) {
+            Overall::Expiring
+        } else {
+            Overall::Ok
+        }
+    }
+}
+
+/// What to inspect and how.
+#[derive(Clone, Debug, Default)]
+pub struct InspectOptions {
+    /// A certificate directory: its seven files are checked together.
+    pub dir: Option<PathBuf>,
+    /// Files and directories to inspect. With neither `dir` nor `paths`, the
+    /// current directory is inspected as a certificate directory.
+    pub paths: Vec<PathBuf>,
+    /// Certificates expiring within this many days are `expiring`.
+    pub warn_days: u32,
+    /// Names clients use to reach the server; each must match a SAN of
+    /// `server.pem` (IP names against IP SANs).
+    pub server_names: Vec<SanName>,
+}
+
+/// File endings inspected in a directory given as a path.
+const CERT_ENDINGS: [&str; 4] = [".pem", ".crt", ".cer", ".cert"];
+
+/// Inspects files at `now`.
+pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
+    let mut report = Report {
+        entries: Vec::new(),
+        recoveries: Vec::new(),
+        warn_days: opts.warn_days,
+    };
+    let seven_dir = match (&opts.dir, opts.paths.is_empty()) {
+        (Some(d), _) => Some(d.clone()),
+        (None, true) => Some(PathBuf::from(".")),
+        (None, false) => None,
+    };
+    if let Some(dir) = &seven_dir {
+        inspect_cert_dir(dir, opts, now, &mut report)?;
+    }
+    for path in &opts.paths {
+        if path.is_dir() {
+            if seven_dir.as_deref() == Some(path.as_path()) {
+                continue;
+            }
+            inspect_plain_dir(path, opts, now, &mut report)?;
+        } else {
+            inspect_file(path, role_from_name(path), &mut report.entries);
+        }
+    }
+    check_loose_chains(&mut report.entries, opts);
+    for e in &mut report.entries {
+        finish(e, now, opts.warn_days);
+    }
+    Ok(report)
+}
+
+/// Completes an interrupted write in `dir`, if there is one, before reading.
+fn recover_if_needed(dir: &Path, report: &mut Report) -> Result<Option<DirLock>> {
+    if !dir.join(STAGING_DIR).exists() {
+        return Ok(None);
+    }
+    let (lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
+    if let Some(r) = recovery {
+        report.recoveries.push((dir.to_path_buf(), r));
+    }
+    Ok(Some(lock))
+}
+
+fn role_from_name(path: &Path) -> Option<Role> {
+    match path.file_name()?.to_str()? {
+        files::CA_PEM => Some(Role::Ca),
+        files::SERVER_PEM => Some(Role::Server),
+        files::CLIENT_PEM => Some(Role::Client),
+        _ => None,
+    }
+}
+
+pub(crate) fn role_from_content(c: &CertInfo) -> Role {
+    if c.is_ca() {
+        return Role::Ca;
+    }
+    match c.ext_key_usage.as_deref() {
+        Some([u]) if u == "serverAuth" => Role::Server,
+        Some([u]) if u == "clientAuth" => Role::Client,
+        _ => Role::Other,
+    }
+}
+
+/// Reads one file: one entry per certificate, or one `invalid` entry.
+fn inspect_file(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
+    let source = path.display().to_string();
+    let fallback_role = role.unwrap_or(Role::Other);
+    let bytes = match input::read_optional(path, "a PEM certificate") {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            out.push(Entry::unreadable(
+                source,
+                fallback_role,
+                "the file does not exist".into(),
+            ));
+            return;
+        }
+        Err(e) => {
+            out.push(Entry::unreadable(source, fallback_role, e.to_string()));
+            return;
+        }
+    };
+    let ders = match input::parse_certificates(path, &bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            out.push(Entry::unreadable(source, fallback_role, e.to_string()));
+            return;
+        }
+    };
+    let bundle = ders.len() > 1;
+    for (i, der) in ders.iter().enumerate() {
+        let src = if bundle {
+            format!("{source}#{}", i + 1)
+        } else {
+            source.clone()
+        };
+        match CertInfo::from_der(der) {
+            Ok(cert) => {
+                // In a bundle only the first certificate has the file's role.
+                let role = match role {
+                    Some(r) if i == 0 => r,
+                    _ => role_from_content(&cert),
+                };
+                out.push(Entry::of(src, role, cert));
+            }
+            Err(reason) => out.push(Entry::unreadable(
+                src,
+                fallback_role,
+                format!("{} is not a certificate: {reason}", path.display()),
+            )),
+        }
+    }
+}
+
+/// The guide's seven files, checked together.
+fn inspect_cert_dir(
+    dir: &Path,
+    opts: &InspectOptions,
+    now: OffsetDateTime,
+    report: &mut Report,
+) -> Result<()> {
+    let _lock = recover_if_needed(dir, report)?;
+    let start = report.entries.len();
+    for (name, role) in [
+        (files::CA_PEM, Role::Ca),
+        (files::SERVER_PEM, Role::Server),
+        (files::CLIENT_PEM, Role::Client),
+    ] {
+        let path = dir.join(name);
+        let before = report.entries.len();
+        if !path.exists() && fs::symlink_metadata(&path).is_err() {
+            report.entries.push(Entry::unreadable(
+                path.display().to_string(),
+                role,
+                format!("{name} is missing"),
+            ));
+            continue;
+        }
+        inspect_file(&path, Some(role), &mut report.entries);
+        // The first certificate of the file is the one that matters; the rest
+        // of a bundle is reported as found.
+        if let Some(e) = report.entries.get_mut(before) {
+            check_key(dir, name, e);
+        }
+    }
+    let entries = &mut report.entries[start..];
+    let ca_idx = entries
+        .iter()
+        .position(|e| e.role == Role::Ca && e.cert.is_some());
+    let ca = ca_idx.and_then(|i| entries[i].cert.clone());
+    for e in entries.iter_mut() {
+        e.dir_checked = true;
+        let Some(cert) = e.cert.clone() else { continue };
+        match e.role {
+            Role::Ca => {
+                if let Some(reason) = not_ca_reason(&cert) {
+                    e.problems
+                        .push(format!("it is not a CA certificate: {reason}"));
+                } else if cert.issuer_raw == cert.subject_raw && !cert.is_self_signed() {
+                    e.problems.push("its self-signature does not verify".into());
+                }
+            }
+            Role::Server | Role::Client => {
+                check_leaf(e, &cert, ca.as_ref(), opts);
+            }
+            Role::Other => {}
+        }
+    }
+    check_serial_file(dir, entries, ca.as_ref(), now);
+    Ok(())
+}
+
+/// Each `*.pem|crt|cer|cert` file of a directory given as a path.
+fn inspect_plain_dir(
+    dir: &Path,
+    opts: &InspectOptions,
+    now: OffsetDateTime,
+    report: &mut Report,
+) -> Result<()> {
+    let _lock = recover_if_needed(dir, report)?;
+    let listing = match fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) => {
+            report.entries.push(Entry::unreadable(
+                dir.display().to_string(),
+                Role::Other,
+                format!("cannot list {}: {e}", dir.display()),
+            ));
+            return Ok(());
+        }
+    };
+    let mut paths: Vec<PathBuf> = listing
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| CERT_ENDINGS.iter().any(|end| n.ends_with(end)))
+        })
+        .collect();
+    paths.sort();
+    let holds_the_seven = paths.iter().any(|p| role_from_name(p) == Some(Role::Ca));
+    if holds_the_seven {
+        // A certificate directory among the paths: the full checks, but a
+        // missing one of the seven is not reported (it was not asked for).
+        let mut sub = Report {
+            entries: Vec::new(),
+            recoveries: Vec::new(),
+            warn_days: opts.warn_days,
+        };
+        inspect_cert_dir(dir, opts, now, &mut sub)?;
+        sub.entries
+            .retain(|e| e.cert.is_some() || !e.problems.iter().any(|p| p.ends_with(" is missing")));
+        report.entries.extend(sub.entries);
+        paths.retain(|p| role_from_name(p).is_none());
+    }
+    report.entries.extend(inspect_files(&paths));
+    Ok(())
+}
+
+/// Reads and parses many files on all cores, keeping their order.
+fn inspect_files(paths: &[PathBuf]) -> Vec<Entry> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = paths.len().div_ceil(threads).max(64);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut out = Vec::with_capacity(part.len());
+                    for p in part {
+                        inspect_file(p, role_from_name(p), &mut out);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// `ca.key`/`server.key`/`client.key` must belong to the certificate.
+fn check_key(dir: &Path, cert_name: &str, e: &mut Entry) {
+    let key_name = cert_name.replace(".pem", ".key");
+    let path = dir.join(&key_name);
+    let Some(cert) = &e.cert else { return };
+    match input::read_optional(&path, "a PEM private key") {
+        Ok(None) => e.problems.push(format!("{key_name} is missing")),
+        Err(err) => e.problems.push(err.to_string()),
+        Ok(Some(bytes)) => match parse_private_key(&path, &bytes) {
+            Err(err) => e.problems.push(err.to_string()),
+            Ok(key) if key.public_key_raw() != cert.public_key_bits.as_slice() => e.problems.push(format!(
+                "{key_name} does not belong to this certificate: the key and certificate do not match"
+            )),
+            Ok(_) => {}
+        },
+    }
+}
+
+fn check_leaf(e: &mut Entry, cert: &CertInfo, ca: Option<&CertInfo>, opts: &InspectOptions) {
+    match ca {
+        Some(ca) if cert.issuer_raw != ca.subject_raw => e.problems.push(format!(
+            "it was not issued by ca.pem (its issuer is {}): clients trusting ca.pem fail with \"unknown authority\"",
+            cert.issuer
+        )),
+        Some(ca) if !cert.signed_by(ca) => e.problems.push(
+            "its signature does not verify with ca.pem's key: clients trusting ca.pem fail with \"unknown authority\"".into(),
+        ),
+        Some(ca) if cert.not_after > ca.not_after => e.warnings.push(format!(
+            "it outlives its CA (ca.pem expires {}): it stops working then",
+            crate::validity::date(ca.not_after)
+        )),
+        _ => {}
+    }
+    if cert.is_ca() {
+        e.problems
+            .push("it is a CA certificate (basicConstraints CA:TRUE), not a leaf".into());
+    }
+    match e.role {
+        Role::Server => {
+            if !cert.allows_eku("serverAuth") {
+                e.problems.push(
+                    "its extendedKeyUsage lacks serverAuth: clients reject it as a server certificate".into(),
+                );
+            }
+            check_names(e, cert, &opts.server_names);
+        }
+        Role::Client if !cert.allows_eku("clientAuth") => {
+            e.problems.push(
+                "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth".into(),
+            );
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn check_names(e: &mut Entry, cert: &CertInfo, names: &[SanName]) {
+    for name in names {
+        if cert.matches_name(name) {
+            continue;
+        }
+        let has: Vec<String> = cert.sans.iter().map(|s| s.to_string()).collect();
+        let msg = match name {
+            SanName::Ip(_) if !cert.sans.iter().any(|s| matches!(s, SanName::Ip(_))) => format!(
+                "no subjectAltName matches {name}: it has no IP SANs (clients fail with \"doesn't contain any IP SANs\"); add it with `milvus-certs renew --san {name}`"
+            ),
+            _ => {
+                let valid_for = if has.is_empty() {
+                    "no names".to_string()
+                } else {
+                    has.join(", ")
+                };
+                format!(
+                    "no subjectAltName matches {name}: clients fail with \"certificate is valid for {valid_for}, not {name}\"; add it with `milvus-certs renew --san {name}`"
+                )
+            }
+        };
+        e.problems.push(msg);
+    }
+}
+
+/// `ca.srl` must parse and not be below a serial the CA issued.
+fn check_serial_file(
+    dir: &Path,
+    entries: &mut [Entry],
+    ca: Option<&CertInfo>,
+    _now: OffsetDateTime,
+) {
+    let path = dir.join(files::CA_SRL);
+    let Some(ca_entry) = entries.iter_mut().position(|e| e.role == Role::Ca) else {
+        return;
+    };
+    let srl = match input::read_optional(&path, "a serial number file") {
+        Ok(None) => {
+            entries[ca_entry]
+                .problems
+                .push("ca.srl is missing: the next renewal starts from a random serial".into());
+            return;
+        }
+        Err(e) => {
+            entries[ca_entry].problems.push(e.to_string());
+            return;
+        }
+        Ok(Some(bytes)) => match Serial::parse_srl(&bytes) {
+            Ok(s) => s,
+            Err(reason) => {
+                entries[ca_entry].problems.push(format!("ca.srl {reason}"));
+                return;
+            }
+        },
+    };
+    let Some(ca) = ca else { return };
+    let highest = entries
+        .iter()
+        .filter(|e| matches!(e.role, Role::Server | Role::Client))
+        .filter_map(|e| e.cert.as_ref())
+        .filter(|c| c.issuer_raw == ca.subject_raw)
+        .map(|c| &c.serial)
+        .max();
+    if let Some(h) = highest.filter(|h| **h > srl) {
+        entries[ca_entry].problems.push(format!(
+            "ca.srl ({srl}) is below the serial {h} already issued: the next renewal may reuse a serial"
+        ));
+    }
+}
+
+/// Outside a certificate directory: a certificate whose issuer is among the
+/// inspected CA certificates must verify against it, and a server or client
+/// certificate (by name or by content) must allow its purpose.
+fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
+    use std::collections::HashMap;
+    // CA certificates by subject, so finding an issuer is one lookup.
+    let mut cas: HashMap<&[u8], Vec<&CertInfo>> = HashMap::new();
+    for c in entries
+        .iter()
+        .filter_map(|e| e.cert.as_ref())
+        .filter(|c| c.is_ca())
+    {
+        cas.entry(c.subject_raw.as_slice()).or_default().push(c);
+    }
+    let bad_signature: Vec<bool> = entries
+        .iter()
+        .map(|e| match &e.cert {
+            Some(cert) if !e.dir_checked && cert.issuer_raw != cert.subject_raw => cas
+                .get(cert.issuer_raw.as_slice())
+                .is_some_and(|issuers| !issuers.iter().any(|ca| cert.signed_by(ca))),
+            _ => false,
+        })
+        .collect();
+    for (e, bad) in entries.iter_mut().zip(bad_signature) {
+        if e.dir_checked {
+            continue;
+        }
+        let Some(cert) = e.cert.clone() else { continue };
+        if bad {
+            e.problems.push(format!(
+                "its signature does not verify with its issuer's key ({})",
+                cert.issuer
+            ));
+        }
+        match e.role {
+            Role::Ca => {
+                if let Some(reason) = not_ca_reason(&cert) {
+                    e.problems
+                        .push(format!("it is not a CA certificate: {reason}"));
+                }
+            }
+            Role::Server | Role::Client => check_leaf(e, &cert, None, opts),
+            Role::Other => {}
+        }
+    }
+}
+
+/// Sets days left and the status from the time checks and the problems.
+pub(crate) fn finish(e: &mut Entry, now: OffsetDateTime, warn_days: u32) {
+    let Some(cert) = &e.cert else {
+        e.status = Status::Invalid;
+        return;
+    };
+    let left = cert.not_after - now;
+    e.days_left = Some(left.whole_seconds().div_euclid(86400));
+    e.status = if now > cert.not_after {
+        e.problems.insert(
+            0,
+            format!("it expired on {}", crate::validity::date(cert.not_after)),
+        );
+        Status::Expired
+    } else if now < cert.not_before {
+        e.problems.insert(
+            0,
+            format!(
+                "it is not valid until {}",
+                crate::validity::date(cert.not_before)
+            ),
+        );
+        Status::NotYetValid
+    } else if !e.problems.is_empty() {
+        Status::Invalid
+    } else if left < Duration::days(i64::from(warn_days)) {
+        Status::Expiring
+    } else {
+        Status::Ok
+    };
+}

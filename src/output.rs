@@ -1,0 +1,376 @@
+//! Rendering the library's reports for people (text) and programs (JSON).
+
+use std::io::{self, Write};
+
+use milvus_certs::files;
+use milvus_certs::generate::{CertRole, GenReport, Issued};
+use milvus_certs::inspect::{Entry, Overall, Report, Status};
+use milvus_certs::leaf::Role;
+use milvus_certs::renew::{RenewReport, SerialSource};
+use milvus_certs::store::Recovery;
+use milvus_certs::validity::date;
+use time::OffsetDateTime;
+
+pub fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::Result<()> {
+    match recovery {
+        None => Ok(()),
+        Some(Recovery::RolledBack) => writeln!(
+            err,
+            "note: an earlier run was interrupted before it committed; its unfinished files were removed and the directory is as it was before it"
+        ),
+        Some(Recovery::Completed { files }) => writeln!(
+            err,
+            "note: an earlier run was interrupted after it committed; completed it by putting {} in place",
+            if files.is_empty() {
+                "its last files".to_string()
+            } else {
+                files.join(", ")
+            }
+        ),
+    }
+}
+
+/// One certificate and its key, two lines, as `gen` and `renew` print them.
+fn print_issued(out: &mut impl Write, i: &Issued, was: Option<OffsetDateTime>) -> io::Result<()> {
+    let (what, key_what) = match i.role {
+        CertRole::Ca => (
+            format!("CA certificate \"{}\"", i.common_name),
+            "CA private key, keep it secret: renew needs it",
+        ),
+        CertRole::Leaf(Role::Server) => ("server certificate".to_string(), "server private key"),
+        CertRole::Leaf(Role::Client) => (
+            "client certificate (tlsMode 2)".to_string(),
+            "client private key",
+        ),
+    };
+    let was = was
+        .map(|w| format!(" (was {})", date(w)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  {:<11} {what}, {}, serial {}, expires {}{was}",
+        i.cert_file,
+        i.key_type,
+        i.serial,
+        date(i.not_after)
+    )?;
+    writeln!(out, "  {:<11} {key_what} (mode 0600)", i.key_file)
+}
+
+fn print_names(out: &mut impl Write, issued: &[&Issued]) -> io::Result<()> {
+    for i in issued.iter().filter(|i| i.role != CertRole::Ca) {
+        let names: Vec<String> = i.names.iter().map(|n| n.to_string()).collect();
+        writeln!(
+            out,
+            "{} names: {}",
+            capitalized(i.role.name()),
+            names.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+pub fn print_gen(r: &GenReport) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    print_recovery(&mut err, &r.recovery)?;
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    writeln!(
+        out,
+        "Created a new CA, server and client certificates in {}/",
+        r.dir.display()
+    )?;
+    writeln!(out)?;
+    for i in &r.issued {
+        print_issued(&mut out, i, None)?;
+        if i.role == CertRole::Ca {
+            writeln!(
+                out,
+                "  {:<11} last serial issued: {}",
+                files::CA_SRL,
+                r.last_serial
+            )?;
+        }
+    }
+    writeln!(out)?;
+    print_names(
+        &mut out,
+        &r.issued
+            .iter()
+            .filter(|i| i.role == CertRole::Leaf(Role::Server))
+            .collect::<Vec<_>>(),
+    )?;
+    if let Some(b) = &r.backup {
+        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Next: Milvus reads server.pem, server.key and ca.pem (tls.serverPemPath, tls.serverKeyPath, tls.caPemPath in milvus.yaml); clients use ca.pem, and client.pem and client.key in tlsMode 2."
+    )?;
+    out.flush()
+}
+
+pub fn print_renew(r: &RenewReport) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    print_recovery(&mut err, &r.recovery)?;
+    if r.serial_source == SerialSource::Random {
+        writeln!(
+            err,
+            "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
+            r.dir.join(files::CA_SRL).display()
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    writeln!(out, "Renewed in {}/", r.dir.display())?;
+    writeln!(out)?;
+    for rn in &r.renewed {
+        if rn.new.role == CertRole::Ca {
+            let was = rn
+                .old_not_after
+                .map(|w| format!(" (was {})", date(w)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<11} CA certificate \"{}\" re-signed with the same key, serial {}, expires {}{was}",
+                rn.new.cert_file,
+                rn.new.common_name,
+                rn.new.serial,
+                date(rn.new.not_after)
+            )?;
+        } else {
+            print_issued(&mut out, &rn.new, rn.old_not_after)?;
+        }
+    }
+    writeln!(
+        out,
+        "  {:<11} last serial issued: {}",
+        files::CA_SRL,
+        r.last_serial
+    )?;
+    let leaves: Vec<&Issued> = r
+        .renewed
+        .iter()
+        .map(|rn| &rn.new)
+        .filter(|i| i.role != CertRole::Ca)
+        .collect();
+    if !leaves.is_empty() {
+        writeln!(out)?;
+        print_names(&mut out, &leaves)?;
+    }
+    if let Some(b) = &r.backup {
+        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+    }
+    let ca_only = r.renewed.iter().all(|rn| rn.new.role == CertRole::Ca);
+    writeln!(out)?;
+    if ca_only {
+        writeln!(
+            out,
+            "Next: give the new ca.pem to Milvus and to every client; certificates it already issued stay valid with it."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Next: restart Milvus (or the components reading the files) so it loads the new certificates; clients keep their ca.pem."
+        )?;
+    }
+    out.flush()
+}
+
+/// Whether to colour text: only on a terminal, never with NO_COLOR set
+/// (https://no-color.org).
+fn use_colour() -> bool {
+    use std::io::IsTerminal;
+    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn paint(text: &str, status: Status, colour: bool) -> String {
+    if !colour {
+        return text.to_string();
+    }
+    let code = match status {
+        Status::Ok => "32",
+        Status::Expiring => "33",
+        _ => "31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub fn print_inspect(r: &Report, json: bool, now: OffsetDateTime) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    for (dir, rec) in &r.recoveries {
+        write!(err, "{}: ", dir.display())?;
+        print_recovery(&mut err, &Some(rec.clone()))?;
+    }
+    if json {
+        let doc = inspect_json(r, now);
+        serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
+        writeln!(out)?;
+        return out.flush();
+    }
+    let colour = use_colour();
+    for e in &r.entries {
+        print_entry(&mut out, e, colour)?;
+    }
+    writeln!(out, "{}", summary(r))?;
+    out.flush()
+}
+
+fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> {
+    let status = paint(e.status.name(), e.status, colour);
+    match (&e.cert, e.days_left) {
+        (Some(c), Some(days)) => {
+            let when = if days < 0 {
+                format!("expired {} ({} days ago)", date(c.not_after), -days)
+            } else {
+                format!("expires {} ({days} days left)", date(c.not_after))
+            };
+            writeln!(out, "{}  {}  {status}  {when}", e.source, e.role.name())?;
+            writeln!(out, "    subject   {}", c.subject)?;
+            writeln!(out, "    issuer    {}", c.issuer)?;
+            writeln!(out, "    serial    {}", c.serial)?;
+            writeln!(
+                out,
+                "    valid     {} to {}",
+                date(c.not_before),
+                date(c.not_after)
+            )?;
+            if !c.sans.is_empty() || !c.other_sans.is_empty() {
+                let names: Vec<String> = c
+                    .sans
+                    .iter()
+                    .map(|n| n.to_string())
+                    .chain(c.other_sans.iter().cloned())
+                    .collect();
+                writeln!(out, "    names     {}", names.join(", "))?;
+            }
+            writeln!(out, "    key       {}", c.key)?;
+            if let Some(ku) = &c.key_usage {
+                writeln!(out, "    usage     {}", ku.join(", "))?;
+            }
+            if let Some(eku) = &c.ext_key_usage {
+                writeln!(out, "    ext usage {}", eku.join(", "))?;
+            }
+        }
+        _ => writeln!(out, "{}  {}  {status}", e.source, e.role.name())?,
+    }
+    for p in &e.problems {
+        writeln!(
+            out,
+            "    {} {p}",
+            paint("problem:", Status::Invalid, colour)
+        )?;
+    }
+    for w in &e.warnings {
+        writeln!(
+            out,
+            "    {} {w}",
+            paint("warning:", Status::Expiring, colour)
+        )?;
+    }
+    writeln!(out)
+}
+
+/// "3 certificates: 2 ok, 1 expiring in 12 days".
+fn summary(r: &Report) -> String {
+    let n = r.entries.len();
+    let count = |s: Status| r.entries.iter().filter(|e| e.status == s).count();
+    let mut parts = Vec::new();
+    if count(Status::Ok) > 0 {
+        parts.push(format!("{} ok", count(Status::Ok)));
+    }
+    let expiring = count(Status::Expiring);
+    if expiring > 0 {
+        let soonest = r
+            .entries
+            .iter()
+            .filter(|e| e.status == Status::Expiring)
+            .filter_map(|e| e.days_left)
+            .min()
+            .unwrap_or(0);
+        let days = if soonest == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{soonest} days")
+        };
+        let lead = if expiring == 1 { "" } else { "the first " };
+        parts.push(format!("{expiring} expiring {lead}in {days}"));
+    }
+    for s in [Status::Expired, Status::NotYetValid, Status::Invalid] {
+        if count(s) > 0 {
+            parts.push(format!("{} {}", count(s), s.name()));
+        }
+    }
+    let noun = if n == 1 {
+        "certificate"
+    } else {
+        "certificates"
+    };
+    let verdict = match r.overall() {
+        Overall::Ok => "",
+        Overall::Expiring => &format!(" (renew within {} days)", r.warn_days),
+        Overall::Problem => " (see the problems above)",
+    };
+    format!(
+        "{n} {noun}: {}{verdict}",
+        if parts.is_empty() {
+            "none".to_string()
+        } else {
+            parts.join(", ")
+        }
+    )
+}
+
+/// The JSON document; its schema is documented in the README.
+pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
+    use serde_json::{Value, json};
+    let certs: Vec<Value> = r
+        .entries
+        .iter()
+        .map(|e| {
+            let c = e.cert.as_ref();
+            json!({
+                "source": e.source,
+                "role": e.role.name(),
+                "subject": c.map(|c| c.subject.clone()),
+                "issuer": c.map(|c| c.issuer.clone()),
+                "serial": c.map(|c| c.serial.to_string()),
+                "not_before": c.map(|c| rfc3339(c.not_before)),
+                "not_after": c.map(|c| rfc3339(c.not_after)),
+                "days_left": e.days_left,
+                "sans": c.map(|c| c.sans.iter().map(|n| n.to_string()).chain(c.other_sans.iter().cloned()).collect::<Vec<_>>()).unwrap_or_default(),
+                "key": c.map(|c| c.key.clone()),
+                "key_usage": c.and_then(|c| c.key_usage.clone()).unwrap_or_default(),
+                "ext_key_usage": c.and_then(|c| c.ext_key_usage.clone()).unwrap_or_default(),
+                "status": e.status.name(),
+                "problems": e.problems,
+                "warnings": e.warnings,
+            })
+        })
+        .collect();
+    json!({
+        "status": r.overall().name(),
+        "warn_days": r.warn_days,
+        "summary": summary(r),
+        "certificates": certs,
+    })
+}

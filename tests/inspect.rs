@@ -1,0 +1,697 @@
+//! `milvus-certs inspect`: exit codes, reasons, JSON against the
+//! certificates' own fields, hostile input, and live servers (openssl s_server).
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+use common::*;
+use milvus_certs::generate::{GenOptions, generate};
+use milvus_certs::keys::KeyType;
+use serde_json::Value;
+use x509_parser::prelude::*;
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn entry<'a>(doc: &'a Value, source_suffix: &str) -> &'a Value {
+    doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"].as_str().unwrap().ends_with(source_suffix))
+        .unwrap_or_else(|| panic!("no entry for {source_suffix} in {doc:#}"))
+}
+
+fn problems(e: &Value) -> String {
+    e["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn pinned_gen(dir: &Path, now: ::time::OffsetDateTime, days: u32) {
+    let opts = GenOptions {
+        dir: dir.to_path_buf(),
+        days,
+        key_type: KeyType::EcdsaP256,
+        ..GenOptions::default()
+    };
+    generate(&opts, now).unwrap();
+}
+
+#[test]
+fn healthy_directory_exits_0_with_a_summary() {
+    let d = gen_dir(&["--san", "10.0.0.5"]);
+    let out = run(d.path(), &["inspect"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.trim_end().ends_with("3 certificates: 3 ok"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--server-name",
+            "localhost",
+            "--server-name",
+            "10.0.0.5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn expiring_within_warn_days_exits_1_else_0() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let out = run(d.path(), &["inspect", "--warn-days", "30"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("3 certificates: 1 ok, 2 expiring the first in 9 days")
+            || text.contains("3 certificates: 1 ok, 2 expiring the first in 10 days"),
+        "{text}"
+    );
+    let doc = json(&run(d.path(), &["inspect", "--warn-days", "30", "--json"]));
+    assert_eq!(doc["status"], "expiring");
+    assert_eq!(entry(&doc, "server.pem")["status"], "expiring");
+    assert_eq!(entry(&doc, "ca.pem")["status"], "ok");
+    assert_eq!(
+        run(d.path(), &["inspect", "--warn-days", "5"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn expired_and_not_yet_valid_exit_2() {
+    let now = ::time::OffsetDateTime::now_utc();
+    let past = tempfile::tempdir().unwrap();
+    pinned_gen(past.path(), now - ::time::Duration::days(400), 10);
+    let out = run(past.path(), &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    assert_eq!(doc["status"], "problem");
+    let server = entry(&doc, "server.pem");
+    assert_eq!(server["status"], "expired");
+    assert!(server["days_left"].as_i64().unwrap() <= -389);
+    assert!(problems(server).contains("expired on"));
+
+    let future = tempfile::tempdir().unwrap();
+    pinned_gen(future.path(), now + ::time::Duration::days(30), 100);
+    let out = run(future.path(), &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    assert_eq!(entry(&doc, "server.pem")["status"], "not-yet-valid");
+    assert_eq!(entry(&doc, "ca.pem")["status"], "not-yet-valid");
+}
+
+#[test]
+fn the_guides_client_certificate_is_a_problem_with_the_reason() {
+    let out = run(&fixtures().join("openssl/guide"), &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    let client = entry(&doc, "client.pem");
+    assert_eq!(client["status"], "invalid");
+    assert!(problems(client).contains(
+        "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth"
+    ));
+    assert_eq!(entry(&doc, "server.pem")["status"], "ok");
+    assert_eq!(
+        entry(&doc, "ca.pem")["status"],
+        "ok",
+        "{}",
+        problems(entry(&doc, "ca.pem"))
+    );
+}
+
+#[test]
+fn a_swapped_key_is_a_mismatch() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let (s, c) = (
+        fs::read(dir.join("server.key")).unwrap(),
+        fs::read(dir.join("client.key")).unwrap(),
+    );
+    fs::write(dir.join("server.key"), c).unwrap();
+    fs::write(dir.join("client.key"), s).unwrap();
+    let out = run(dir, &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    for f in ["server.pem", "client.pem"] {
+        assert!(
+            problems(entry(&doc, f)).contains("does not belong to this certificate"),
+            "{f}"
+        );
+    }
+    assert_eq!(entry(&doc, "ca.pem")["status"], "ok");
+}
+
+#[test]
+fn names_are_checked_dns_and_ip() {
+    let d = gen_dir(&[
+        "--common-name",
+        "milvus.example.com",
+        "--key-type",
+        "ed25519",
+    ]);
+    let dir = d.path();
+    let out = run(dir, &["inspect", "--server-name", "milvus-proxy"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("certificate is valid for milvus.example.com, not milvus-proxy"),
+        "{text}"
+    );
+    assert!(text.contains("renew --san milvus-proxy"));
+    let out = run(dir, &["inspect", "--server-name", "10.0.0.5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("doesn't contain any IP SANs"));
+    assert_eq!(
+        run(dir, &["inspect", "--server-name", "MILVUS.example.com"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // A bad --server-name is a usage error: exit 2, one line.
+    assert_one_error_line(
+        &run(dir, &["inspect", "--server-name", "bad name"]),
+        2,
+        &["--server-name"],
+    );
+}
+
+#[test]
+fn bad_inputs_are_invalid_with_a_reason_never_a_panic() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let pem = fs::read_to_string(dir.join("server.pem")).unwrap();
+    let der = cert_der(&dir.join("server.pem"));
+    let bad = tempfile::tempdir().unwrap();
+    let b = bad.path();
+    let mid = pem.len() / 2;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.pem", Vec::new(), "the file is empty"),
+        ("garbage.pem", b"hello, world\n".to_vec(), "no PEM section"),
+        ("der.crt", der.clone(), "DER"),
+        ("truncated.pem", pem.as_bytes()[..mid].to_vec(), "END"),
+        (
+            "key.pem",
+            fs::read(dir.join("server.key")).unwrap(),
+            "private key",
+        ),
+        (
+            "b64garbage.pem",
+            b"-----BEGIN CERTIFICATE-----\nAAAAAAAAAAAA\n-----END CERTIFICATE-----\n".to_vec(),
+            "not a certificate",
+        ),
+        (
+            "badb64.pem",
+            b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n".to_vec(),
+            "base64",
+        ),
+    ];
+    for (name, bytes, _) in &cases {
+        fs::write(b.join(name), bytes).unwrap();
+    }
+    fs::create_dir(b.join("adir.pem")).unwrap();
+    std::os::unix::fs::symlink(b.join("nowhere"), b.join("dangling.pem")).unwrap();
+    let mut args = vec!["inspect", "--json"];
+    let paths: Vec<String> = cases
+        .iter()
+        .map(|(n, _, _)| b.join(n).display().to_string())
+        .collect();
+    args.extend(paths.iter().map(String::as_str));
+    let dangling = b.join("dangling.pem").display().to_string();
+    args.push(&dangling);
+    let out = run(dir, &args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let doc = json(&out);
+    for (name, _, reason) in &cases {
+        let e = entry(&doc, name);
+        assert_eq!(e["status"], "invalid", "{name}");
+        assert!(problems(e).contains(reason), "{name}: {}", problems(e));
+    }
+    assert!(problems(entry(&doc, "dangling.pem")).contains("symbolic link"));
+    // A directory given as a path: its .pem files, including the odd ones.
+    let out = run(dir, &["inspect", "--json", &b.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    assert!(problems(entry(&doc, "adir.pem")).contains("directory"));
+    assert_eq!(entry(&doc, "empty.pem")["status"], "invalid");
+}
+
+#[test]
+fn a_missing_file_of_the_seven_is_a_reason() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    fs::remove_file(dir.join("client.pem")).unwrap();
+    fs::remove_file(dir.join("server.key")).unwrap();
+    fs::remove_file(dir.join("ca.srl")).unwrap();
+    let out = run(dir, &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    assert!(problems(entry(&doc, "client.pem")).contains("client.pem is missing"));
+    assert!(problems(entry(&doc, "server.pem")).contains("server.key is missing"));
+    assert!(problems(entry(&doc, "ca.pem")).contains("ca.srl is missing"));
+}
+
+#[test]
+fn serial_file_below_issued_serials_is_a_problem() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    fs::write(d.path().join("ca.srl"), "01\n").unwrap();
+    let doc = json(&run(d.path(), &["inspect", "--json"]));
+    assert!(problems(entry(&doc, "ca.pem")).contains("may reuse a serial"));
+    fs::write(d.path().join("ca.srl"), "zz\n").unwrap();
+    let doc = json(&run(d.path(), &["inspect", "--json"]));
+    assert!(problems(entry(&doc, "ca.pem")).contains("ca.srl holds"));
+}
+
+#[test]
+fn a_leaf_from_another_ca_is_an_unknown_authority() {
+    let ours = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let other = gen_dir(&["--key-type", "ecdsa-p256"]);
+    fs::copy(
+        other.path().join("server.pem"),
+        ours.path().join("server.pem"),
+    )
+    .unwrap();
+    fs::copy(
+        other.path().join("server.key"),
+        ours.path().join("server.key"),
+    )
+    .unwrap();
+    let doc = json(&run(ours.path(), &["inspect", "--json"]));
+    assert!(problems(entry(&doc, "server.pem")).contains("unknown authority"));
+}
+
+#[test]
+fn a_leaf_outliving_its_ca_is_a_warning_not_a_problem() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    run_ok(
+        d.path(),
+        &["renew", "--ca", "--ca-days", "365", "--no-backup"],
+    );
+    let out = run(d.path(), &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    let w = entry(&doc, "server.pem")["warnings"].to_string();
+    assert!(w.contains("outlives its CA"), "{w}");
+}
+
+#[test]
+fn json_matches_the_certificates_own_fields() {
+    let d = gen_dir(&[
+        "--common-name",
+        "milvus.example.com",
+        "--san",
+        "10.0.0.5",
+        "--san",
+        "milvus-proxy",
+    ]);
+    let dir = d.path();
+    let out = run(dir, &["inspect", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    assert_eq!(doc["status"], "ok");
+    assert_eq!(doc["certificates"].as_array().unwrap().len(), 3);
+    for (file, role) in [
+        ("ca.pem", "ca"),
+        ("server.pem", "server"),
+        ("client.pem", "client"),
+    ] {
+        let e = entry(&doc, file);
+        let der = cert_der(&dir.join(file));
+        let (_, c) = X509Certificate::from_der(&der).unwrap();
+        assert_eq!(e["role"], role);
+        assert_eq!(e["status"], "ok");
+        let serial: String = c
+            .raw_serial()
+            .iter()
+            .skip_while(|b| **b == 0)
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        assert_eq!(e["serial"], serial);
+        let fmt = &::time::format_description::well_known::Rfc3339;
+        assert_eq!(
+            e["not_after"],
+            c.validity().not_after.to_datetime().format(fmt).unwrap()
+        );
+        assert_eq!(
+            e["not_before"],
+            c.validity().not_before.to_datetime().format(fmt).unwrap()
+        );
+        let left =
+            (c.validity().not_after.to_datetime() - ::time::OffsetDateTime::now_utc()).whole_days();
+        assert!((e["days_left"].as_i64().unwrap() - left).abs() <= 1);
+        assert_eq!(e["key"], "rsa2048");
+        assert_eq!(
+            e["subject"].as_str().unwrap().split(", ").last().unwrap(),
+            format!(
+                "CN={}",
+                c.subject()
+                    .iter_common_name()
+                    .next()
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+            )
+        );
+        assert!(e["problems"].as_array().unwrap().is_empty());
+        let ku: Vec<&str> = e["key_usage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let eku: Vec<&str> = e["ext_key_usage"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let sans: Vec<&str> = e["sans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        match role {
+            "ca" => {
+                assert_eq!(ku, ["keyCertSign", "cRLSign"]);
+                assert!(eku.is_empty() && sans.is_empty());
+            }
+            _ => {
+                assert_eq!(
+                    ku,
+                    ["digitalSignature", "nonRepudiation", "keyEncipherment"]
+                );
+                assert_eq!(
+                    eku,
+                    [if role == "server" {
+                        "serverAuth"
+                    } else {
+                        "clientAuth"
+                    }]
+                );
+                assert_eq!(sans, ["milvus.example.com", "10.0.0.5", "milvus-proxy"]);
+            }
+        }
+    }
+}
+
+#[test]
+fn bundles_and_arbitrary_files() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let bundle = [
+        fs::read_to_string(dir.join("server.pem")).unwrap(),
+        fs::read_to_string(dir.join("ca.pem")).unwrap(),
+    ]
+    .concat();
+    let t = tempfile::tempdir().unwrap();
+    fs::write(t.path().join("chain.crt"), bundle).unwrap();
+    let out = run(t.path(), &["inspect", "chain.crt", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json(&out);
+    assert_eq!(entry(&doc, "chain.crt#1")["role"], "server");
+    assert_eq!(entry(&doc, "chain.crt#2")["role"], "ca");
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: the `script` command (util-linux) is not installed to give a terminal");
+        return;
+    }
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let with_tty = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &format!("{BIN} inspect"), "/dev/null"])
+            .current_dir(d.path());
+        match no_color {
+            Some(v) => cmd.env("NO_COLOR", v),
+            None => cmd.env_remove("NO_COLOR"),
+        };
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).to_string()
+    };
+    assert!(with_tty(None).contains("\x1b[32mok\x1b[0m"));
+    assert!(!with_tty(Some("1")).contains('\x1b'));
+}
+
+// --- live servers --------------------------------------------------------
+
+#[test]
+fn connect_one_way_and_mutual_against_openssl_s_server() {
+    let d = gen_dir(&["--san", "127.0.0.1"]);
+    let dir = d.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let ca = dir.join("ca.pem").display().to_string();
+    let dir_s = dir.display().to_string();
+
+    // tlsMode 1: one-way.
+    let one_way = s_server(dir, &[]);
+    let target = format!("127.0.0.1:{}", one_way.port);
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--connect", &target, "--ca", &ca, "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json(&out);
+    let leaf = entry(&doc, &target);
+    assert_eq!(leaf["role"], "server");
+    assert_eq!(
+        leaf["serial"].as_str().unwrap(),
+        milvus_certs::certinfo::CertInfo::from_der(&cert_der(&dir.join("server.pem")))
+            .unwrap()
+            .serial
+            .to_string()
+    );
+    // A wrong name, and a CA that did not sign it.
+    let out = run(
+        elsewhere.path(),
+        &[
+            "inspect",
+            "--connect",
+            &target,
+            "--ca",
+            &ca,
+            "--server-name",
+            "milvus-proxy",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(problems(entry(&json(&out), &target)).contains("not milvus-proxy"));
+    let guide_ca = fixtures()
+        .join("openssl/guide/ca.pem")
+        .display()
+        .to_string();
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--connect", &target, "--ca", &guide_ca, "--json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(problems(entry(&json(&out), &target)).contains("unknown authority"));
+    drop(one_way);
+
+    // tlsMode 2: the server requires a client certificate.
+    let mutual = s_server(
+        dir,
+        &["-CAfile", "ca.pem", "-Verify", "1", "-verify_return_error"],
+    );
+    let target = format!("127.0.0.1:{}", mutual.port);
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--connect", &target, "--dir", &dir_s, "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        entry(&json(&out), &target)["warnings"]
+            .to_string()
+            .contains("asked for a client certificate")
+    );
+    // The guide's serverAuth-only client certificate is rejected.
+    let g = fixtures().join("openssl/guide");
+    let (gc, gk) = (
+        g.join("client.pem").display().to_string(),
+        g.join("client.key").display().to_string(),
+    );
+    let out = run(
+        elsewhere.path(),
+        &[
+            "inspect",
+            "--connect",
+            &target,
+            "--ca",
+            &ca,
+            "--client-cert",
+            &gc,
+            "--client-key",
+            &gk,
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(problems(entry(&json(&out), &target)).contains("alert"));
+    // No client certificate at all.
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--connect", &target, "--ca", &ca, "--json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let p = problems(entry(&json(&out), &target));
+    assert!(
+        p.contains("alert") || p.contains("closed the connection"),
+        "{p}"
+    );
+}
+
+#[test]
+fn connect_failures_are_clear() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let ca = d.path().join("ca.pem").display().to_string();
+    // Refused: a port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca",
+            &ca,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("connection refused"));
+    // Not TLS: a plain TCP server that answers in HTTP.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+    });
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca",
+            &ca,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("does not speak TLS"));
+    server.join().unwrap();
+    // Silent: accepts, never answers; --timeout 1.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let start = std::time::Instant::now();
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca",
+            &ca,
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("did not finish within 1 s"));
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    drop(listener);
+    // Not HOST:PORT.
+    let out = run(d.path(), &["inspect", "--connect", "milvus", "--ca", &ca]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("HOST:PORT"));
+}
+
+/// The README's "Use in CI" shell step, run exactly as written.
+#[test]
+fn the_readme_ci_step_works_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let step = readme
+        .split("## Use in CI")
+        .nth(1)
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("milvus-certs inspect --dir deploy/tls"))
+        })
+        .expect("the README's CI shell step");
+    let args: Vec<&str> = step.split_whitespace().skip(1).collect();
+    for (days, code) in [("3650", 0), ("10", 1)] {
+        let d = tempfile::tempdir().unwrap();
+        run_ok(
+            d.path(),
+            &[
+                "gen",
+                "--dir",
+                "deploy/tls",
+                "--common-name",
+                "milvus.example.com",
+                "--days",
+                days,
+                "--key-type",
+                "ecdsa-p256",
+            ],
+        );
+        let out = run(d.path(), &args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{step} with --days {days}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}
