@@ -323,7 +323,12 @@ fn inspect_cert_dir(
     now: OffsetDateTime,
     report: &mut Report,
 ) -> Result<()> {
-    let _lock = recover_if_needed(dir, report)?;
+    // Always locked: a renew running now must not be seen half-way (a new
+    // key next to the old certificate between two renames).
+    let (_lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
+    if let Some(r) = recovery {
+        report.recoveries.push((dir.to_path_buf(), r));
+    }
     let start = report.entries.len();
     for (name, role) in [
         (files::CA_PEM, Role::Ca),
@@ -381,7 +386,6 @@ fn inspect_plain_dir(
     now: OffsetDateTime,
     report: &mut Report,
 ) -> Result<()> {
-    let _lock = recover_if_needed(dir, report)?;
     let listing = match fs::read_dir(dir) {
         Ok(l) => l,
         Err(e) => {
@@ -416,9 +420,14 @@ fn inspect_plain_dir(
         sub.entries
             .retain(|e| e.cert.is_some() || !e.problems.iter().any(|p| p.ends_with(" is missing")));
         report.entries.extend(sub.entries);
+        report.recoveries.extend(sub.recoveries);
         paths.retain(|p| role_from_name(p).is_none());
+        report.entries.extend(inspect_files(&paths));
+    } else {
+        // Locked (and recovered) only if a write was interrupted here.
+        let _lock = recover_if_needed(dir, report)?;
+        report.entries.extend(inspect_files(&paths));
     }
-    report.entries.extend(inspect_files(&paths));
     Ok(())
 }
 

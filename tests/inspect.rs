@@ -695,3 +695,31 @@ fn the_readme_ci_step_works_as_written() {
         );
     }
 }
+
+/// A certificate directory given as a path, with an interrupted write in it:
+/// recovered once (no self-deadlock on the directory lock), and reported.
+#[test]
+fn an_interrupted_write_in_a_path_directory_is_recovered_once() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let staging = d.path().join(milvus_certs::store::STAGING_DIR);
+    fs::create_dir(&staging).unwrap();
+    fs::write(staging.join("server.pem"), "half-written").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let start = std::time::Instant::now();
+    let out = run(
+        elsewhere.path(),
+        &["inspect", &d.path().display().to_string()],
+    );
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "waited on its own lock"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("before it committed"));
+    assert!(!staging.exists());
+}
