@@ -30,6 +30,51 @@ pub enum Command {
     /// Check certificates, keys and live servers: expiry, key match, chain, purpose, names
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
+    /// Print (or write) a systemd timer and a crontab line that renew when due
+    #[command(after_help = SCHEDULE_EXAMPLES)]
+    Schedule(ScheduleArgs),
+    /// Write files for a deployment from the certificate directory
+    #[command(subcommand)]
+    Export(ExportTarget),
+}
+
+/// What `export` writes.
+#[derive(Debug, Subcommand)]
+pub enum ExportTarget {
+    /// The Kubernetes Secret `certs` with server.pem, server.key and ca.pem (as kubectl create secret generic)
+    #[command(after_help = K8S_SECRET_EXAMPLES)]
+    K8sSecret(K8sSecretArgs),
+}
+
+const K8S_SECRET_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export k8s-secret --dir cert | kubectl apply -f -
+  milvus-certs export k8s-secret --dir cert --namespace milvus --out deploy
+
+The Secret holds the server's private key: with --out it is written 0600.";
+
+/// Options of `export k8s-secret`.
+#[derive(Debug, Args)]
+pub struct K8sSecretArgs {
+    /// The certificate directory
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The Secret's name
+    #[arg(long, value_name = "NAME", default_value = "certs")]
+    pub name: String,
+
+    /// The Secret's namespace [default: none, kubectl's current one]
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// Write DIR/secret.yaml instead of printing it
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// With --out: replace an existing file
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }
 
 const GEN_EXAMPLES: &str = "\
@@ -108,10 +153,14 @@ Examples:
   milvus-certs renew --dir cert --days 365 --only server
   milvus-certs renew --san 10.0.0.6       # add a name while renewing
   milvus-certs renew --ca --ca-days 36500 # re-sign the CA with its own key
+  milvus-certs renew --dir /etc/milvus/tls --if-expiring-within 30 --then \"docker compose restart standalone\"
 
 The subject, names and key type of each new certificate are taken from the
 one it replaces; options override them. Serials continue from ca.srl. The
-replaced files are kept under DIR/backup/<UTC time>/ unless --no-backup.";
+replaced files are kept under DIR/backup/<UTC time>/ unless --no-backup.
+
+Exit status: 0 renewed (or nothing due), 1 an error (nothing was changed),
+2 a usage error, 3 renewed but the --then hook failed (the new files stay).";
 
 /// Options of `renew`.
 #[derive(Debug, Args)]
@@ -177,6 +226,18 @@ pub struct RenewArgs {
     /// With --ca: validity of the re-signed CA certificate
     #[arg(long, value_name = "N", default_value_t = 36500, requires = "ca")]
     pub ca_days: u32,
+
+    /// Renew only the leaves that expire within DAYS (or are expired, mismatched or lack their purpose); otherwise do nothing and exit 0
+    #[arg(long, value_name = "DAYS", conflicts_with = "ca")]
+    pub if_expiring_within: Option<u32>,
+
+    /// After a successful renewal (only then), run CMD with sh -c; MILVUS_CERTS_DIR and MILVUS_CERTS_RENEWED are set
+    #[arg(long, value_name = "CMD")]
+    pub then: Option<String>,
+
+    /// Print what would be renewed and why; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 const INSPECT_EXAMPLES: &str = "\
@@ -234,4 +295,40 @@ pub struct InspectArgs {
     /// With --connect: give up after this many seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     pub timeout: u64,
+}
+
+const SCHEDULE_EXAMPLES: &str = "\
+Examples:
+  milvus-certs schedule --dir /etc/milvus/tls --then \"systemctl restart milvus\"
+  milvus-certs schedule --dir /etc/milvus/tls --then \"docker compose -f /srv/milvus/docker-compose.yml restart standalone\" --out .
+
+The units run `milvus-certs renew --dir DIR --if-expiring-within DAYS [--then CMD]`
+daily (randomized delay, catching up after downtime), with absolute paths.";
+
+/// Options of `schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// The certificate directory to keep renewed
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Renew when a certificate expires within this many days
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub within: u32,
+
+    /// The command that makes Milvus load the new files (run only after a renewal)
+    #[arg(long, value_name = "CMD")]
+    pub then: Option<String>,
+
+    /// Write NAME.service, NAME.timer and NAME.cron into this directory instead of printing them
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Base name of the units
+    #[arg(long, value_name = "NAME", default_value = "milvus-certs-renew")]
+    pub name: String,
+
+    /// With --out: replace existing files
+    #[arg(long, requires = "out")]
+    pub force: bool,
 }

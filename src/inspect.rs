@@ -196,6 +196,8 @@ pub struct InspectOptions {
     /// Names clients use to reach the server; each must match a SAN of
     /// `server.pem` (IP names against IP SANs).
     pub server_names: Vec<SanName>,
+    /// Change nothing: leave an interrupted write for the next real command.
+    pub read_only: bool,
 }
 
 /// File endings inspected in a directory given as a path.
@@ -325,10 +327,15 @@ fn inspect_cert_dir(
 ) -> Result<()> {
     // Always locked: a renew running now must not be seen half-way (a new
     // key next to the old certificate between two renames).
-    let (_lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
-    if let Some(r) = recovery {
-        report.recoveries.push((dir.to_path_buf(), r));
-    }
+    let _lock = if opts.read_only {
+        DirLock::lock_only(dir, LOCK_WAIT)?
+    } else {
+        let (lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
+        if let Some(r) = recovery {
+            report.recoveries.push((dir.to_path_buf(), r));
+        }
+        lock
+    };
     let start = report.entries.len();
     for (name, role) in [
         (files::CA_PEM, Role::Ca),

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 mod cli;
 mod output;
 
-use cli::{Cli, Command, GenArgs, InspectArgs, RenewArgs};
-use output::{print_gen, print_inspect, print_renew};
+use cli::{Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
+use output::{print_gen, print_inspect};
 
 /// Exit code of a `gen` or `renew` that failed (usage errors exit 2, from clap).
 const FAILURE: u8 = 1;
@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         Command::Gen(args) => (run_gen(args, now), FAILURE),
         Command::Renew(args) => (run_renew(args, now), FAILURE),
         Command::Inspect(args) => (run_inspect(args, now), INSPECT_FAILURE),
+        Command::Schedule(args) => (run_schedule(args), FAILURE),
+        Command::Export(cli::ExportTarget::K8sSecret(args)) => (run_k8s_secret(args), FAILURE),
     };
     match result {
         Ok(code) => code,
@@ -65,7 +67,52 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Exit code of a renewal whose `--then` hook failed (the new files stay).
+const HOOK_FAILED: u8 = 3;
+
 fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::schedule;
+    let dir = args.dir.clone();
+    let mut only = args.only.as_deref().map(|o| match o {
+        "client" => Role::Client,
+        _ => Role::Server,
+    });
+    let candidates: Vec<Role> = only.map_or_else(|| Role::ALL.to_vec(), |r| vec![r]);
+    let mut reasons: Vec<(String, String)> = Vec::new();
+
+    if let Some(within) = args.if_expiring_within {
+        let found = schedule::due(&dir, within, &candidates, now, args.dry_run)?;
+        if found.due.is_empty() {
+            quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if found.due.len() == 1 {
+            only = Some(found.due[0].role);
+        }
+        reasons = found
+            .due
+            .iter()
+            .map(|d| (d.role.cert_file().to_string(), d.reason.clone()))
+            .collect();
+    }
+
+    if args.dry_run {
+        // Read-only checks, so a dry run also shows what would fail.
+        milvus_certs::ca::LoadedCa::load(&dir, now, !args.ca)?;
+        if reasons.is_empty() {
+            reasons = if args.ca {
+                vec![("ca.pem".to_string(), "asked for with --ca".to_string())]
+            } else {
+                only.map_or_else(|| Role::ALL.to_vec(), |r| vec![r])
+                    .iter()
+                    .map(|r| (r.cert_file().to_string(), "asked for".to_string()))
+                    .collect()
+            };
+        }
+        quiet_on_closed_pipe(output::print_dry_run(&dir, &reasons, args.then.as_deref()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
     let report = if args.ca {
         let opts = RenewCaOptions {
             dir: args.dir,
@@ -76,13 +123,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     } else {
         let opts = RenewOptions {
             dir: args.dir,
-            only: args.only.as_deref().map(|o| {
-                if o == "client" {
-                    Role::Client
-                } else {
-                    Role::Server
-                }
-            }),
+            only,
             days: args.days,
             common_name: args.common_name,
             sans: args.sans,
@@ -97,7 +138,65 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         };
         renew::renew(&opts, now)?
     };
-    quiet_on_closed_pipe(print_renew(&report))?;
+    quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
+
+    if let Some(cmd) = &args.then {
+        let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.role.name()).collect();
+        let outcome = schedule::run_hook(cmd, &dir, &roles)?;
+        quiet_on_closed_pipe(output::print_hook(&outcome))?;
+        if !outcome.succeeded() {
+            let status = outcome
+                .code
+                .map_or("was killed by a signal".to_string(), |c| {
+                    format!("exited {c}")
+                });
+            let _ = writeln!(
+                io::stderr(),
+                "error: the --then hook `{cmd}` {status}; the new certificates are in place and valid \
+                 (they were not rolled back): fix the hook, then run it by hand"
+            );
+            return Ok(ExitCode::from(HOOK_FAILED));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
+    use milvus_certs::schedule::{self, ScheduleOptions};
+    if args.name.is_empty()
+        || !args
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
+        anyhow::bail!(
+            "invalid --name {:?}: use letters, digits, '-', '_', '.' or '@' (it names the unit files)",
+            args.name
+        );
+    }
+    if args.within == 0 || args.within > milvus_certs::validity::MAX_DAYS {
+        anyhow::bail!(
+            "invalid --within {}: must be between 1 and {} days",
+            args.within,
+            milvus_certs::validity::MAX_DAYS
+        );
+    }
+    let bin = std::env::current_exe().context("cannot find the milvus-certs binary's own path")?;
+    let opts = ScheduleOptions {
+        bin: schedule::absolute(&bin),
+        dir: schedule::absolute(&args.dir),
+        within: args.within,
+        then: args.then,
+        name: args.name,
+    };
+    let units = schedule::units(&opts);
+    match &args.out {
+        None => quiet_on_closed_pipe(output::print_units(&opts, &units))?,
+        Some(out) => {
+            let written = output::write_units(out, &opts, &units, args.force)?;
+            quiet_on_closed_pipe(output::print_units_written(&opts, &written))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -114,6 +213,7 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         paths: args.paths.clone(),
         warn_days: args.warn_days,
         server_names,
+        read_only: false,
     };
     // With only --connect, do not also inspect the current directory's files.
     let mut report = if !args.connect.is_empty() && args.dir.is_none() && args.paths.is_empty() {
@@ -168,4 +268,36 @@ fn quiet_on_closed_pipe(printed: io::Result<()>) -> anyhow::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot print the report"),
     }
+}
+
+fn run_k8s_secret(args: cli::K8sSecretArgs) -> anyhow::Result<ExitCode> {
+    use milvus_certs::export::{SecretOptions, k8s_secret};
+    use milvus_certs::store::{SECRET_MODE, write_replacing};
+    let yaml = k8s_secret(&SecretOptions {
+        dir: args.dir,
+        name: args.name,
+        namespace: args.namespace,
+    })?;
+    match args.out {
+        None => quiet_on_closed_pipe(io::stdout().lock().write_all(yaml.as_bytes()))?,
+        Some(out) => {
+            let path = out.join("secret.yaml");
+            if path.exists() && !args.force {
+                anyhow::bail!(
+                    "{} exists: nothing was written; pass --force to replace it",
+                    path.display()
+                );
+            }
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create directory {}", out.display()))?;
+            // It holds the server's private key.
+            write_replacing(&path, yaml.as_bytes(), SECRET_MODE)?;
+            println!(
+                "Wrote {} (mode 0600: it holds server.key). Apply it with: kubectl apply -f {}",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use anyhow::Context;
+
 use milvus_certs::files;
 use milvus_certs::generate::{CertRole, GenReport, Issued};
 use milvus_certs::inspect::{Entry, Overall, Report, Status};
@@ -120,7 +122,7 @@ pub fn print_gen(r: &GenReport) -> io::Result<()> {
     out.flush()
 }
 
-pub fn print_renew(r: &RenewReport) -> io::Result<()> {
+pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     print_recovery(&mut err, &r.recovery)?;
@@ -135,6 +137,9 @@ pub fn print_renew(r: &RenewReport) -> io::Result<()> {
         writeln!(err, "warning: {w}")?;
     }
     writeln!(out, "Renewed in {}/", r.dir.display())?;
+    for (file, why) in reasons {
+        writeln!(out, "  {file}: {why}")?;
+    }
     writeln!(out)?;
     for rn in &r.renewed {
         if rn.new.role == CertRole::Ca {
@@ -373,4 +378,156 @@ pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
         "summary": summary(r),
         "certificates": certs,
     })
+}
+
+pub fn print_not_due(
+    dir: &std::path::Path,
+    found: &milvus_certs::schedule::DueReport,
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "Nothing to renew in {}/:", dir.display())?;
+    for n in &found.not_due {
+        writeln!(
+            out,
+            "  {:<11} expires {}, due for renewal on {}",
+            n.role.cert_file(),
+            date(n.not_after),
+            date(n.due_on)
+        )?;
+    }
+    if let Some(first) = found.not_due.first() {
+        writeln!(
+            out,
+            "Next renewal: {} ({}).",
+            date(first.due_on),
+            first.role.cert_file()
+        )?;
+    }
+    out.flush()
+}
+
+pub fn print_dry_run(
+    dir: &std::path::Path,
+    reasons: &[(String, String)],
+    then: Option<&str>,
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "Dry run: nothing was changed in {}/. A real run would renew:",
+        dir.display()
+    )?;
+    for (file, why) in reasons {
+        writeln!(out, "  {file}: {why}")?;
+    }
+    if let Some(cmd) = then {
+        writeln!(out, "and then run: {cmd}")?;
+    }
+    if milvus_certs::store::has_pending_write(dir) {
+        writeln!(
+            out,
+            "It would first complete or roll back a write an earlier run left unfinished."
+        )?;
+    }
+    out.flush()
+}
+
+pub fn print_hook(h: &milvus_certs::schedule::HookOutcome) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out)?;
+    writeln!(out, "Ran the --then hook: {}", h.command)?;
+    for line in String::from_utf8_lossy(&h.stdout).lines() {
+        writeln!(out, "  | {line}")?;
+    }
+    for line in String::from_utf8_lossy(&h.stderr).lines() {
+        writeln!(out, "  ! {line}")?;
+    }
+    match h.code {
+        Some(c) => writeln!(out, "The hook exited {c}.")?,
+        None => writeln!(out, "The hook was killed by a signal.")?,
+    }
+    out.flush()
+}
+
+fn install_hint(o: &milvus_certs::schedule::ScheduleOptions, dir: &str) -> String {
+    format!(
+        "# Install the timer (as root):\n\
+         #   cp {dir}{n}.service {dir}{n}.timer /etc/systemd/system/\n\
+         #   systemctl daemon-reload && systemctl enable --now {n}.timer\n\
+         # Or, instead of the timer, add the crontab line with `crontab -e`.\n",
+        n = o.name
+    )
+}
+
+pub fn print_units(
+    o: &milvus_certs::schedule::ScheduleOptions,
+    u: &milvus_certs::schedule::Units,
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "# --- {}.service ---", o.name)?;
+    write!(out, "{}", u.service)?;
+    writeln!(out, "\n# --- {}.timer ---", o.name)?;
+    write!(out, "{}", u.timer)?;
+    writeln!(out, "\n# --- crontab line (instead of the timer) ---")?;
+    write!(out, "{}", u.crontab)?;
+    writeln!(out)?;
+    write!(out, "{}", install_hint(o, ""))?;
+    out.flush()
+}
+
+/// Writes NAME.service, NAME.timer, NAME.cron into `dir` (0644), refusing to
+/// replace existing files without `force`. Returns the paths written.
+pub fn write_units(
+    dir: &std::path::Path,
+    o: &milvus_certs::schedule::ScheduleOptions,
+    u: &milvus_certs::schedule::Units,
+    force: bool,
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let files = [
+        (format!("{}.service", o.name), &u.service),
+        (format!("{}.timer", o.name), &u.timer),
+        (format!("{}.cron", o.name), &u.crontab),
+    ];
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(n, _)| dir.join(n).exists())
+        .map(|(n, _)| n.clone())
+        .collect();
+    if !existing.is_empty() && !force {
+        anyhow::bail!(
+            "{} already holds {}: nothing was written; pass --force to replace them",
+            dir.display(),
+            existing.join(", ")
+        );
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    let mut written = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(&name);
+        milvus_certs::store::write_replacing(
+            &path,
+            text.as_bytes(),
+            milvus_certs::store::PUBLIC_MODE,
+        )?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+pub fn print_units_written(
+    o: &milvus_certs::schedule::ScheduleOptions,
+    written: &[std::path::PathBuf],
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for p in written {
+        writeln!(out, "Wrote {}", p.display())?;
+    }
+    let dir = written
+        .first()
+        .and_then(|p| p.parent())
+        .map(|d| format!("{}/", d.display()))
+        .unwrap_or_default();
+    write!(out, "{}", install_hint(o, &dir))?;
+    out.flush()
 }

@@ -48,6 +48,12 @@ pub const PRIVATE_DIR_MODE: u32 = 0o700;
 /// How long a second run waits for the lock before giving up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
+/// Whether `dir` holds a write that was interrupted (the next command that
+/// takes the lock completes or rolls it back).
+pub fn has_pending_write(dir: &Path) -> bool {
+    dir.join(STAGING_DIR).exists()
+}
+
 /// A file to be written as part of a set.
 #[derive(Clone, Debug)]
 pub struct NewFile {
@@ -93,6 +99,14 @@ impl DirLock {
     /// Takes the exclusive lock on `dir` (waiting up to `wait` for another run
     /// to finish), then completes or rolls back any interrupted write.
     pub fn acquire(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
+        let lock = DirLock::lock_only(dir, wait)?;
+        let recovery = lock.recover()?;
+        Ok((lock, recovery))
+    }
+
+    /// Takes the lock but leaves an interrupted write as it is (for
+    /// `--dry-run`, which must change nothing). See [`has_pending_write`].
+    pub fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
         let handle = File::open(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::Missing {
                 path: dir.to_path_buf(),
@@ -118,12 +132,10 @@ impl DirLock {
                 }
             }
         }
-        let lock = DirLock {
+        Ok(DirLock {
             dir: dir.to_path_buf(),
             _handle: handle,
-        };
-        let recovery = lock.recover()?;
-        Ok((lock, recovery))
+        })
     }
 
     /// The locked directory.
@@ -349,6 +361,29 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
         .map_err(Error::io("set permissions of", path))?;
     f.write_all(contents).map_err(Error::io("write", path))?;
     f.sync_all().map_err(Error::io("write", path))?;
+    Ok(())
+}
+
+/// Writes `path` whole or not at all: a temporary file next to it (created
+/// 0600, set to `mode`, fsynced), renamed over it.
+pub fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.milvus-certs-tmp"));
+    let _ = fs::remove_file(&tmp);
+    if let Err(e) = write_new(&tmp, contents, mode) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::rename(&tmp, path).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io("write", path)(e)
+    })?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(parent)?;
+    }
     Ok(())
 }
 

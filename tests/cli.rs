@@ -38,6 +38,11 @@ fn help_snapshots() {
     check_snapshot("gen-help.txt", &["gen", "--help"]);
     check_snapshot("renew-help.txt", &["renew", "--help"]);
     check_snapshot("inspect-help.txt", &["inspect", "--help"]);
+    check_snapshot("schedule-help.txt", &["schedule", "--help"]);
+    check_snapshot(
+        "export-k8s-secret-help.txt",
+        &["export", "k8s-secret", "--help"],
+    );
 }
 
 #[test]

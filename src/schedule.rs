@@ -1,0 +1,315 @@
+//! Renewing on a schedule (certbot's model): decide what is due, run the
+//! user's reload hook after a renewal, and write the systemd timer and the
+//! crontab line that run `renew --if-expiring-within` every day.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use time::OffsetDateTime;
+
+use crate::error::{Error, Result};
+use crate::inspect::{self, InspectOptions, Status};
+use crate::leaf::Role;
+
+/// A leaf that must be renewed now, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Due {
+    /// Server or client.
+    pub role: Role,
+    /// Why, as a short sentence.
+    pub reason: String,
+}
+
+/// A leaf that is not due yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotDue {
+    /// Server or client.
+    pub role: Role,
+    /// Its notAfter.
+    pub not_after: OffsetDateTime,
+    /// When it becomes due: `within` days before notAfter.
+    pub due_on: OffsetDateTime,
+}
+
+/// What `renew --if-expiring-within` found.
+#[derive(Clone, Debug, Default)]
+pub struct DueReport {
+    /// Leaves to renew now.
+    pub due: Vec<Due>,
+    /// Leaves that are fine for now, soonest due first.
+    pub not_due: Vec<NotDue>,
+}
+
+/// Which of `candidates` are due at `now`: those expiring within `within`
+/// days, and (the same checks as `inspect`) any that is expired, not yet
+/// valid, missing, mismatched with its key, not issued by `ca.pem`, or
+/// lacking its purpose. With `read_only`, an interrupted write is left alone.
+pub fn due(
+    dir: &Path,
+    within: u32,
+    candidates: &[Role],
+    now: OffsetDateTime,
+    read_only: bool,
+) -> Result<DueReport> {
+    let opts = InspectOptions {
+        dir: Some(dir.to_path_buf()),
+        warn_days: within,
+        read_only,
+        ..InspectOptions::default()
+    };
+    let report = inspect::inspect(&opts, now)?;
+    let mut out = DueReport::default();
+    for &role in candidates {
+        let wanted = match role {
+            Role::Server => inspect::Role::Server,
+            Role::Client => inspect::Role::Client,
+        };
+        let Some(e) = report
+            .entries
+            .iter()
+            .find(|e| e.role == wanted && e.source.ends_with(role.cert_file()))
+        else {
+            continue;
+        };
+        match (e.status, &e.cert) {
+            (Status::Ok, Some(c)) => out.not_due.push(NotDue {
+                role,
+                not_after: c.not_after,
+                due_on: c.not_after - time::Duration::days(i64::from(within)),
+            }),
+            (Status::Expiring, _) => out.due.push(Due {
+                role,
+                reason: format!(
+                    "it expires in {} days, within {within}",
+                    e.days_left.unwrap_or(0)
+                ),
+            }),
+            _ => out.due.push(Due {
+                role,
+                reason: e
+                    .problems
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| e.status.name().into()),
+            }),
+        }
+    }
+    out.not_due.sort_by_key(|n| n.due_on);
+    Ok(out)
+}
+
+/// What the `--then` hook did.
+#[derive(Clone, Debug)]
+pub struct HookOutcome {
+    /// The command as given.
+    pub command: String,
+    /// Its exit code (None when killed by a signal).
+    pub code: Option<i32>,
+    /// What it wrote to standard output.
+    pub stdout: Vec<u8>,
+    /// What it wrote to standard error.
+    pub stderr: Vec<u8>,
+}
+
+impl HookOutcome {
+    /// Whether it exited 0.
+    pub fn succeeded(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Runs `command` through `sh -c`, with `MILVUS_CERTS_DIR` (absolute) and
+/// `MILVUS_CERTS_RENEWED` (e.g. `server client`) in its environment.
+pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutcome> {
+    let dir = absolute(dir);
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("MILVUS_CERTS_DIR", &dir)
+        .env("MILVUS_CERTS_RENEWED", renewed.join(" "))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(Error::io("run the --then hook with", "/bin/sh"))?;
+    Ok(HookOutcome {
+        command: command.to_string(),
+        code: out.status.code(),
+        stdout: out.stdout,
+        stderr: out.stderr,
+    })
+}
+
+/// `path` made absolute (canonical when it exists).
+pub fn absolute(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    })
+}
+
+/// What `schedule` writes.
+#[derive(Clone, Debug)]
+pub struct ScheduleOptions {
+    /// The milvus-certs binary (absolute).
+    pub bin: PathBuf,
+    /// The certificate directory (absolute).
+    pub dir: PathBuf,
+    /// Renew when a leaf expires within this many days.
+    pub within: u32,
+    /// The reload command, if any.
+    pub then: Option<String>,
+    /// The base name of the units, e.g. `milvus-certs-renew`.
+    pub name: String,
+}
+
+/// A systemd service + timer pair and the equivalent crontab line.
+#[derive(Clone, Debug)]
+pub struct Units {
+    /// `<name>.service`.
+    pub service: String,
+    /// `<name>.timer`.
+    pub timer: String,
+    /// One crontab line (for `crontab -e` or `/etc/cron.d`, without the user field).
+    pub crontab: String,
+}
+
+/// The `renew` command line the schedule runs, as words.
+fn renew_words(o: &ScheduleOptions) -> Vec<String> {
+    let mut words = vec![
+        o.bin.display().to_string(),
+        "renew".into(),
+        "--dir".into(),
+        o.dir.display().to_string(),
+        "--if-expiring-within".into(),
+        o.within.to_string(),
+    ];
+    if let Some(cmd) = &o.then {
+        words.push("--then".into());
+        words.push(cmd.clone());
+    }
+    words
+}
+
+/// A word for systemd's ExecStart (systemd.service "Command lines"): double
+/// quotes with C-style escapes, and `%` doubled (specifiers, systemd.unit).
+fn systemd_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c));
+    let w = w.replace('%', "%%");
+    if plain {
+        return w;
+    }
+    let mut q = String::from("\"");
+    for c in w.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '$' => q.push_str("$$"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// A word for a POSIX shell (cron runs its command with `sh`): single quotes,
+/// and `%` escaped, which cron would otherwise turn into a newline (crontab(5)).
+fn cron_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c));
+    let quoted = if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    };
+    quoted.replace('%', r"\%")
+}
+
+/// Renders the units. The crontab minute is spread by the directory's name
+/// so that many hosts do not all renew at the same minute.
+pub fn units(o: &ScheduleOptions) -> Units {
+    let words = renew_words(o);
+    let exec: Vec<String> = words.iter().map(|w| systemd_word(w)).collect();
+    let cron: Vec<String> = words.iter().map(|w| cron_word(w)).collect();
+    let dir = o.dir.display().to_string();
+    let service = format!(
+        "[Unit]\n\
+         Description=Renew the Milvus TLS certificates in {} when due\n\
+         After=network-online.target\n\
+         \n\
+         [Service]\n\
+         Type=oneshot\n\
+         ExecStart={}\n",
+        dir.replace('%', "%%"),
+        exec.join(" ")
+    );
+    let timer = format!(
+        "[Unit]\n\
+         Description=Check the Milvus TLS certificates in {} daily\n\
+         \n\
+         [Timer]\n\
+         OnCalendar=daily\n\
+         RandomizedDelaySec=1h\n\
+         Persistent=true\n\
+         Unit={}.service\n\
+         \n\
+         [Install]\n\
+         WantedBy=timers.target\n",
+        dir.replace('%', "%%"),
+        o.name
+    );
+    let minute = dir
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 60;
+    let crontab = format!("{minute} 3 * * * {}\n", cron.join(" "));
+    Units {
+        service,
+        timer,
+        crontab,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn systemd_quoting() {
+        assert_eq!(systemd_word("/usr/bin/x"), "/usr/bin/x");
+        assert_eq!(systemd_word("a b"), "\"a b\"");
+        assert_eq!(systemd_word("say \"hi\" 100%"), "\"say \\\"hi\\\" 100%%\"");
+        assert_eq!(systemd_word("$HOME"), "\"$$HOME\"");
+    }
+
+    #[test]
+    fn cron_quoting() {
+        assert_eq!(cron_word("/usr/bin/x"), "/usr/bin/x");
+        assert_eq!(
+            cron_word("docker compose restart"),
+            "'docker compose restart'"
+        );
+        assert_eq!(cron_word("it's 100%"), r"'it'\''s 100\%'");
+    }
+
+    #[test]
+    fn units_run_the_renew_command_with_absolute_paths() {
+        let u = units(&ScheduleOptions {
+            bin: "/usr/local/bin/milvus-certs".into(),
+            dir: "/etc/milvus/tls".into(),
+            within: 30,
+            then: Some("systemctl restart milvus".into()),
+            name: "milvus-certs-renew".into(),
+        });
+        assert!(u.service.contains(
+            "ExecStart=/usr/local/bin/milvus-certs renew --dir /etc/milvus/tls --if-expiring-within 30 --then \"systemctl restart milvus\"\n"
+        ));
+        assert!(u.timer.contains("Persistent=true") && u.timer.contains("RandomizedDelaySec="));
+        let fields: Vec<&str> = u.crontab.split_whitespace().collect();
+        assert_eq!(&fields[1..5], ["3", "*", "*", "*"]);
+        assert!(u.crontab.ends_with("--then 'systemctl restart milvus'\n"));
+    }
+}

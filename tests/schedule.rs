@@ -1,0 +1,317 @@
+//! Renewing on a schedule: `renew --if-expiring-within`, `--then`,
+//! `--dry-run`, and the units `schedule` writes.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use milvus_certs::certinfo::CertInfo;
+
+fn info(path: &Path) -> CertInfo {
+    CertInfo::from_der(&cert_der(path)).unwrap()
+}
+
+/// A hook that appends its environment to `log` (outside the certificate
+/// directory, so it does not change what we hash).
+fn recording_hook(log: &Path) -> String {
+    format!(
+        "echo \"dir=$MILVUS_CERTS_DIR renewed=$MILVUS_CERTS_RENEWED\" >> '{}'",
+        log.display()
+    )
+}
+
+fn hook_runs(log: &Path) -> Vec<String> {
+    fs::read_to_string(log)
+        .map(|s| s.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn nothing_due_changes_nothing_and_runs_no_hook() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("hook.log");
+    let before = snapshot(d.path());
+    let out = run(
+        d.path(),
+        &[
+            "renew",
+            "--if-expiring-within",
+            "30",
+            "--then",
+            &recording_hook(&log),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(snapshot(d.path()), before);
+    assert!(hook_runs(&log).is_empty(), "the hook must not run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Nothing to renew") && stdout.contains("Next renewal:"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn due_certificates_are_renewed_and_the_hook_runs_once() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("hook.log");
+    let old = info(&dir.join("server.pem"));
+    let out = run(
+        dir,
+        &[
+            "renew",
+            "--if-expiring-within",
+            "30",
+            "--then",
+            &recording_hook(&log),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = info(&dir.join("server.pem"));
+    assert_ne!(new.serial, old.serial);
+    assert_eq!((new.not_after - new.not_before).whole_days(), 3650);
+    assert!((info(&dir.join("client.pem")).not_after - old.not_after).whole_days() > 3000);
+    let canonical = dir.canonicalize().unwrap();
+    assert_eq!(
+        hook_runs(&log),
+        [format!("dir={} renewed=server client", canonical.display())]
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("it expires in"));
+
+    // Now nothing is due: a second run does nothing.
+    let before = snapshot(dir);
+    assert_eq!(
+        run(
+            dir,
+            &[
+                "renew",
+                "--if-expiring-within",
+                "30",
+                "--then",
+                &recording_hook(&log)
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(snapshot(dir), before);
+    assert_eq!(hook_runs(&log).len(), 1);
+}
+
+#[test]
+fn only_limits_the_candidates_and_a_broken_leaf_is_due() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("hook.log");
+    let client_before = fs::read(dir.join("client.pem")).unwrap();
+    run_ok(
+        dir,
+        &[
+            "renew",
+            "--if-expiring-within",
+            "30",
+            "--only",
+            "server",
+            "--then",
+            &recording_hook(&log),
+        ],
+    );
+    assert_eq!(fs::read(dir.join("client.pem")).unwrap(), client_before);
+    assert!(hook_runs(&log)[0].ends_with("renewed=server"));
+
+    // Not expiring but mismatched: due too.
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    fs::copy(dir.join("server.key"), dir.join("client.key")).unwrap();
+    let out = run_ok(dir, &["renew", "--if-expiring-within", "30"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("client.pem: client.key does not belong"),
+        "{stdout}"
+    );
+    let key =
+        rcgen::KeyPair::from_pem(&fs::read_to_string(dir.join("client.key")).unwrap()).unwrap();
+    assert_eq!(
+        key.public_key_raw(),
+        info(&dir.join("client.pem")).public_key_bits.as_slice()
+    );
+}
+
+#[test]
+fn a_failing_hook_keeps_the_new_files_and_exits_non_zero() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let old = info(&dir.join("server.pem"));
+    let out = run(
+        dir,
+        &[
+            "renew",
+            "--if-expiring-within",
+            "30",
+            "--then",
+            "echo reload failed >&2; exit 7",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the --then hook `echo reload failed >&2; exit 7` exited 7"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not rolled back"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("  ! reload failed"));
+    assert_ne!(
+        info(&dir.join("server.pem")).serial,
+        old.serial,
+        "renewed files stay"
+    );
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    // Even an interrupted write is left for the next real run.
+    let staging = dir.join(milvus_certs::store::STAGING_DIR);
+    fs::create_dir(&staging).unwrap();
+    fs::write(staging.join("server.pem"), "half").unwrap();
+    let before = snapshot(dir);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("hook.log");
+    for args in [
+        &[
+            "renew",
+            "--dry-run",
+            "--if-expiring-within",
+            "30",
+            "--then",
+            &recording_hook(&log),
+        ][..],
+        &["renew", "--dry-run"],
+        &["renew", "--dry-run", "--ca"],
+    ] {
+        let out = run(dir, args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("nothing was changed"));
+        assert_eq!(snapshot(dir), before, "{args:?}");
+    }
+    assert!(hook_runs(&log).is_empty());
+}
+
+#[test]
+fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let out_dir = tempfile::tempdir().unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("hook 100%.log");
+    let hook = recording_hook(&log);
+    let out = run_ok(
+        dir,
+        &[
+            "schedule",
+            "--dir",
+            ".",
+            "--then",
+            &hook,
+            "--out",
+            &out_dir.path().display().to_string(),
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("systemctl enable --now milvus-certs-renew.timer")
+    );
+    let service = out_dir.path().join("milvus-certs-renew.service");
+    let timer = out_dir.path().join("milvus-certs-renew.timer");
+    let cron = fs::read_to_string(out_dir.path().join("milvus-certs-renew.cron")).unwrap();
+    let timer_text = fs::read_to_string(&timer).unwrap();
+    for want in [
+        "OnCalendar=daily",
+        "RandomizedDelaySec=",
+        "Persistent=true",
+        "WantedBy=timers.target",
+    ] {
+        assert!(timer_text.contains(want), "{want}");
+    }
+    let exec = fs::read_to_string(&service).unwrap();
+    let canonical = dir.canonicalize().unwrap().display().to_string();
+    assert!(
+        exec.contains(&format!("--dir {canonical} --if-expiring-within 30")),
+        "absolute paths: {exec}"
+    );
+
+    match Command::new("systemd-analyze").arg("--version").output() {
+        Ok(_) => {
+            let v = Command::new("systemd-analyze")
+                .arg("verify")
+                .arg(&timer)
+                .arg(&service)
+                .output()
+                .unwrap();
+            assert!(
+                v.status.success(),
+                "systemd-analyze verify: {}",
+                String::from_utf8_lossy(&v.stderr)
+            );
+        }
+        Err(_) => eprintln!("skipped systemd-analyze verify: systemd-analyze is not installed"),
+    }
+
+    // The crontab line: five time fields, then a command...
+    let line = cron.trim_end();
+    let fields: Vec<&str> = line.splitn(6, ' ').collect();
+    assert_eq!(fields.len(), 6);
+    let minute: u32 = fields[0].parse().unwrap();
+    assert!(minute < 60);
+    assert_eq!(&fields[1..5], ["3", "*", "*", "*"]);
+    assert!(fields[5].starts_with('/'), "an absolute path to the binary");
+    // ... which, run as cron runs it (sh, after turning `\%` into `%`),
+    // renews the due certificates and runs the hook.
+    let command = fields[5].replace(r"\%", "%");
+    let ran = Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert_eq!(
+        hook_runs(&log),
+        [format!("dir={canonical} renewed=server client")]
+    );
+    assert!((info(&dir.join("server.pem")).not_after - time_now()).whole_days() > 3000);
+
+    // --out refuses to replace without --force.
+    let again = run(
+        dir,
+        &["schedule", "--out", &out_dir.path().display().to_string()],
+    );
+    assert_one_error_line(&again, 1, &["already holds", "--force"]);
+}
+
+fn time_now() -> ::time::OffsetDateTime {
+    ::time::OffsetDateTime::now_utc()
+}
