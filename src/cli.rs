@@ -293,7 +293,8 @@ pub struct InspectArgs {
     pub client_key: Option<PathBuf>,
 
     /// With --connect: give up after this many seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 

@@ -51,6 +51,13 @@ pub fn due(
     now: OffsetDateTime,
     read_only: bool,
 ) -> Result<DueReport> {
+    if within > crate::validity::MAX_DAYS {
+        return Err(Error::invalid(
+            "--if-expiring-within",
+            &within.to_string(),
+            format!("must be at most {} days", crate::validity::MAX_DAYS),
+        ));
+    }
     let opts = InspectOptions {
         dir: Some(dir.to_path_buf()),
         warn_days: within,

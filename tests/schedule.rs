@@ -315,3 +315,20 @@ fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
 fn time_now() -> ::time::OffsetDateTime {
     ::time::OffsetDateTime::now_utc()
 }
+
+#[test]
+fn absurd_windows_are_refused() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let before = snapshot(d.path());
+    assert_one_error_line(
+        &run(d.path(), &["renew", "--if-expiring-within", "4000000000"]),
+        1,
+        &["--if-expiring-within", "at most 36500"],
+    );
+    assert_one_error_line(
+        &run(d.path(), &["schedule", "--within", "0"]),
+        1,
+        &["--within"],
+    );
+    assert_eq!(snapshot(d.path()), before);
+}

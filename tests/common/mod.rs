@@ -378,3 +378,29 @@ pub fn s_server(dir: &Path, extra: &[&str]) -> SServer {
     }
     panic!("openssl s_server did not start");
 }
+
+/// Milvus's two external TLS modes with `dir`'s files, for a client trusting
+/// `ca`: tlsMode 1 (one-way) and tlsMode 2 (mutual, with `dir`'s client
+/// certificate) succeed for every name, and a name not on the certificate fails.
+pub fn assert_milvus_tls_works(dir: &Path, ca: &Path, names: &[&str]) {
+    let (cc, ck) = (dir.join("client.pem"), dir.join("client.key"));
+    for name in names {
+        handshake(server_config(dir, None), client_config(ca, None), name)
+            .unwrap_or_else(|e| panic!("tlsMode 1 for {name}: {e}"));
+        handshake(
+            server_config(dir, Some(ca)),
+            client_config(ca, Some((&cc, &ck))),
+            name,
+        )
+        .unwrap_or_else(|e| panic!("tlsMode 2 for {name}: {e}"));
+    }
+    assert!(
+        handshake(
+            server_config(dir, None),
+            client_config(ca, None),
+            "not-on-the-cert.example"
+        )
+        .is_err(),
+        "a name not on the certificate must fail"
+    );
+}
