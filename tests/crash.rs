@@ -109,7 +109,7 @@ fn sigkill_at_random_points_loses_nothing() {
         })
         .collect();
     check_set(dir, &mut seen, "after calibration");
-    const ROUNDS: usize = 80;
+    const ROUNDS: usize = 100;
     for round in 0..ROUNDS {
         let which = round % commands.len();
         let args = commands[which];
