@@ -58,10 +58,9 @@ pub struct CertInfo {
     /// Extensions other than the six above, by OID.
     pub other_extensions: Vec<String>,
     sig_alg: String,
-    tbs: Vec<u8>,
+    /// Where the signed TBSCertificate lies in `der`.
+    tbs: std::ops::Range<usize>,
     signature: Vec<u8>,
-    issuer_dn: Result<DistinguishedName, String>,
-    subject_dn: Result<DistinguishedName, String>,
 }
 
 /// The six `-subj` attributes as found in a certificate.
@@ -138,10 +137,8 @@ impl CertInfo {
             aki: None,
             other_extensions: Vec::new(),
             sig_alg: c.signature_algorithm.algorithm.to_id_string(),
-            tbs: c.tbs_certificate.as_ref().to_vec(),
+            tbs: subslice_range(der, c.tbs_certificate.as_ref()),
             signature: c.signature_value.data.to_vec(),
-            issuer_dn: dn_from_name(c.issuer()),
-            subject_dn: dn_from_name(c.subject()),
         };
         info.key_type = info.key.parse().ok();
         for ext in c.extensions() {
@@ -255,20 +252,24 @@ impl CertInfo {
             _ => return false,
         };
         signature::UnparsedPublicKey::new(alg, &issuer.public_key_bits)
-            .verify(&self.tbs, &self.signature)
+            .verify(&self.der[self.tbs.clone()], &self.signature)
             .is_ok()
     }
 
     /// The subject as an rcgen name with the same attribute order and string
     /// types, so that certificates it issues carry these exact bytes as issuer.
+    /// Computed on demand: only a CA that signs needs it.
     pub fn subject_dn(&self) -> Result<DistinguishedName, String> {
-        self.subject_dn.clone()
+        let (_, c) = X509Certificate::from_der(&self.der).map_err(|e| e.to_string())?;
+        dn_from_name(c.subject())
     }
+}
 
-    /// The issuer as an rcgen name (see [`CertInfo::subject_dn`]).
-    pub fn issuer_dn(&self) -> Result<DistinguishedName, String> {
-        self.issuer_dn.clone()
-    }
+/// The position of `part` (a slice borrowed from `whole`) inside `whole`.
+fn subslice_range(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    let start = start.min(whole.len());
+    start..(start + part.len()).min(whole.len())
 }
 
 fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
 use crate::input;
-use crate::inspect::{Entry, InspectOptions, Role, check_names, finish, role_from_content};
+use crate::inspect::{Entry, InspectOptions, Role, finish, name_problems, role_from_content};
 use crate::names::SanName;
 
 /// How to reach and verify a server.
@@ -175,23 +175,24 @@ pub fn inspect_endpoint(
                 } else {
                     role_from_content(&cert)
                 };
-                let mut e = Entry::of(source, role, cert.clone());
+                let mut problems = Vec::new();
                 if i == 0 {
                     if !cert.allows_eku("serverAuth") {
-                        e.problems
-                            .push("its extendedKeyUsage lacks serverAuth".into());
+                        problems.push("its extendedKeyUsage lacks serverAuth".to_string());
                     }
                     let mut names: Vec<SanName> = inspect.server_names.clone();
                     if names.is_empty() {
                         names.extend(SanName::parse("--connect", &host).ok());
                     }
-                    check_names(&mut e, &cert, &names);
-                    if asked {
-                        e.warnings.push(match &opts.client_cert {
+                    problems.extend(name_problems(&cert, &names));
+                }
+                let mut e = Entry::of(source, role, cert);
+                e.problems = problems;
+                if i == 0 && asked {
+                    e.warnings.push(match &opts.client_cert {
                             Some(c) => format!("the server asked for a client certificate (mutual TLS); presented {}", c.display()),
                             None => "the server asked for a client certificate (mutual TLS) and none was given: pass --dir or --client-cert/--client-key".into(),
                         });
-                    }
                 }
                 entries.push(e);
             }

@@ -5,6 +5,7 @@
 //! Every file is read once and parsed once. Nothing here panics on input:
 //! what cannot be read becomes an entry with status `invalid` and a reason.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -216,14 +217,14 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
         (None, false) => None,
     };
     if let Some(dir) = &seven_dir {
-        inspect_cert_dir(dir, opts, now, &mut report)?;
+        inspect_cert_dir(dir, opts, &mut report)?;
     }
     for path in &opts.paths {
         if path.is_dir() {
             if seven_dir.as_deref() == Some(path.as_path()) {
                 continue;
             }
-            inspect_plain_dir(path, opts, now, &mut report)?;
+            inspect_plain_dir(path, opts, &mut report)?;
         } else {
             inspect_file(path, role_from_name(path), &mut report.entries);
         }
@@ -319,12 +320,7 @@ fn inspect_file(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
 }
 
 /// The guide's seven files, checked together.
-fn inspect_cert_dir(
-    dir: &Path,
-    opts: &InspectOptions,
-    now: OffsetDateTime,
-    report: &mut Report,
-) -> Result<()> {
+fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> Result<()> {
     // Always locked: a renew running now must not be seen half-way (a new
     // key next to the old certificate between two renames).
     let _lock = if opts.read_only {
@@ -360,39 +356,32 @@ fn inspect_cert_dir(
         }
     }
     let entries = &mut report.entries[start..];
-    let ca_idx = entries
-        .iter()
-        .position(|e| e.role == Role::Ca && e.cert.is_some());
-    let ca = ca_idx.and_then(|i| entries[i].cert.clone());
-    for e in entries.iter_mut() {
+    let (found, srl_problem) = {
+        let ca = entries
+            .iter()
+            .find(|e| e.role == Role::Ca && e.cert.is_some())
+            .and_then(|e| e.cert.as_ref());
+        let check = IssuerCheck::DirCa(ca);
+        let found: Vec<Option<Findings>> = entries
+            .iter()
+            .map(|e| e.cert.as_ref().map(|c| findings(e.role, c, &check, opts)))
+            .collect();
+        (found, serial_file_problem(dir, entries, ca))
+    };
+    for (e, f) in entries.iter_mut().zip(found) {
         e.dir_checked = true;
-        let Some(cert) = e.cert.clone() else { continue };
-        match e.role {
-            Role::Ca => {
-                if let Some(reason) = not_ca_reason(&cert) {
-                    e.problems
-                        .push(format!("it is not a CA certificate: {reason}"));
-                } else if cert.issuer_raw == cert.subject_raw && !cert.is_self_signed() {
-                    e.problems.push("its self-signature does not verify".into());
-                }
-            }
-            Role::Server | Role::Client => {
-                check_leaf(e, &cert, ca.as_ref(), opts);
-            }
-            Role::Other => {}
-        }
+        e.add(f);
     }
-    check_serial_file(dir, entries, ca.as_ref(), now);
+    if let (Some(problem), Some(ca_entry)) =
+        (srl_problem, entries.iter_mut().find(|e| e.role == Role::Ca))
+    {
+        ca_entry.problems.push(problem);
+    }
     Ok(())
 }
 
 /// Each `*.pem|crt|cer|cert` file of a directory given as a path.
-fn inspect_plain_dir(
-    dir: &Path,
-    opts: &InspectOptions,
-    now: OffsetDateTime,
-    report: &mut Report,
-) -> Result<()> {
+fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> Result<()> {
     let listing = match fs::read_dir(dir) {
         Ok(l) => l,
         Err(e) => {
@@ -423,7 +412,7 @@ fn inspect_plain_dir(
             recoveries: Vec::new(),
             warn_days: opts.warn_days,
         };
-        inspect_cert_dir(dir, opts, now, &mut sub)?;
+        inspect_cert_dir(dir, opts, &mut sub)?;
         sub.entries
             .retain(|e| e.cert.is_some() || !e.problems.iter().any(|p| p.ends_with(" is missing")));
         report.entries.extend(sub.entries);
@@ -480,157 +469,180 @@ fn check_key(dir: &Path, cert_name: &str, e: &mut Entry) {
     }
 }
 
-fn check_leaf(e: &mut Entry, cert: &CertInfo, ca: Option<&CertInfo>, opts: &InspectOptions) {
-    match ca {
-        Some(ca) if cert.issuer_raw != ca.subject_raw => e.problems.push(format!(
-            "it was not issued by ca.pem (its issuer is {}): clients trusting ca.pem fail with \"unknown authority\"",
-            cert.issuer
-        )),
-        Some(ca) if !cert.signed_by(ca) => e.problems.push(
-            "its signature does not verify with ca.pem's key: clients trusting ca.pem fail with \"unknown authority\"".into(),
-        ),
-        Some(ca) if cert.not_after > ca.not_after => e.warnings.push(format!(
-            "it outlives its CA (ca.pem expires {}): it stops working then",
-            crate::validity::date(ca.not_after)
-        )),
-        _ => {}
-    }
-    if cert.is_ca() {
-        e.problems
-            .push("it is a CA certificate (basicConstraints CA:TRUE), not a leaf".into());
-    }
-    match e.role {
-        Role::Server => {
-            if !cert.allows_eku("serverAuth") {
-                e.problems.push(
-                    "its extendedKeyUsage lacks serverAuth: clients reject it as a server certificate".into(),
-                );
-            }
-            check_names(e, cert, &opts.server_names);
+/// Problems and warnings found about one certificate.
+#[derive(Debug, Default)]
+pub(crate) struct Findings {
+    pub(crate) problems: Vec<String>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Entry {
+    pub(crate) fn add(&mut self, f: Option<Findings>) {
+        if let Some(f) = f {
+            self.problems.extend(f.problems);
+            self.warnings.extend(f.warnings);
         }
-        Role::Client if !cert.allows_eku("clientAuth") => {
-            e.problems.push(
-                "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth".into(),
-            );
-        }
-        _ => {}
     }
 }
 
-pub(crate) fn check_names(e: &mut Entry, cert: &CertInfo, names: &[SanName]) {
-    for name in names {
-        if cert.matches_name(name) {
-            continue;
+/// How a certificate's issuer is checked.
+enum IssuerCheck<'a> {
+    /// In a certificate directory: leaves must be issued by `ca.pem` (when
+    /// it could be read), and `ca.pem` must verify its own signature.
+    DirCa(Option<&'a CertInfo>),
+    /// Elsewhere: a certificate whose issuer is among the inspected CA
+    /// certificates (by subject) must verify against one of them.
+    Known(&'a HashMap<&'a [u8], Vec<&'a CertInfo>>),
+}
+
+/// Every check of one certificate that does not read another file.
+fn findings(
+    role: Role,
+    cert: &CertInfo,
+    issuer: &IssuerCheck<'_>,
+    opts: &InspectOptions,
+) -> Findings {
+    let mut f = Findings::default();
+    let leaf = matches!(role, Role::Server | Role::Client);
+    match issuer {
+        IssuerCheck::DirCa(Some(ca)) if leaf => {
+            if cert.issuer_raw != ca.subject_raw {
+                f.problems.push(format!(
+                    "it was not issued by ca.pem (its issuer is {}): clients trusting ca.pem fail with \"unknown authority\"",
+                    cert.issuer
+                ));
+            } else if !cert.signed_by(ca) {
+                f.problems.push(
+                    "its signature does not verify with ca.pem's key: clients trusting ca.pem fail with \"unknown authority\"".into(),
+                );
+            } else if cert.not_after > ca.not_after {
+                f.warnings.push(format!(
+                    "it outlives its CA (ca.pem expires {}): it stops working then",
+                    crate::validity::date(ca.not_after)
+                ));
+            }
         }
-        let has: Vec<String> = cert.sans.iter().map(|s| s.to_string()).collect();
-        let msg = match name {
-            SanName::Ip(_) if !cert.sans.iter().any(|s| matches!(s, SanName::Ip(_))) => format!(
+        IssuerCheck::Known(cas) if cert.issuer_raw != cert.subject_raw => {
+            let bad = cas
+                .get(cert.issuer_raw.as_slice())
+                .is_some_and(|issuers| !issuers.iter().any(|ca| cert.signed_by(ca)));
+            if bad {
+                f.problems.push(format!(
+                    "its signature does not verify with its issuer's key ({})",
+                    cert.issuer
+                ));
+            }
+        }
+        _ => {}
+    }
+    match role {
+        Role::Ca => {
+            if let Some(reason) = not_ca_reason(cert) {
+                f.problems
+                    .push(format!("it is not a CA certificate: {reason}"));
+            } else if matches!(issuer, IssuerCheck::DirCa(_))
+                && cert.issuer_raw == cert.subject_raw
+                && !cert.is_self_signed()
+            {
+                f.problems.push("its self-signature does not verify".into());
+            }
+        }
+        Role::Server | Role::Client => {
+            if cert.is_ca() {
+                f.problems
+                    .push("it is a CA certificate (basicConstraints CA:TRUE), not a leaf".into());
+            }
+            if role == Role::Server {
+                if !cert.allows_eku("serverAuth") {
+                    f.problems.push(
+                        "its extendedKeyUsage lacks serverAuth: clients reject it as a server certificate".into(),
+                    );
+                }
+                f.problems.extend(name_problems(cert, &opts.server_names));
+            } else if !cert.allows_eku("clientAuth") {
+                f.problems.push(
+                    "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth".into(),
+                );
+            }
+        }
+        Role::Other => {}
+    }
+    f
+}
+
+/// A problem for each of `names` that no subjectAltName of `cert` matches,
+/// worded as the clients' errors read.
+pub(crate) fn name_problems(cert: &CertInfo, names: &[SanName]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in names.iter().filter(|n| !cert.matches_name(n)) {
+        let no_ip_sans = !cert.sans.iter().any(|s| matches!(s, SanName::Ip(_)));
+        problems.push(match name {
+            SanName::Ip(_) if no_ip_sans => format!(
                 "no subjectAltName matches {name}: it has no IP SANs (clients fail with \"doesn't contain any IP SANs\"); add it with `milvus-certs renew --san {name}`"
             ),
             _ => {
-                let valid_for = if has.is_empty() {
-                    "no names".to_string()
-                } else {
-                    has.join(", ")
-                };
+                let has: Vec<String> = cert.sans.iter().map(|s| s.to_string()).collect();
+                let valid_for = if has.is_empty() { "no names".to_string() } else { has.join(", ") };
                 format!(
                     "no subjectAltName matches {name}: clients fail with \"certificate is valid for {valid_for}, not {name}\"; add it with `milvus-certs renew --san {name}`"
                 )
             }
-        };
-        e.problems.push(msg);
+        });
     }
+    problems
 }
 
-/// `ca.srl` must parse and not be below a serial the CA issued.
-fn check_serial_file(
-    dir: &Path,
-    entries: &mut [Entry],
-    ca: Option<&CertInfo>,
-    _now: OffsetDateTime,
-) {
+/// What is wrong with `ca.srl`, if anything: it must parse and not be below
+/// a serial the CA issued.
+fn serial_file_problem(dir: &Path, entries: &[Entry], ca: Option<&CertInfo>) -> Option<String> {
     let path = dir.join(files::CA_SRL);
-    let Some(ca_entry) = entries.iter_mut().position(|e| e.role == Role::Ca) else {
-        return;
-    };
     let srl = match input::read_optional(&path, "a serial number file") {
         Ok(None) => {
-            entries[ca_entry]
-                .problems
-                .push("ca.srl is missing: the next renewal starts from a random serial".into());
-            return;
+            return Some("ca.srl is missing: the next renewal starts from a random serial".into());
         }
-        Err(e) => {
-            entries[ca_entry].problems.push(e.to_string());
-            return;
-        }
+        Err(e) => return Some(e.to_string()),
         Ok(Some(bytes)) => match Serial::parse_srl(&bytes) {
             Ok(s) => s,
-            Err(reason) => {
-                entries[ca_entry].problems.push(format!("ca.srl {reason}"));
-                return;
-            }
+            Err(reason) => return Some(format!("ca.srl {reason}")),
         },
     };
-    let Some(ca) = ca else { return };
+    let ca = ca?;
     let highest = entries
         .iter()
         .filter(|e| matches!(e.role, Role::Server | Role::Client))
         .filter_map(|e| e.cert.as_ref())
         .filter(|c| c.issuer_raw == ca.subject_raw)
         .map(|c| &c.serial)
-        .max();
-    if let Some(h) = highest.filter(|h| **h > srl) {
-        entries[ca_entry].problems.push(format!(
-            "ca.srl ({srl}) is below the serial {h} already issued: the next renewal may reuse a serial"
-        ));
-    }
+        .max()?;
+    (*highest > srl).then(|| {
+        format!("ca.srl ({srl}) is below the serial {highest} already issued: the next renewal may reuse a serial")
+    })
 }
 
-/// Outside a certificate directory: a certificate whose issuer is among the
-/// inspected CA certificates must verify against it, and a server or client
-/// certificate (by name or by content) must allow its purpose.
+/// Outside a certificate directory: the issuer lookup among the inspected
+/// CA certificates, and the purpose checks by role.
 fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
-    use std::collections::HashMap;
-    // CA certificates by subject, so finding an issuer is one lookup.
-    let mut cas: HashMap<&[u8], Vec<&CertInfo>> = HashMap::new();
-    for c in entries
-        .iter()
-        .filter_map(|e| e.cert.as_ref())
-        .filter(|c| c.is_ca())
-    {
-        cas.entry(c.subject_raw.as_slice()).or_default().push(c);
-    }
-    let bad_signature: Vec<bool> = entries
-        .iter()
-        .map(|e| match &e.cert {
-            Some(cert) if !e.dir_checked && cert.issuer_raw != cert.subject_raw => cas
-                .get(cert.issuer_raw.as_slice())
-                .is_some_and(|issuers| !issuers.iter().any(|ca| cert.signed_by(ca))),
-            _ => false,
-        })
-        .collect();
-    for (e, bad) in entries.iter_mut().zip(bad_signature) {
-        if e.dir_checked {
-            continue;
+    let found: Vec<Option<Findings>> = {
+        // CA certificates by subject, so finding an issuer is one lookup.
+        let mut cas: HashMap<&[u8], Vec<&CertInfo>> = HashMap::new();
+        for c in entries
+            .iter()
+            .filter_map(|e| e.cert.as_ref())
+            .filter(|c| c.is_ca())
+        {
+            cas.entry(c.subject_raw.as_slice()).or_default().push(c);
         }
-        let Some(cert) = e.cert.clone() else { continue };
-        if bad {
-            e.problems.push(format!(
-                "its signature does not verify with its issuer's key ({})",
-                cert.issuer
-            ));
-        }
-        match e.role {
-            Role::Ca => {
-                if let Some(reason) = not_ca_reason(&cert) {
-                    e.problems
-                        .push(format!("it is not a CA certificate: {reason}"));
-                }
-            }
-            Role::Server | Role::Client => check_leaf(e, &cert, None, opts),
-            Role::Other => {}
-        }
+        let check = IssuerCheck::Known(&cas);
+        entries
+            .iter()
+            .map(|e| match &e.cert {
+                Some(c) if !e.dir_checked => Some(findings(e.role, c, &check, opts)),
+                _ => None,
+            })
+            .collect()
+    };
+    for (e, f) in entries.iter_mut().zip(found) {
+        e.add(f);
     }
 }
 
