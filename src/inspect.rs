@@ -116,6 +116,8 @@ pub struct Entry {
     /// The file (or `host:port`) it came from, with `#N` for the Nth
     /// certificate of a bundle.
     pub source: String,
+    /// The file it came from (None for a live endpoint).
+    pub file: Option<PathBuf>,
     /// What it is for.
     pub role: Role,
     /// The certificate, when one could be read.
@@ -136,6 +138,7 @@ impl Entry {
     pub(crate) fn unreadable(source: String, role: Role, problem: String) -> Entry {
         Entry {
             source,
+            file: None,
             role,
             cert: None,
             days_left: None,
@@ -149,6 +152,7 @@ impl Entry {
     pub(crate) fn of(source: String, role: Role, cert: CertInfo) -> Entry {
         Entry {
             source,
+            file: None,
             role,
             cert: Some(cert),
             days_left: None,
@@ -270,6 +274,14 @@ pub(crate) fn role_from_content(c: &CertInfo) -> Role {
 
 /// Reads one file: one entry per certificate, or one `invalid` entry.
 fn inspect_file(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
+    let first = out.len();
+    read_entries(path, role, out);
+    for e in &mut out[first..] {
+        e.file = Some(path.to_path_buf());
+    }
+}
+
+fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
     let source = path.display().to_string();
     let fallback_role = role.unwrap_or(Role::Other);
     let bytes = match input::read_optional(path, "a PEM certificate") {
@@ -341,11 +353,13 @@ fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> R
         let path = dir.join(name);
         let before = report.entries.len();
         if !path.exists() && fs::symlink_metadata(&path).is_err() {
-            report.entries.push(Entry::unreadable(
+            let mut missing = Entry::unreadable(
                 path.display().to_string(),
                 role,
                 format!("{name} is missing"),
-            ));
+            );
+            missing.file = Some(path);
+            report.entries.push(missing);
             continue;
         }
         inspect_file(&path, Some(role), &mut report.entries);

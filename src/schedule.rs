@@ -71,11 +71,17 @@ pub fn due(
             Role::Server => inspect::Role::Server,
             Role::Client => inspect::Role::Client,
         };
-        let Some(e) = report
-            .entries
-            .iter()
-            .find(|e| e.role == wanted && e.source.ends_with(role.cert_file()))
-        else {
+        // The file's first certificate is the leaf (a server.pem may carry
+        // its chain after it).
+        let Some(e) = report.entries.iter().find(|e| {
+            e.role == wanted
+                && e.file.as_deref().and_then(Path::file_name) == Some(role.cert_file().as_ref())
+        }) else {
+            // Never silently skipped: what cannot be judged is renewed.
+            out.due.push(Due {
+                role,
+                reason: format!("{} could not be inspected", role.cert_file()),
+            });
             continue;
         };
         match (e.status, &e.cert) {

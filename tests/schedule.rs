@@ -332,3 +332,24 @@ fn absurd_windows_are_refused() {
     );
     assert_eq!(snapshot(d.path()), before);
 }
+
+/// Many deployments append the CA to server.pem (a chain): the leaf in it is
+/// still the one judged and renewed.
+#[test]
+fn a_server_pem_holding_a_chain_is_still_renewed_when_due() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let chain = [
+        fs::read_to_string(dir.join("server.pem")).unwrap(),
+        fs::read_to_string(dir.join("ca.pem")).unwrap(),
+    ]
+    .concat();
+    fs::write(dir.join("server.pem"), chain).unwrap();
+    let old = info(&dir.join("client.pem")).serial;
+    let out = run_ok(dir, &["renew", "--if-expiring-within", "30"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("server.pem: it expires in"), "{stdout}");
+    assert!(stdout.contains("client.pem: it expires in"), "{stdout}");
+    assert!((info(&dir.join("server.pem")).not_after - time_now()).whole_days() > 3000);
+    assert_ne!(info(&dir.join("client.pem")).serial, old);
+}
