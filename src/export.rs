@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::parse_private_key;
+use crate::store::{DirLock, LOCK_WAIT, Recovery};
 
 /// Options of `export k8s-secret`.
 #[derive(Clone, Debug)]
@@ -24,12 +25,15 @@ pub struct SecretOptions {
 /// `ca.pem`: the object `kubectl create secret generic certs
 /// --from-file=server.pem --from-file=server.key --from-file=ca.pem
 /// --dry-run=client -o yaml` makes (keys in kubectl's alphabetical order).
-/// Refuses a `server.key` that does not belong to `server.pem`.
-pub fn k8s_secret(opts: &SecretOptions) -> Result<String> {
+/// Refuses a `server.key` that does not belong to `server.pem`. Like every
+/// command, it first completes or rolls back an interrupted write in the
+/// directory (returned, so the caller can say so).
+pub fn k8s_secret(opts: &SecretOptions) -> Result<(String, Option<Recovery>)> {
     check_dns_subdomain("--name", &opts.name)?;
     if let Some(ns) = &opts.namespace {
         check_dns_label("--namespace", ns)?;
     }
+    let (_lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
     let read = |name: &str, expected: &'static str, what: &'static str| {
         input::read_required(
             &opts.dir.join(name),
@@ -62,7 +66,7 @@ pub fn k8s_secret(opts: &SecretOptions) -> Result<String> {
     ] {
         y.push_str(&format!("  {}: {}\n", yaml_str(k), yaml_str(&base64(v))));
     }
-    Ok(y)
+    Ok((y, recovery))
 }
 
 fn check_pair(dir: &Path, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {

@@ -230,6 +230,9 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
             }
             inspect_plain_dir(path, opts, &mut report)?;
         } else {
+            // The file's directory may hold an interrupted write.
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            let _lock = recover_if_needed(parent.unwrap_or(Path::new(".")), opts, &mut report)?;
             inspect_file(path, role_from_name(path), &mut report.entries);
         }
     }
@@ -241,8 +244,12 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
 }
 
 /// Completes an interrupted write in `dir`, if there is one, before reading.
-fn recover_if_needed(dir: &Path, report: &mut Report) -> Result<Option<DirLock>> {
-    if !dir.join(STAGING_DIR).exists() {
+fn recover_if_needed(
+    dir: &Path,
+    opts: &InspectOptions,
+    report: &mut Report,
+) -> Result<Option<DirLock>> {
+    if opts.read_only || !dir.join(STAGING_DIR).exists() {
         return Ok(None);
     }
     let (lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
@@ -435,7 +442,7 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
         report.entries.extend(inspect_files(&paths));
     } else {
         // Locked (and recovered) only if a write was interrupted here.
-        let _lock = recover_if_needed(dir, report)?;
+        let _lock = recover_if_needed(dir, opts, report)?;
         report.entries.extend(inspect_files(&paths));
     }
     Ok(())

@@ -273,11 +273,12 @@ fn quiet_on_closed_pipe(printed: io::Result<()>) -> anyhow::Result<()> {
 fn run_k8s_secret(args: cli::K8sSecretArgs) -> anyhow::Result<ExitCode> {
     use milvus_certs::export::{SecretOptions, k8s_secret};
     use milvus_certs::store::{SECRET_MODE, write_replacing};
-    let yaml = k8s_secret(&SecretOptions {
+    let (yaml, recovery) = k8s_secret(&SecretOptions {
         dir: args.dir,
         name: args.name,
         namespace: args.namespace,
     })?;
+    output::print_recovery(&mut io::stderr(), &recovery)?;
     match args.out {
         None => quiet_on_closed_pipe(io::stdout().lock().write_all(yaml.as_bytes()))?,
         Some(out) => {

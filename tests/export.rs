@@ -122,3 +122,21 @@ fn bad_input_is_one_clear_error() {
         &["ca.pem is missing"],
     );
 }
+
+/// Issue "renew": whichever command runs next on a directory with an
+/// interrupted write completes or rolls it back first, and says so.
+#[test]
+fn export_recovers_an_interrupted_write_first() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let staging = dir.join(milvus_certs::store::STAGING_DIR);
+    fs::create_dir(&staging).unwrap();
+    fs::write(staging.join("server.pem"), "half-written").unwrap();
+    let out = run_ok(dir, &["export", "k8s-secret"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("note: an earlier run was interrupted before it committed")
+    );
+    assert!(!staging.exists());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("apiVersion: v1\n"));
+}

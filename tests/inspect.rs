@@ -723,3 +723,19 @@ fn an_interrupted_write_in_a_path_directory_is_recovered_once() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("before it committed"));
     assert!(!staging.exists());
 }
+
+/// `inspect cert/server.pem` also runs "on" cert/: an interrupted write there
+/// is completed or rolled back before the file is read.
+#[test]
+fn inspecting_a_file_recovers_its_directory_first() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let staging = d.path().join(milvus_certs::store::STAGING_DIR);
+    fs::create_dir(&staging).unwrap();
+    fs::write(staging.join("server.pem"), "half-written").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = d.path().join("server.pem").display().to_string();
+    let out = run(elsewhere.path(), &["inspect", &file]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("before it committed"));
+    assert!(!staging.exists());
+}
