@@ -221,18 +221,13 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
         })?;
     let issuer = Issuer::from_params(&ca_params, &ca_key);
 
-    let mut new_files = vec![
-        NewFile {
-            name: files::CA_KEY,
-            contents: ca_key.serialize_pem().into_bytes(),
-            secret: true,
-        },
-        NewFile {
-            name: files::CA_PEM,
-            contents: ca_cert.pem().into_bytes(),
-            secret: false,
-        },
-    ];
+    let mut new_files = NewFile::pair(
+        files::CA_KEY,
+        ca_key.serialize_pem(),
+        files::CA_PEM,
+        ca_cert.pem(),
+    )
+    .to_vec();
     let mut issued = vec![Issued {
         role: CertRole::Ca,
         cert_file: files::CA_PEM,
@@ -260,16 +255,12 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
                 what: "sign a certificate",
                 source,
             })?;
-        new_files.push(NewFile {
-            name: role.key_file(),
-            contents: key.serialize_pem().into_bytes(),
-            secret: true,
-        });
-        new_files.push(NewFile {
-            name: role.cert_file(),
-            contents: cert.pem().into_bytes(),
-            secret: false,
-        });
+        new_files.extend(NewFile::pair(
+            role.key_file(),
+            key.serialize_pem(),
+            role.cert_file(),
+            cert.pem(),
+        ));
         issued.push(Issued {
             role: CertRole::Leaf(role),
             cert_file: role.cert_file(),
@@ -281,11 +272,7 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
             not_after: leaf_validity.not_after,
         });
     }
-    new_files.push(NewFile {
-        name: files::CA_SRL,
-        contents: serial.to_srl().into_bytes(),
-        secret: false,
-    });
+    new_files.push(NewFile::public(files::CA_SRL, serial.to_srl()));
 
     let backup_time = (opts.force && opts.backup).then_some(now);
     let backup = lock.replace_files(&new_files, backup_time)?;

@@ -59,6 +59,10 @@ fn print_issued(out: &mut impl Write, i: &Issued, was: Option<OffsetDateTime>) -
     writeln!(out, "  {:<11} {key_what} (mode 0600)", i.key_file)
 }
 
+fn print_serial_line(out: &mut impl Write, last: &milvus_certs::serial::Serial) -> io::Result<()> {
+    writeln!(out, "  {:<11} last serial issued: {last}", files::CA_SRL)
+}
+
 fn print_names(out: &mut impl Write, issued: &[&Issued]) -> io::Result<()> {
     for i in issued.iter().filter(|i| i.role != CertRole::Ca) {
         let names: Vec<String> = i.names.iter().map(|n| n.to_string()).collect();
@@ -95,12 +99,7 @@ pub fn print_gen(r: &GenReport) -> io::Result<()> {
     for i in &r.issued {
         print_issued(&mut out, i, None)?;
         if i.role == CertRole::Ca {
-            writeln!(
-                out,
-                "  {:<11} last serial issued: {}",
-                files::CA_SRL,
-                r.last_serial
-            )?;
+            print_serial_line(&mut out, &r.last_serial)?;
         }
     }
     writeln!(out)?;
@@ -159,12 +158,7 @@ pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<
             print_issued(&mut out, &rn.new, rn.old_not_after)?;
         }
     }
-    writeln!(
-        out,
-        "  {:<11} last serial issued: {}",
-        files::CA_SRL,
-        r.last_serial
-    )?;
+    print_serial_line(&mut out, &r.last_serial)?;
     let leaves: Vec<&Issued> = r
         .renewed
         .iter()

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rcgen::KeyPair;
 use time::OffsetDateTime;
 
 use crate::ca::LoadedCa;
@@ -320,7 +319,12 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
                 source,
             })?;
         check_chains(&ca, cert.der(), dir)?;
-        push_leaf(&mut new_files, plan.role, key, cert.pem());
+        new_files.extend(NewFile::pair(
+            plan.role.key_file(),
+            key.serialize_pem(),
+            plan.role.cert_file(),
+            cert.pem(),
+        ));
         renewed.push(Renewed {
             new: Issued {
                 role: CertRole::Leaf(plan.role),
@@ -335,11 +339,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             old_not_after: plan.old_not_after,
         });
     }
-    new_files.push(NewFile {
-        name: files::CA_SRL,
-        contents: serial.to_srl().into_bytes(),
-        secret: false,
-    });
+    new_files.push(NewFile::public(files::CA_SRL, serial.to_srl()));
     let backup = lock.replace_files(&new_files, opts.backup.then_some(now))?;
     Ok(RenewReport {
         dir: dir.clone(),
@@ -350,19 +350,6 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         last_serial: serial,
         warnings,
     })
-}
-
-fn push_leaf(files: &mut Vec<NewFile>, role: Role, key: &KeyPair, cert_pem: String) {
-    files.push(NewFile {
-        name: role.key_file(),
-        contents: key.serialize_pem().into_bytes(),
-        secret: true,
-    });
-    files.push(NewFile {
-        name: role.cert_file(),
-        contents: cert_pem.into_bytes(),
-        secret: false,
-    });
 }
 
 /// A last check before anything is written: the new certificate names the
@@ -426,17 +413,9 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
             date(leaf.not_after)
         ));
     }
-    let new_files = vec![
-        NewFile {
-            name: files::CA_PEM,
-            contents: cert.pem().into_bytes(),
-            secret: false,
-        },
-        NewFile {
-            name: files::CA_SRL,
-            contents: serial.to_srl().into_bytes(),
-            secret: false,
-        },
+    let new_files = [
+        NewFile::public(files::CA_PEM, cert.pem()),
+        NewFile::public(files::CA_SRL, serial.to_srl()),
     ];
     let backup = lock.replace_files(&new_files, opts.backup.then_some(now))?;
     Ok(RenewReport {

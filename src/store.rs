@@ -66,6 +66,37 @@ pub struct NewFile {
 }
 
 impl NewFile {
+    /// A certificate or `ca.srl` (mode 0644).
+    pub fn public(name: &'static str, contents: impl Into<Vec<u8>>) -> NewFile {
+        NewFile {
+            name,
+            contents: contents.into(),
+            secret: false,
+        }
+    }
+
+    /// A private key (mode 0600).
+    pub fn secret(name: &'static str, contents: impl Into<Vec<u8>>) -> NewFile {
+        NewFile {
+            name,
+            contents: contents.into(),
+            secret: true,
+        }
+    }
+
+    /// A key and its certificate, key first.
+    pub fn pair(
+        key_name: &'static str,
+        key_pem: String,
+        cert_name: &'static str,
+        cert_pem: String,
+    ) -> [NewFile; 2] {
+        [
+            NewFile::secret(key_name, key_pem),
+            NewFile::public(cert_name, cert_pem),
+        ]
+    }
+
     fn mode(&self) -> u32 {
         if self.secret {
             SECRET_MODE
