@@ -404,3 +404,12 @@ pub fn assert_milvus_tls_works(dir: &Path, ca: &Path, names: &[&str]) {
         "a name not on the certificate must fail"
     );
 }
+
+/// `openssl verify -CAfile ca.pem FLAGS FILE` in `dir`: whether OpenSSL
+/// accepts `file` (for the purpose and names given in `flags`).
+pub fn openssl_verify(dir: &Path, flags: &[&str], file: &str) -> bool {
+    let mut args = vec!["verify", "-CAfile", "ca.pem"];
+    args.extend_from_slice(flags);
+    args.push(file);
+    openssl_ok(dir, &args)
+}
