@@ -528,6 +528,22 @@ fn connect_one_way_and_mutual_against_openssl_s_server() {
     assert!(problems(entry(&json(&out), &target)).contains("unknown authority"));
     drop(one_way);
 
+    // A server that only speaks TLS 1.2 is inspected too.
+    let tls12 = s_server(dir, &["-tls1_2"]);
+    let target12 = format!("127.0.0.1:{}", tls12.port);
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--connect", &target12, "--ca", &ca, "--json"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(entry(&json(&out), &target12)["role"], "server");
+    drop(tls12);
+
     // tlsMode 2: the server requires a client certificate.
     let mutual = s_server(
         dir,
