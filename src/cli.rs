@@ -33,18 +33,108 @@ pub enum Command {
     /// Print (or write) a systemd timer and a crontab line that renew when due
     #[command(after_help = SCHEDULE_EXAMPLES)]
     Schedule(ScheduleArgs),
-    /// Write files for a deployment from the certificate directory
-    #[command(subcommand)]
+    /// Write files for a deployment (Compose, Kubernetes, Helm, cert-manager) or a client
+    #[command(subcommand, after_help = EXPORT_EXAMPLES)]
     Export(ExportTarget),
+    /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell
+        #[arg(value_name = "SHELL")]
+        shell: Shell,
+    },
+    /// Print the man page (roff), or write one page per subcommand
+    #[command(after_help = MAN_EXAMPLES)]
+    Man {
+        /// Write milvus-certs.1 and a page for every subcommand into DIR (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// What `export` writes.
 #[derive(Debug, Subcommand)]
 pub enum ExportTarget {
+    /// Docker Compose: tls/ (server.pem, server.key, ca.pem), a milvus.yaml fragment and docker-compose.tls.yml
+    #[command(after_help = COMPOSE_EXAMPLES)]
+    Compose(ComposeArgs),
     /// The Kubernetes Secret `certs` with server.pem, server.key and ca.pem (as kubectl create secret generic)
     #[command(after_help = K8S_SECRET_EXAMPLES)]
     K8sSecret(K8sSecretArgs),
+    /// A Milvus Operator `Milvus` resource with the TLS settings and the certs volume
+    #[command(after_help = OPERATOR_EXAMPLES)]
+    Operator(OperatorArgs),
+    /// Helm values for the milvus chart: extraConfigFiles user.yaml and the certs volume
+    #[command(after_help = HELM_EXAMPLES)]
+    Helm(HelmArgs),
+    /// A cert-manager CA Issuer and server Certificate from this CA, and Helm values that mount it
+    #[command(after_help = CERT_MANAGER_EXAMPLES)]
+    CertManager(CertManagerArgs),
+    /// pymilvus code and curl commands that connect with these files
+    #[command(after_help = CLIENT_EXAMPLES)]
+    Client(ClientArgs),
 }
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export compose --dir cert --out deploy --mode 2
+  milvus-certs export k8s-secret --dir cert | kubectl apply -f -
+  milvus-certs export helm --dir cert --mode 1 --internal > values-tls.yaml
+  milvus-certs export client --dir cert --mode 2
+
+Every target checks the files first: the key matches server.pem, server.pem
+chains to ca.pem, --sni is one of its names, and with --mode 2 client.pem
+has clientAuth. Nothing that exists is replaced without --force.";
+
+/// Options every export target has.
+#[derive(Debug, Args)]
+pub struct ExportCommon {
+    /// The certificate directory
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Write the files into DIR (created if missing) instead of printing
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// With --out: replace existing files
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// The Milvus TLS settings.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// tlsMode: 1 one-way TLS, 2 mutual TLS (clients need client.pem)
+    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub mode: u8,
+
+    /// Also enable internal TLS between Milvus components (internaltls)
+    #[arg(long)]
+    pub internal: bool,
+
+    /// With --internal: internaltls.sni, one of server.pem's DNS names [default: its common name]
+    #[arg(long, value_name = "NAME", requires = "internal")]
+    pub sni: Option<String>,
+}
+
+/// Options of `export compose`.
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+const COMPOSE_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export compose --dir cert --out .          # next to docker-compose.yml
+  milvus-certs export compose --dir cert --out deploy --mode 2 --internal
+
+Writes tls/server.pem, tls/server.key (0600), tls/ca.pem, milvus.yaml (mounted
+as /milvus/configs/user.yaml, which overrides the image's milvus.yaml) and
+docker-compose.tls.yml. Then: docker compose -f docker-compose.yml -f docker-compose.tls.yml up -d";
 
 const K8S_SECRET_EXAMPLES: &str = "\
 Examples:
@@ -56,9 +146,8 @@ The Secret holds the server's private key: with --out it is written 0600.";
 /// Options of `export k8s-secret`.
 #[derive(Debug, Args)]
 pub struct K8sSecretArgs {
-    /// The certificate directory
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: ExportCommon,
 
     /// The Secret's name
     #[arg(long, value_name = "NAME", default_value = "certs")]
@@ -67,15 +156,121 @@ pub struct K8sSecretArgs {
     /// The Secret's namespace [default: none, kubectl's current one]
     #[arg(long, value_name = "NS")]
     pub namespace: Option<String>,
-
-    /// Write DIR/secret.yaml instead of printing it
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-
-    /// With --out: replace an existing file
-    #[arg(long, requires = "out")]
-    pub force: bool,
 }
+
+/// The Secret Milvus's pods mount at /certs.
+#[derive(Debug, Args)]
+pub struct VolumeArgs {
+    /// The Secret holding the certificates (see export k8s-secret)
+    #[arg(long, value_name = "NAME", default_value = "certs")]
+    pub secret: String,
+
+    /// The Secret is cert-manager's: mount tls.crt, tls.key, ca.crt as server.pem, server.key, ca.pem
+    #[arg(long)]
+    pub cert_manager: bool,
+}
+
+/// Options of `export operator`.
+#[derive(Debug, Args)]
+pub struct OperatorArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// The Milvus resource's name
+    #[arg(long, value_name = "NAME", default_value = "my-release")]
+    pub release: String,
+
+    /// The resource's namespace [default: none, kubectl's current one]
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+}
+
+const OPERATOR_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export k8s-secret --dir cert | kubectl apply -f -
+  milvus-certs export operator --dir cert --mode 2 | kubectl apply -f -
+  milvus-certs export operator --dir cert --internal --release my-release --out deploy";
+
+/// Options of `export helm`.
+#[derive(Debug, Args)]
+pub struct HelmArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    #[command(flatten)]
+    pub volume: VolumeArgs,
+}
+
+const HELM_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export k8s-secret --dir cert | kubectl apply -f -
+  milvus-certs export helm --dir cert --mode 1 --internal > values-tls.yaml
+  helm install my-release milvus/milvus -f values-tls.yaml";
+
+/// Options of `export cert-manager`.
+#[derive(Debug, Args)]
+pub struct CertManagerArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// The namespace of the Secrets, Issuer and Certificate [default: none, kubectl's current one]
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The Secret cert-manager keeps the server certificate in, which Milvus mounts
+    #[arg(long, value_name = "NAME", default_value = "certs")]
+    pub secret: String,
+}
+
+const CERT_MANAGER_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export cert-manager --dir cert --out deploy
+  kubectl apply -f deploy/cert-manager.yaml
+  helm upgrade --install my-release milvus/milvus -f deploy/values-cert-manager.yaml
+
+Writes cert-manager.yaml (0600: it holds ca.key in the milvus-ca Secret, with
+the milvus-ca Issuer and the milvus-server Certificate) and values-cert-manager.yaml.";
+
+/// Options of `export client`.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+
+    /// tlsMode: 1 one-way TLS, 2 mutual TLS (uses client.pem and client.key)
+    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub mode: u8,
+
+    /// The name clients connect to; server.pem must have it [default: its common name]
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    /// The gRPC port
+    #[arg(long, value_name = "PORT", default_value_t = 19530)]
+    pub port: u16,
+
+    /// The RESTful port (proxy.http.port)
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    pub http_port: u16,
+}
+
+const CLIENT_EXAMPLES: &str = "\
+Examples:
+  milvus-certs export client --dir cert
+  milvus-certs export client --dir cert --mode 2 --host milvus.example.com
+  milvus-certs export client --dir cert --mode 2 --out app    # app/client.py, app/curl.sh
+
+Paths in the code are absolute, so it runs from anywhere on this machine.";
+
+/// Shells `completions` can write for.
+pub use clap_complete::Shell;
 
 const GEN_EXAMPLES: &str = "\
 Examples:
@@ -333,3 +528,14 @@ pub struct ScheduleArgs {
     #[arg(long, requires = "out")]
     pub force: bool,
 }
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  milvus-certs completions bash > /etc/bash_completion.d/milvus-certs
+  milvus-certs completions zsh > \"${fpath[1]}/_milvus-certs\"
+  milvus-certs completions fish > ~/.config/fish/completions/milvus-certs.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  milvus-certs man | man -l -
+  milvus-certs man --out /usr/local/share/man/man1 && mandb";

@@ -99,6 +99,35 @@ pub enum Error {
         /// The underlying error.
         source: rcgen::Error,
     },
+    /// A name given for the server is not one its certificate has, so TLS
+    /// clients would refuse the connection.
+    NameNotInCert {
+        /// The option, e.g. `--sni`.
+        option: &'static str,
+        /// The name as given (or defaulted).
+        name: String,
+        /// The server certificate.
+        cert: PathBuf,
+        /// The names it has.
+        names: Vec<String>,
+    },
+    /// tlsMode 2 with a client certificate that lacks clientAuth.
+    MissingClientAuth {
+        /// The client certificate.
+        path: PathBuf,
+    },
+    /// A certificate was not issued by the CA next to it.
+    NotIssuedBy {
+        /// The certificate.
+        cert: PathBuf,
+        /// The CA certificate.
+        ca: PathBuf,
+    },
+    /// `export` would replace files that exist (and `--force` was not given).
+    OutputExists {
+        /// The files that exist.
+        paths: Vec<PathBuf>,
+    },
     /// The journal of an interrupted write could not be understood.
     BadJournal {
         /// The journal file.
@@ -229,6 +258,47 @@ impl fmt::Display for Error {
                 path.display()
             ),
             Error::Crypto { what, source } => write!(f, "cannot {what}: {source}"),
+            Error::NameNotInCert {
+                option,
+                name,
+                cert,
+                names,
+            } => write!(
+                f,
+                "invalid {option} {name:?}: {} has no such name, so TLS clients would refuse it \
+                 (it has: {}); pass one of those, or add the name with `milvus-certs renew --san {name}`",
+                cert.display(),
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+            Error::MissingClientAuth { path } => write!(
+                f,
+                "{} lacks the clientAuth extended key usage, so Milvus with tlsMode 2 (Go crypto/tls) \
+                 rejects it (\"certificate specifies an incompatible key usage\"): make a new one with \
+                 `milvus-certs renew --only client`",
+                path.display()
+            ),
+            Error::NotIssuedBy { cert, ca } => write!(
+                f,
+                "{} was not issued by {}, so clients would fail with \"unknown authority\": \
+                 restore the matching files (see backup/) or run `milvus-certs renew`",
+                cert.display(),
+                ca.display()
+            ),
+            Error::OutputExists { paths } => write!(
+                f,
+                "{} already exist{}: nothing was written; pass --force to replace {}",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if paths.len() == 1 { "s" } else { "" },
+                if paths.len() == 1 { "it" } else { "them" }
+            ),
             Error::BadJournal { path, reason } => write!(
                 f,
                 "{} (left by an interrupted run) cannot be read: {reason}; \

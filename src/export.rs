@@ -1,107 +1,958 @@
-//! `milvus-certs export`: files for deployments, written from typed values.
-//! So far the Kubernetes Secret the guide makes with `kubectl create secret`.
+//! `milvus-certs export`: the files each deployment of the guide needs,
+//! written from typed values (see [`crate::yaml`]) and from the certificate
+//! directory, after checking that what they point at will work (issue 5).
 
+use std::fmt::Write as _;
+use std::fs;
 use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
-use crate::keys::parse_private_key;
-use crate::store::{DirLock, LOCK_WAIT, Recovery};
+use crate::keys::{KeyType, parse_private_key};
+use crate::names::SanName;
+use crate::store::{self, DirLock, LOCK_WAIT, PUBLIC_MODE, Recovery, SECRET_MODE};
+use crate::validity::date;
+use crate::yaml::{self, Value, map, s};
 
-/// Options of `export k8s-secret`.
+/// Milvus's `common.security.tlsMode` for external connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// 1: one-way TLS, only the server has a certificate.
+    OneWay,
+    /// 2: mutual TLS, clients present a certificate from the same CA.
+    Mutual,
+}
+
+impl TlsMode {
+    /// The value of `tlsMode`.
+    pub fn value(self) -> i64 {
+        match self {
+            TlsMode::OneWay => 1,
+            TlsMode::Mutual => 2,
+        }
+    }
+}
+
+/// The options every target shares.
 #[derive(Clone, Debug)]
-pub struct SecretOptions {
+pub struct Common {
     /// The certificate directory.
     pub dir: PathBuf,
-    /// metadata.name (the guide's `certs`).
-    pub name: String,
-    /// metadata.namespace, if any.
-    pub namespace: Option<String>,
+    /// `tlsMode`.
+    pub mode: TlsMode,
+    /// Also enable internal TLS between Milvus's components.
+    pub internal: bool,
+    /// `internaltls.sni`; default: the server certificate's common name.
+    pub sni: Option<String>,
+}
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// Docker Compose: `tls/`, a `milvus.yaml` fragment, an override file.
+    Compose,
+    /// The `certs` Secret, as `kubectl create secret generic` makes it.
+    K8sSecret {
+        /// metadata.name.
+        name: String,
+        /// metadata.namespace, if any.
+        namespace: Option<String>,
+    },
+    /// A Milvus Operator `Milvus` resource.
+    Operator {
+        /// metadata.name.
+        release: String,
+        /// metadata.namespace, if any.
+        namespace: Option<String>,
+        /// The Secret holding the certificates.
+        secret: String,
+        /// Mount cert-manager's keys (`tls.crt`, ...) under the guide's names.
+        cert_manager: bool,
+    },
+    /// Helm values for the milvus chart.
+    Helm {
+        /// The Secret holding the certificates.
+        secret: String,
+        /// Mount cert-manager's keys (`tls.crt`, ...) under the guide's names.
+        cert_manager: bool,
+    },
+    /// A cert-manager CA Issuer and Certificate, and Helm values using them.
+    CertManager {
+        /// The namespace of the Secrets, Issuer and Certificate, if any.
+        namespace: Option<String>,
+        /// The Secret cert-manager keeps the server certificate in.
+        secret: String,
+    },
+    /// pymilvus code and curl commands.
+    Client {
+        /// The name clients connect to; default: the server's common name.
+        host: Option<String>,
+        /// The gRPC port.
+        port: u16,
+        /// The RESTful port (`proxy.http.port`).
+        http_port: u16,
+    },
+}
+
+/// A file `export` makes.
+#[derive(Clone, Debug)]
+pub struct OutFile {
+    /// Its path, relative to the output directory.
+    pub path: PathBuf,
+    /// Its contents.
+    pub contents: Vec<u8>,
+    /// Its mode: 0600 when it holds a private key.
+    pub mode: u32,
+}
+
+impl OutFile {
+    fn new(path: &str, contents: impl Into<Vec<u8>>, mode: u32) -> OutFile {
+        OutFile {
+            path: PathBuf::from(path),
+            contents: contents.into(),
+            mode,
+        }
+    }
+}
+
+/// What a target produced.
+#[derive(Clone, Debug)]
+pub struct Export {
+    /// The files to write with `--out`.
+    pub files: Vec<OutFile>,
+    /// What to print without `--out`; `None` when the target needs `--out`.
+    pub stdout: Option<String>,
+    /// Commands to run next, relative to the output directory.
+    pub next: Vec<String>,
+    /// Things to know that do not stop the export.
+    pub warnings: Vec<String>,
+    /// An interrupted write the directory held, completed or rolled back.
+    pub recovery: Option<Recovery>,
+}
+
+/// The certificate and key files, read and checked.
+struct Certs {
+    ca_pem: Vec<u8>,
+    ca: CertInfo,
+    server_pem: Vec<u8>,
+    server_key: Vec<u8>,
+    server: CertInfo,
+}
+
+const HINT: &str = "run `milvus-certs gen` first, or pass --dir";
+const CERT: &str = "a PEM certificate";
+const KEY: &str = "a PEM private key";
+
+/// Makes the files of `target` from `common.dir`. Like every command, it
+/// first completes or rolls back an interrupted write in the directory, and
+/// holds the directory's lock while reading, so it never sees half a renewal.
+pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<Export> {
+    check_target_names(target)?;
+    let (_lock, recovery) = DirLock::acquire(&common.dir, LOCK_WAIT)?;
+    let certs = load(&common.dir)?;
+    let mut warnings = expiry_warnings(&common.dir, &certs, now);
+    let sni = match (common.internal, &common.sni) {
+        (false, _) => None,
+        (true, sni) => Some(check_sni(&common.dir, &certs.server, sni.as_deref())?),
+    };
+    let uses_mode = !matches!(target, Target::K8sSecret { .. });
+    if uses_mode && common.mode == TlsMode::Mutual {
+        let need_key = matches!(target, Target::Client { .. });
+        if let Some(w) = check_client(&common.dir, &certs.ca, need_key)? {
+            warnings.push(w);
+        }
+    }
+    let config = Config {
+        mode: common.mode,
+        sni: sni.as_deref(),
+    };
+    let mut out = match target {
+        Target::Compose => compose(&certs, &config),
+        Target::K8sSecret { name, namespace } => k8s_secret(&certs, name, namespace.as_deref()),
+        Target::Operator {
+            release,
+            namespace,
+            secret,
+            cert_manager,
+        } => operator(
+            &config,
+            release,
+            namespace.as_deref(),
+            secret,
+            *cert_manager,
+        ),
+        Target::Helm {
+            secret,
+            cert_manager,
+        } => helm(&config, secret, *cert_manager),
+        Target::CertManager { namespace, secret } => {
+            cert_manager(&common.dir, &certs, &config, namespace.as_deref(), secret)?
+        }
+        Target::Client {
+            host,
+            port,
+            http_port,
+        } => client(
+            &common.dir,
+            &certs,
+            common.mode,
+            host.as_deref(),
+            *port,
+            *http_port,
+        )?,
+    };
+    out.warnings.splice(0..0, warnings);
+    out.recovery = recovery;
+    Ok(out)
+}
+
+/// Writes `files` under `out` (created if missing): all whole or none (see
+/// [`store::write_files`]). Nothing that exists is replaced unless `force`;
+/// directories this call created are removed again if the write fails.
+/// Returns the paths written.
+pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>> {
+    let paths: Vec<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
+    if !force {
+        let existing: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| p.symlink_metadata().is_ok())
+            .cloned()
+            .collect();
+        if !existing.is_empty() {
+            return Err(Error::OutputExists { paths: existing });
+        }
+    }
+    let mut created: Vec<PathBuf> = Vec::new();
+    let result = (|| {
+        for p in &paths {
+            let parent = p.parent().unwrap_or(out);
+            let missing: Vec<&Path> = parent
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+                .collect();
+            for dir in missing.into_iter().rev() {
+                fs::create_dir(dir).map_err(Error::io("create directory", dir))?;
+                created.push(dir.to_path_buf());
+            }
+            if p.is_dir() {
+                return Err(Error::bad_file(
+                    p,
+                    "a file",
+                    "it is a directory; remove it or choose another --out",
+                ));
+            }
+        }
+        let set: Vec<(PathBuf, &[u8], u32)> = paths
+            .iter()
+            .zip(files)
+            .map(|(p, f)| (p.clone(), f.contents.as_slice(), f.mode))
+            .collect();
+        store::write_files(&set)
+    })();
+    if let Err(e) = result {
+        for dir in created.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        return Err(e);
+    }
+    Ok(paths)
+}
+
+fn load(dir: &Path) -> Result<Certs> {
+    let ca_path = dir.join(files::CA_PEM);
+    let server_path = dir.join(files::SERVER_PEM);
+    let ca_pem = input::read_required(&ca_path, CERT, "the CA certificate", HINT)?;
+    let server_pem = input::read_required(&server_path, CERT, "the server certificate", HINT)?;
+    let server_key =
+        input::read_required(&dir.join(files::SERVER_KEY), KEY, "the server key", HINT)?;
+    let ca = first_cert(&ca_path, &ca_pem)?;
+    crate::ca::check_is_ca(&ca_path, &ca)?;
+    let server = first_cert(&server_path, &server_pem)?;
+    check_key(
+        &dir.join(files::SERVER_KEY),
+        &server_key,
+        &server_path,
+        &server,
+    )?;
+    check_issued_by(&server_path, &server, &ca_path, &ca)?;
+    if !server.allows_eku("serverAuth") {
+        return Err(Error::bad_file(
+            &server_path,
+            "a server certificate",
+            "its extendedKeyUsage lacks serverAuth, so clients refuse it; \
+             make a new one with `milvus-certs renew --only server`",
+        ));
+    }
+    Ok(Certs {
+        ca_pem,
+        ca,
+        server_pem,
+        server_key,
+        server,
+    })
+}
+
+fn first_cert(path: &Path, pem: &[u8]) -> Result<CertInfo> {
+    let der = input::parse_certificates(path, pem)?.swap_remove(0);
+    CertInfo::from_der(&der).map_err(|r| Error::bad_file(path, CERT, r))
+}
+
+fn check_key(key_path: &Path, key_pem: &[u8], cert_path: &Path, cert: &CertInfo) -> Result<()> {
+    let key = parse_private_key(key_path, key_pem)?;
+    if key.public_key_raw() != cert.public_key_bits.as_slice() {
+        return Err(Error::KeyMismatch {
+            key: key_path.to_path_buf(),
+            cert: cert_path.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) -> Result<()> {
+    if cert.issuer_raw == ca.subject_raw && cert.signed_by(ca) {
+        Ok(())
+    } else {
+        Err(Error::NotIssuedBy {
+            cert: path.to_path_buf(),
+            ca: ca_path.to_path_buf(),
+        })
+    }
+}
+
+/// tlsMode 2: Go's crypto/tls, with RequireAndVerifyClientCert, refuses a
+/// client certificate without clientAuth ("certificate specifies an
+/// incompatible key usage"), and one from another CA ("unknown authority").
+/// A missing client.pem is only a warning for deployment targets: clients
+/// may hold their certificates elsewhere.
+fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<String>> {
+    let path = dir.join(files::CLIENT_PEM);
+    let hint = "tlsMode 2 needs a client certificate: run `milvus-certs renew --only client`";
+    let pem = if need_key {
+        input::read_required(&path, CERT, "the client certificate", hint)?
+    } else {
+        match input::read_optional(&path, CERT)? {
+            Some(pem) => pem,
+            None => {
+                return Ok(Some(format!(
+                    "{} is missing: with tlsMode 2 every client needs a certificate issued by ca.pem \
+                     with clientAuth; run `milvus-certs renew --only client` to make one",
+                    path.display()
+                )));
+            }
+        }
+    };
+    let cert = first_cert(&path, &pem)?;
+    if !cert.allows_eku("clientAuth") {
+        return Err(Error::MissingClientAuth { path });
+    }
+    check_issued_by(&path, &cert, &dir.join(files::CA_PEM), ca)?;
+    if need_key {
+        let key_path = dir.join(files::CLIENT_KEY);
+        let key = input::read_required(&key_path, KEY, "the client key", hint)?;
+        check_key(&key_path, &key, &path, &cert)?;
+    }
+    Ok(None)
+}
+
+/// `internaltls.sni` must be a DNS name of the server certificate: Milvus's
+/// components verify each other with it as the expected name.
+fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String> {
+    let dns: Vec<String> = server
+        .sans
+        .iter()
+        .filter_map(|n| match n {
+            SanName::Dns(d) => Some(d.clone()),
+            SanName::Ip(_) => None,
+        })
+        .collect();
+    let (option, sni) = match sni {
+        Some(s) => ("--sni", s.to_string()),
+        None => (
+            "--sni",
+            server.subject_attrs.common_name.clone().unwrap_or_default(),
+        ),
+    };
+    let wanted = SanName::parse(option, &sni).ok();
+    let listed = wanted
+        .as_ref()
+        .is_some_and(|w| matches!(w, SanName::Dns(_)) && server.matches_name(w));
+    if listed {
+        Ok(sni)
+    } else {
+        Err(Error::NameNotInCert {
+            option,
+            name: sni,
+            cert: dir.join(files::SERVER_PEM),
+            names: dns,
+        })
+    }
+}
+
+fn expiry_warnings(dir: &Path, certs: &Certs, now: OffsetDateTime) -> Vec<String> {
+    let mut w = Vec::new();
+    for (name, cert) in [
+        (files::SERVER_PEM, &certs.server),
+        (files::CA_PEM, &certs.ca),
+    ] {
+        let path = dir.join(name).display().to_string();
+        let days = (cert.not_after - now).whole_days();
+        if cert.not_after <= now {
+            w.push(format!(
+                "{path} expired on {}: TLS clients will refuse it; run `milvus-certs renew` first",
+                date(cert.not_after)
+            ));
+        } else if days < 30 {
+            w.push(format!(
+                "{path} expires on {} (in {days} days): run `milvus-certs renew` soon",
+                date(cert.not_after)
+            ));
+        }
+    }
+    w
+}
+
+/// The settings the guide adds to Milvus's configuration, with the
+/// certificate files under `base`.
+struct Config<'a> {
+    mode: TlsMode,
+    sni: Option<&'a str>,
+}
+
+impl Config<'_> {
+    fn milvus(&self, base: &str) -> Value {
+        let paths = |sni: Option<&str>| {
+            let mut m = vec![
+                ("serverPemPath", s(format!("{base}/{}", files::SERVER_PEM))),
+                ("serverKeyPath", s(format!("{base}/{}", files::SERVER_KEY))),
+                ("caPemPath", s(format!("{base}/{}", files::CA_PEM))),
+            ];
+            if let Some(sni) = sni {
+                m.push(("sni", s(sni)));
+            }
+            map(m)
+        };
+        let mut security = vec![("tlsMode", Value::Int(self.mode.value()))];
+        if self.sni.is_some() {
+            security.push(("internaltlsEnabled", Value::Bool(true)));
+        }
+        let mut top = vec![
+            // The RESTful API cannot share gRPC's port 19530 under TLS (the guide).
+            ("proxy", map([("http", map([("port", Value::Int(8080))]))])),
+            ("common", map([("security", map(security))])),
+            ("tls", paths(None)),
+        ];
+        if let Some(sni) = self.sni {
+            top.push(("internaltls", paths(Some(sni))));
+        }
+        map(top)
+    }
+}
+
+const COMPOSE_OVERRIDE: &str = "docker-compose.tls.yml";
+
+fn compose(certs: &Certs, config: &Config) -> Export {
+    let fragment = format!(
+        "# TLS settings for Milvus (made by milvus-certs). Mounted as\n\
+         # /milvus/configs/user.yaml, which Milvus reads after its own milvus.yaml,\n\
+         # so these keys override the image's defaults and the rest stays as it is.\n{}",
+        yaml::document(&config.milvus("/milvus/tls"))
+    );
+    let override_file = yaml::document(&map([(
+        "services",
+        map([(
+            "standalone",
+            map([
+                (
+                    "volumes",
+                    Value::Seq(vec![
+                        s("./tls:/milvus/tls:ro"),
+                        s("./milvus.yaml:/milvus/configs/user.yaml:ro"),
+                    ]),
+                ),
+                // proxy.http.port moves the RESTful API to 8080.
+                ("ports", Value::Seq(vec![s("8080:8080")])),
+            ]),
+        )]),
+    )]));
+    let override_file = format!(
+        "# Use next to the guide's docker-compose.yml:\n\
+         #   docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d\n{override_file}"
+    );
+    Export {
+        files: vec![
+            OutFile::new("tls/server.pem", certs.server_pem.clone(), PUBLIC_MODE),
+            OutFile::new("tls/server.key", certs.server_key.clone(), SECRET_MODE),
+            OutFile::new("tls/ca.pem", certs.ca_pem.clone(), PUBLIC_MODE),
+            OutFile::new("milvus.yaml", fragment, PUBLIC_MODE),
+            OutFile::new(COMPOSE_OVERRIDE, override_file, PUBLIC_MODE),
+        ],
+        stdout: None,
+        next: vec![format!(
+            "docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d"
+        )],
+        warnings: Vec::new(),
+        recovery: None,
+    }
+}
+
+fn metadata(name: &str, namespace: Option<&str>) -> Value {
+    let mut m = vec![("name", s(name))];
+    if let Some(ns) = namespace {
+        m.push(("namespace", s(ns)));
+    }
+    map(m)
 }
 
 /// The `v1` `Secret` of type `Opaque` holding `server.pem`, `server.key` and
 /// `ca.pem`: the object `kubectl create secret generic certs
 /// --from-file=server.pem --from-file=server.key --from-file=ca.pem
 /// --dry-run=client -o yaml` makes (keys in kubectl's alphabetical order).
-/// Refuses a `server.key` that does not belong to `server.pem`. Like every
-/// command, it first completes or rolls back an interrupted write in the
-/// directory (returned, so the caller can say so).
-pub fn k8s_secret(opts: &SecretOptions) -> Result<(String, Option<Recovery>)> {
-    check_dns_subdomain("--name", &opts.name)?;
-    if let Some(ns) = &opts.namespace {
-        check_dns_label("--namespace", ns)?;
-    }
-    let (_lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
-    let read = |name: &str, expected: &'static str, what: &'static str| {
-        input::read_required(
-            &opts.dir.join(name),
-            expected,
-            what,
-            "run `milvus-certs gen` first, or pass --dir",
-        )
-    };
-    let ca = read(files::CA_PEM, "a PEM certificate", "the CA certificate")?;
-    let server = read(
-        files::SERVER_PEM,
-        "a PEM certificate",
-        "the server certificate",
-    )?;
-    let key = read(files::SERVER_KEY, "a PEM private key", "the server key")?;
-    check_pair(&opts.dir, &server, &key)?;
-    input::parse_certificates(&opts.dir.join(files::CA_PEM), &ca)?;
-
-    let mut y = String::new();
-    y.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n");
-    y.push_str(&format!("  name: {}\n", yaml_str(&opts.name)));
-    if let Some(ns) = &opts.namespace {
-        y.push_str(&format!("  namespace: {}\n", yaml_str(ns)));
-    }
-    y.push_str("type: Opaque\ndata:\n");
-    for (k, v) in [
-        (files::CA_PEM, &ca),
-        (files::SERVER_KEY, &key),
-        (files::SERVER_PEM, &server),
-    ] {
-        y.push_str(&format!("  {}: {}\n", yaml_str(k), yaml_str(&base64(v))));
-    }
-    Ok((y, recovery))
+fn k8s_secret(certs: &Certs, name: &str, namespace: Option<&str>) -> Export {
+    let doc = yaml::document(&map([
+        ("apiVersion", s("v1")),
+        ("kind", s("Secret")),
+        ("metadata", metadata(name, namespace)),
+        ("type", s("Opaque")),
+        (
+            "data",
+            map([
+                (files::CA_PEM, s(base64(&certs.ca_pem))),
+                (files::SERVER_KEY, s(base64(&certs.server_key))),
+                (files::SERVER_PEM, s(base64(&certs.server_pem))),
+            ]),
+        ),
+    ]));
+    single(
+        "secret.yaml",
+        doc,
+        SECRET_MODE,
+        "kubectl apply -f secret.yaml",
+    )
 }
 
-fn check_pair(dir: &Path, cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-    let cert_path = dir.join(files::SERVER_PEM);
-    let key_path = dir.join(files::SERVER_KEY);
-    let der = input::parse_certificates(&cert_path, cert_pem)?.swap_remove(0);
-    let cert = CertInfo::from_der(&der)
-        .map_err(|r| Error::bad_file(&cert_path, "a PEM certificate", r))?;
-    let key = parse_private_key(&key_path, key_pem)?;
-    if key.public_key_raw() != cert.public_key_bits.as_slice() {
-        return Err(Error::KeyMismatch {
-            key: key_path,
-            cert: cert_path,
+fn single(name: &str, doc: String, mode: u32, next: &str) -> Export {
+    Export {
+        files: vec![OutFile::new(name, doc.clone(), mode)],
+        stdout: Some(doc),
+        next: vec![next.to_string()],
+        warnings: Vec::new(),
+        recovery: None,
+    }
+}
+
+/// The pod volume and mount of the guide: the Secret at `/certs`, read-only.
+/// With cert-manager, its keys are mapped to the guide's file names, so
+/// Milvus's configuration stays the same.
+fn volumes(secret: &str, cert_manager: bool) -> (Value, Value) {
+    let mut secret_source = vec![("secretName", s(secret))];
+    if cert_manager {
+        let item = |key: &str, path: &str| map([("key", s(key)), ("path", s(path))]);
+        secret_source.push((
+            "items",
+            Value::Seq(vec![
+                item("tls.crt", files::SERVER_PEM),
+                item("tls.key", files::SERVER_KEY),
+                item("ca.crt", files::CA_PEM),
+            ]),
+        ));
+    }
+    let volumes = Value::Seq(vec![map([
+        ("name", s("certs")),
+        ("secret", map(secret_source)),
+    ])]);
+    let mounts = Value::Seq(vec![map([
+        ("name", s("certs")),
+        ("mountPath", s("/certs")),
+        ("readOnly", Value::Bool(true)),
+    ])]);
+    (volumes, mounts)
+}
+
+fn operator(
+    config: &Config,
+    release: &str,
+    namespace: Option<&str>,
+    secret: &str,
+    cert_manager: bool,
+) -> Export {
+    let (volumes, mounts) = volumes(secret, cert_manager);
+    let doc = yaml::document(&map([
+        ("apiVersion", s("milvus.io/v1beta1")),
+        ("kind", s("Milvus")),
+        ("metadata", metadata(release, namespace)),
+        (
+            "spec",
+            map([
+                ("config", config.milvus("/certs")),
+                (
+                    "components",
+                    map([("volumes", volumes), ("volumeMounts", mounts)]),
+                ),
+            ]),
+        ),
+    ]));
+    single(
+        "milvus-operator.yaml",
+        doc,
+        PUBLIC_MODE,
+        "kubectl apply -f milvus-operator.yaml",
+    )
+}
+
+fn helm_values(config: &Config, secret: &str, cert_manager: bool) -> String {
+    let (volumes, mounts) = volumes(secret, cert_manager);
+    yaml::document(&map([
+        (
+            "extraConfigFiles",
+            map([(
+                "user.yaml",
+                Value::Block(yaml::document(&config.milvus("/certs"))),
+            )]),
+        ),
+        ("volumes", volumes),
+        ("volumeMounts", mounts),
+    ]))
+}
+
+fn helm(config: &Config, secret: &str, cert_manager: bool) -> Export {
+    single(
+        "values-tls.yaml",
+        helm_values(config, secret, cert_manager),
+        PUBLIC_MODE,
+        "helm upgrade --install my-release milvus/milvus -f values-tls.yaml",
+    )
+}
+
+/// The CA issuer and Secret cert-manager signs with, named after the Secret
+/// Milvus mounts.
+const CA_SECRET: &str = "milvus-ca";
+const ISSUER: &str = "milvus-ca";
+const CERTIFICATE: &str = "milvus-server";
+
+fn cert_manager(
+    dir: &Path,
+    certs: &Certs,
+    config: &Config,
+    namespace: Option<&str>,
+    secret: &str,
+) -> Result<Export> {
+    let key_path = dir.join(files::CA_KEY);
+    let ca_key = input::read_required(
+        &key_path,
+        KEY,
+        "the CA private key",
+        "cert-manager signs with the CA's key; restore ca.key from your backup",
+    )?;
+    check_key(&key_path, &ca_key, &dir.join(files::CA_PEM), &certs.ca)?;
+    let server = &certs.server;
+    let mut warnings = Vec::new();
+
+    let ca_secret = map([
+        ("apiVersion", s("v1")),
+        ("kind", s("Secret")),
+        ("metadata", metadata(CA_SECRET, namespace)),
+        ("type", s("kubernetes.io/tls")),
+        (
+            "data",
+            map([
+                ("tls.crt", s(base64(&certs.ca_pem))),
+                ("tls.key", s(base64(&ca_key))),
+            ]),
+        ),
+    ]);
+    let issuer = map([
+        ("apiVersion", s("cert-manager.io/v1")),
+        ("kind", s("Issuer")),
+        ("metadata", metadata(ISSUER, namespace)),
+        ("spec", map([("ca", map([("secretName", s(CA_SECRET))]))])),
+    ]);
+
+    // The new certificates get the old one's names, subject, lifetime and key.
+    let hours = ((server.not_after - server.not_before).whole_hours()).max(1);
+    let renew_before = (hours / 3).clamp(1, 30 * 24);
+    let (algorithm, size) = match server.key_type {
+        Some(KeyType::Rsa2048) | None => ("RSA", Some(2048)),
+        Some(KeyType::Rsa3072) => ("RSA", Some(3072)),
+        Some(KeyType::Rsa4096) => ("RSA", Some(4096)),
+        Some(KeyType::EcdsaP256) => ("ECDSA", Some(256)),
+        Some(KeyType::EcdsaP384) => ("ECDSA", Some(384)),
+        Some(KeyType::Ed25519) => ("Ed25519", None),
+    };
+    if server.key_type.is_none() {
+        warnings.push(format!(
+            "server.pem has a {} key, which cert-manager cannot make: the Certificate asks for RSA 2048",
+            server.key
+        ));
+    }
+    let mut private_key = vec![
+        ("algorithm", s(algorithm)),
+        ("encoding", s("PKCS8")),
+        ("rotationPolicy", s("Always")),
+    ];
+    if let Some(size) = size {
+        private_key.insert(1, ("size", Value::Int(size)));
+    }
+    let attrs = &server.subject_attrs;
+    let subject: Vec<(&str, Value)> = [
+        ("countries", &attrs.country),
+        ("provinces", &attrs.state),
+        ("localities", &attrs.locality),
+        ("organizations", &attrs.organization),
+        ("organizationalUnits", &attrs.org_unit),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, Value::Seq(vec![s(v)]))))
+    .collect();
+    let names = |want_ip: bool| -> Vec<Value> {
+        server
+            .sans
+            .iter()
+            .filter(|n| matches!(n, SanName::Ip(_)) == want_ip)
+            .map(|n| s(n.to_string()))
+            .collect()
+    };
+    let mut spec = vec![("secretName", s(secret))];
+    if let Some(cn) = &attrs.common_name {
+        spec.push(("commonName", s(cn)));
+    }
+    if !subject.is_empty() {
+        spec.push(("subject", map(subject)));
+    }
+    for (k, v) in [("dnsNames", names(false)), ("ipAddresses", names(true))] {
+        if !v.is_empty() {
+            spec.push((k, Value::Seq(v)));
+        }
+    }
+    spec.extend([
+        ("duration", s(format!("{hours}h"))),
+        ("renewBefore", s(format!("{renew_before}h"))),
+        ("privateKey", map(private_key)),
+        ("usages", Value::Seq(usages(server))),
+        (
+            "issuerRef",
+            map([
+                ("name", s(ISSUER)),
+                ("kind", s("Issuer")),
+                ("group", s("cert-manager.io")),
+            ]),
+        ),
+    ]);
+    let certificate = map([
+        ("apiVersion", s("cert-manager.io/v1")),
+        ("kind", s("Certificate")),
+        ("metadata", metadata(CERTIFICATE, namespace)),
+        ("spec", map(spec)),
+    ]);
+    let stream = yaml::stream(&[ca_secret, issuer, certificate]);
+    Ok(Export {
+        files: vec![
+            // It holds ca.key.
+            OutFile::new("cert-manager.yaml", stream, SECRET_MODE),
+            OutFile::new(
+                "values-cert-manager.yaml",
+                helm_values(config, secret, true),
+                PUBLIC_MODE,
+            ),
+        ],
+        stdout: None,
+        next: vec![
+            "kubectl apply -f cert-manager.yaml".to_string(),
+            "helm upgrade --install my-release milvus/milvus -f values-cert-manager.yaml"
+                .to_string(),
+        ],
+        warnings,
+        recovery: None,
+    })
+}
+
+/// cert-manager's names (cert-manager.io/v1 KeyUsage) for the server
+/// certificate's keyUsage and extendedKeyUsage.
+fn usages(cert: &CertInfo) -> Vec<Value> {
+    let ku = cert
+        .key_usage
+        .clone()
+        .unwrap_or_else(|| vec!["digitalSignature", "keyEncipherment"]);
+    let eku = cert
+        .ext_key_usage
+        .clone()
+        .unwrap_or_else(|| vec!["serverAuth".to_string()]);
+    let mut out: Vec<Value> = Vec::new();
+    for u in ku.iter().copied().chain(eku.iter().map(String::as_str)) {
+        let name = match u {
+            "digitalSignature" => "digital signature",
+            "nonRepudiation" => "content commitment",
+            "keyEncipherment" => "key encipherment",
+            "dataEncipherment" => "data encipherment",
+            "keyAgreement" => "key agreement",
+            "serverAuth" => "server auth",
+            "clientAuth" => "client auth",
+            _ => continue,
+        };
+        out.push(s(name));
+    }
+    out
+}
+
+fn client(
+    dir: &Path,
+    certs: &Certs,
+    mode: TlsMode,
+    host: Option<&str>,
+    port: u16,
+    http_port: u16,
+) -> Result<Export> {
+    let server = &certs.server;
+    let host = match host {
+        Some(h) => h.to_string(),
+        None => server
+            .subject_attrs
+            .common_name
+            .clone()
+            .filter(|cn| SanName::parse("--host", cn).is_ok_and(|n| server.matches_name(&n)))
+            .or_else(|| server.sans.first().map(|n| n.to_string()))
+            .unwrap_or_default(),
+    };
+    // The name must be one the server certificate has, or every client
+    // fails ("certificate is valid for localhost, not milvus-proxy").
+    let name = SanName::parse("--host", &host)?;
+    if !server.matches_name(&name) {
+        return Err(Error::NameNotInCert {
+            option: "--host",
+            name: host,
+            cert: dir.join(files::SERVER_PEM),
+            names: server.sans.iter().map(|n| n.to_string()).collect(),
         });
     }
-    Ok(())
+    let authority = match name {
+        SanName::Ip(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
+        _ => host.clone(),
+    };
+    let dir = crate::schedule::absolute(dir);
+    let path = |f: &str| dir.join(f).display().to_string();
+
+    let mut py = String::new();
+    let _ = writeln!(
+        py,
+        "# pymilvus, tlsMode {} (made by milvus-certs from {})",
+        mode.value(),
+        dir.display()
+    );
+    py.push_str("from pymilvus import MilvusClient\n\nclient = MilvusClient(\n");
+    let _ = writeln!(
+        py,
+        "    uri={},",
+        py_str(&format!("https://{authority}:{port}"))
+    );
+    py.push_str("    secure=True,\n");
+    match mode {
+        TlsMode::OneWay => {
+            // pymilvus hands server_pem_path to gRPC as the trusted root, so
+            // ca.pem works there and, unlike server.pem, survives a renewal.
+            let _ = writeln!(py, "    server_pem_path={},", py_str(&path(files::CA_PEM)));
+        }
+        TlsMode::Mutual => {
+            let _ = writeln!(
+                py,
+                "    client_pem_path={},",
+                py_str(&path(files::CLIENT_PEM))
+            );
+            let _ = writeln!(
+                py,
+                "    client_key_path={},",
+                py_str(&path(files::CLIENT_KEY))
+            );
+            let _ = writeln!(py, "    ca_pem_path={},", py_str(&path(files::CA_PEM)));
+        }
+    }
+    let _ = writeln!(py, "    server_name={},", py_str(&host));
+    py.push_str(")\n");
+
+    let sh = crate::schedule::sh_word;
+    let mut curl = String::from("#!/bin/sh\n");
+    let _ = writeln!(
+        curl,
+        "# Milvus's RESTful API over TLS (tlsMode {}), made by milvus-certs.",
+        mode.value()
+    );
+    let _ = write!(curl, "curl --cacert {}", sh(&path(files::CA_PEM)));
+    if mode == TlsMode::Mutual {
+        let _ = write!(
+            curl,
+            " --cert {} --key {}",
+            sh(&path(files::CLIENT_PEM)),
+            sh(&path(files::CLIENT_KEY))
+        );
+    }
+    let _ = writeln!(
+        curl,
+        " \\\n  -H 'Content-Type: application/json' -d '{{}}' \\\n  {}",
+        sh(&format!(
+            "https://{authority}:{http_port}/v2/vectordb/collections/list"
+        ))
+    );
+
+    let stdout = format!("{py}\n{}", curl.trim_start_matches("#!/bin/sh\n"));
+    Ok(Export {
+        files: vec![
+            OutFile::new("client.py", py, PUBLIC_MODE),
+            OutFile::new("curl.sh", curl, 0o755),
+        ],
+        stdout: Some(stdout),
+        next: vec!["python3 client.py".to_string(), "sh curl.sh".to_string()],
+        warnings: Vec::new(),
+        recovery: None,
+    })
 }
 
-/// A YAML double-quoted scalar (YAML 1.2 7.3.1): always quoted, so no value
-/// can be read as a number, boolean or null.
-pub fn yaml_str(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
-    q.push('"');
-    for c in s.chars() {
+/// A Python string literal (double-quoted, with backslash escapes).
+fn py_str(v: &str) -> String {
+    let mut q = String::from("\"");
+    for c in v.chars() {
         match c {
             '"' => q.push_str("\\\""),
             '\\' => q.push_str("\\\\"),
-            '\n' => q.push_str("\\n"),
-            '\t' => q.push_str("\\t"),
             c if c.is_control() => q.push_str(&format!("\\u{:04x}", c as u32)),
             c => q.push(c),
         }
     }
     q.push('"');
     q
+}
+
+fn check_target_names(target: &Target) -> Result<()> {
+    match target {
+        Target::K8sSecret { name, namespace } => {
+            check_dns_subdomain("--name", name)?;
+            check_namespace(namespace.as_deref())
+        }
+        Target::Operator {
+            release,
+            namespace,
+            secret,
+            ..
+        } => {
+            check_dns_subdomain("--release", release)?;
+            check_dns_subdomain("--secret", secret)?;
+            check_namespace(namespace.as_deref())
+        }
+        Target::Helm { secret, .. } => check_dns_subdomain("--secret", secret),
+        Target::CertManager { namespace, secret } => {
+            check_dns_subdomain("--secret", secret)?;
+            check_namespace(namespace.as_deref())
+        }
+        Target::Compose | Target::Client { .. } => Ok(()),
+    }
+}
+
+fn check_namespace(ns: Option<&str>) -> Result<()> {
+    match ns {
+        Some(ns) => check_dns_label("--namespace", ns),
+        None => Ok(()),
+    }
 }
 
 /// Standard base64 with padding (RFC 4648 section 4), as Kubernetes expects
@@ -184,13 +1035,6 @@ mod tests {
     }
 
     #[test]
-    fn yaml_strings_are_always_quoted_and_escaped() {
-        assert_eq!(yaml_str("true"), "\"true\"");
-        assert_eq!(yaml_str("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
-        assert_eq!(yaml_str("\u{1}"), "\"\\u0001\"");
-    }
-
-    #[test]
     fn kubernetes_names() {
         assert!(check_dns_subdomain("--name", "certs").is_ok());
         assert!(check_dns_subdomain("--name", "milvus.certs-1").is_ok());
@@ -199,5 +1043,11 @@ mod tests {
         }
         assert!(check_dns_label("--namespace", "milvus").is_ok());
         assert!(check_dns_label("--namespace", "a.b").is_err());
+    }
+
+    #[test]
+    fn python_strings() {
+        assert_eq!(py_str("/a \"b\"\\c"), "\"/a \\\"b\\\"\\\\c\"");
+        assert_eq!(py_str("\n"), "\"\\u000a\"");
     }
 }

@@ -25,5 +25,6 @@ pub mod schedule;
 pub mod serial;
 pub mod store;
 pub mod validity;
+pub mod yaml;
 
 pub use error::{Error, Result};

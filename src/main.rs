@@ -31,7 +31,9 @@ fn main() -> ExitCode {
         Command::Renew(args) => (run_renew(args, now), FAILURE),
         Command::Inspect(args) => (run_inspect(args, now), INSPECT_FAILURE),
         Command::Schedule(args) => (run_schedule(args), FAILURE),
-        Command::Export(cli::ExportTarget::K8sSecret(args)) => (run_k8s_secret(args), FAILURE),
+        Command::Export(target) => (run_export(target, now), FAILURE),
+        Command::Completions { shell } => (run_completions(shell), FAILURE),
+        Command::Man { out } => (run_man(out), FAILURE),
     };
     match result {
         Ok(code) => code,
@@ -270,34 +272,129 @@ fn quiet_on_closed_pipe(printed: io::Result<()>) -> anyhow::Result<()> {
     }
 }
 
-fn run_k8s_secret(args: cli::K8sSecretArgs) -> anyhow::Result<ExitCode> {
-    use milvus_certs::export::{SecretOptions, k8s_secret};
-    use milvus_certs::store::{SECRET_MODE, write_replacing};
-    let (yaml, recovery) = k8s_secret(&SecretOptions {
-        dir: args.dir,
-        name: args.name,
-        namespace: args.namespace,
-    })?;
-    output::print_recovery(&mut io::stderr(), &recovery)?;
-    match args.out {
-        None => quiet_on_closed_pipe(io::stdout().lock().write_all(yaml.as_bytes()))?,
-        Some(out) => {
-            let path = out.join("secret.yaml");
-            if path.exists() && !args.force {
-                anyhow::bail!(
-                    "{} exists: nothing was written; pass --force to replace it",
-                    path.display()
-                );
-            }
-            std::fs::create_dir_all(&out)
-                .with_context(|| format!("cannot create directory {}", out.display()))?;
-            // It holds the server's private key.
-            write_replacing(&path, yaml.as_bytes(), SECRET_MODE)?;
-            println!(
-                "Wrote {} (mode 0600: it holds server.key). Apply it with: kubectl apply -f {}",
-                path.display(),
-                path.display()
-            );
+fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use cli::ExportTarget as T;
+    use milvus_certs::export::{self, Common, Target, TlsMode};
+    let to_mode = |m: u8| {
+        if m == 2 {
+            TlsMode::Mutual
+        } else {
+            TlsMode::OneWay
+        }
+    };
+    let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
+    let (name, common, (mode, internal, sni), target) = match target {
+        T::Compose(a) => ("compose", a.common, tls(&a.tls), Target::Compose),
+        T::K8sSecret(a) => (
+            "k8s-secret",
+            a.common,
+            (TlsMode::OneWay, false, None),
+            Target::K8sSecret {
+                name: a.name,
+                namespace: a.namespace,
+            },
+        ),
+        T::Operator(a) => (
+            "operator",
+            a.common,
+            tls(&a.tls),
+            Target::Operator {
+                release: a.release,
+                namespace: a.namespace,
+                secret: a.volume.secret,
+                cert_manager: a.volume.cert_manager,
+            },
+        ),
+        T::Helm(a) => (
+            "helm",
+            a.common,
+            tls(&a.tls),
+            Target::Helm {
+                secret: a.volume.secret,
+                cert_manager: a.volume.cert_manager,
+            },
+        ),
+        T::CertManager(a) => (
+            "cert-manager",
+            a.common,
+            tls(&a.tls),
+            Target::CertManager {
+                namespace: a.namespace,
+                secret: a.secret,
+            },
+        ),
+        T::Client(a) => (
+            "client",
+            a.common,
+            (to_mode(a.mode), false, None),
+            Target::Client {
+                host: a.host,
+                port: a.port,
+                http_port: a.http_port,
+            },
+        ),
+    };
+    let opts = Common {
+        dir: common.dir,
+        mode,
+        internal,
+        sni,
+    };
+    let made = export::export(&opts, &target, now)?;
+    output::print_recovery(&mut io::stderr(), &made.recovery)?;
+    for w in &made.warnings {
+        let _ = writeln!(io::stderr(), "warning: {w}");
+    }
+    match (&common.out, &made.stdout) {
+        (None, Some(text)) => quiet_on_closed_pipe(io::stdout().lock().write_all(text.as_bytes()))?,
+        (None, None) => anyhow::bail!(
+            "export {name} writes several files: pass --out DIR (nothing was written)"
+        ),
+        (Some(out), _) => {
+            let written = export::write(out, &made.files, common.force)?;
+            quiet_on_closed_pipe(output::print_export(out, &made, &written))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_completions(shell: cli::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "milvus-certs", &mut buf);
+    if shell == cli::Shell::Bash {
+        // clap_complete's bash script spells the state of a hyphenated
+        // program's subcommands two ways (`milvus__certs__subcmd__export` in
+        // its loop, `milvus__subcmd__certs__subcmd__export` in its case arms),
+        // so nothing after a subcommand completed: clap-rs/clap#6421, #6529.
+        // Spell the arms as the loop does; a no-op once that is fixed.
+        buf = String::from_utf8_lossy(&buf)
+            .replace("milvus__subcmd__certs", "milvus__certs")
+            .into_bytes();
+    }
+    quiet_on_closed_pipe(io::stdout().lock().write_all(&buf))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    // The pages cross-reference each other by subcommand; `help` gets none.
+    let cmd = Cli::command().disable_help_subcommand(true);
+    match out {
+        None => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut buf)
+                .context("cannot render the man page")?;
+            quiet_on_closed_pipe(io::stdout().lock().write_all(&buf))?;
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create directory {}", dir.display()))?;
+            clap_mangen::generate_to(cmd, &dir)
+                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            println!("Wrote the man pages into {}", dir.display());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -525,3 +525,33 @@ pub fn print_units_written(
     write!(out, "{}", install_hint(o, &dir))?;
     out.flush()
 }
+
+/// What `export --out` wrote, with modes, and what to run next.
+pub fn print_export(
+    out_dir: &std::path::Path,
+    made: &milvus_certs::export::Export,
+    written: &[std::path::PathBuf],
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "Wrote into {}:", out_dir.display())?;
+    for (f, path) in made.files.iter().zip(written) {
+        let secret = if f.mode & 0o077 == 0 {
+            " (holds a private key)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  {:<28} mode {:04o}{secret}",
+            path.strip_prefix(out_dir).unwrap_or(path).display(),
+            f.mode
+        )?;
+    }
+    if !made.next.is_empty() {
+        writeln!(out, "Next, in {}:", out_dir.display())?;
+        for cmd in &made.next {
+            writeln!(out, "  {cmd}")?;
+        }
+    }
+    Ok(())
+}

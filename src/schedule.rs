@@ -230,15 +230,20 @@ fn systemd_word(w: &str) -> String {
 /// A word for a POSIX shell (cron runs its command with `sh`): single quotes,
 /// and `%` escaped, which cron would otherwise turn into a newline (crontab(5)).
 fn cron_word(w: &str) -> String {
+    sh_word(w).replace('%', r"\%")
+}
+
+/// A word for a POSIX shell: as is when it has nothing the shell would
+/// interpret, else in single quotes (XCU 2.2.2), a `'` written as `'\''`.
+pub(crate) fn sh_word(w: &str) -> String {
     let plain = !w.is_empty()
         && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c));
-    let quoted = if plain {
+    if plain {
         w.to_string()
     } else {
         format!("'{}'", w.replace('\'', r"'\''"))
-    };
-    quoted.replace('%', r"\%")
+    }
 }
 
 /// Renders the units. The crontab minute is spread by the directory's name

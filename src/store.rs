@@ -398,21 +398,50 @@ pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
 /// Writes `path` whole or not at all: a temporary file next to it (created
 /// 0600, set to `mode`, fsynced), renamed over it.
 pub fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.milvus-certs-tmp"));
-    let _ = fs::remove_file(&tmp);
-    if let Err(e) = write_new(&tmp, contents, mode) {
+    write_files(&[(path.to_path_buf(), contents, mode)])
+}
+
+/// Writes several files whole or not at all: every temporary file is
+/// written (0600 from creation, then set to its mode, fsynced) before the
+/// first rename, so a full disk or an I/O error while writing leaves every
+/// old file as it was and no temporary file behind. Parent directories must
+/// exist.
+pub fn write_files(files: &[(PathBuf, &[u8], u32)]) -> Result<()> {
+    let tmp_of = |path: &Path| {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        path.with_file_name(format!(".{name}.milvus-certs-tmp"))
+    };
+    let mut staged: Vec<PathBuf> = Vec::with_capacity(files.len());
+    let cleanup = |staged: &[PathBuf]| {
+        for t in staged {
+            let _ = fs::remove_file(t);
+        }
+    };
+    for (path, contents, mode) in files {
+        let tmp = tmp_of(path);
         let _ = fs::remove_file(&tmp);
-        return Err(e);
+        let written = write_new(&tmp, contents, *mode);
+        staged.push(tmp);
+        if let Err(e) = written {
+            cleanup(&staged);
+            return Err(e);
+        }
     }
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("write", path)(e)
-    })?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+    for (i, (path, _, _)) in files.iter().enumerate() {
+        if let Err(e) = fs::rename(&staged[i], path) {
+            cleanup(&staged[i..]);
+            return Err(Error::io("write", path)(e));
+        }
+    }
+    let mut parents: Vec<&Path> = files
+        .iter()
+        .filter_map(|(p, _, _)| p.parent().filter(|p| !p.as_os_str().is_empty()))
+        .collect();
+    parents.dedup();
+    for parent in parents {
         sync_dir(parent)?;
     }
     Ok(())

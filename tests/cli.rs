@@ -39,10 +39,178 @@ fn help_snapshots() {
     check_snapshot("renew-help.txt", &["renew", "--help"]);
     check_snapshot("inspect-help.txt", &["inspect", "--help"]);
     check_snapshot("schedule-help.txt", &["schedule", "--help"]);
-    check_snapshot(
-        "export-k8s-secret-help.txt",
-        &["export", "k8s-secret", "--help"],
+    check_snapshot("export-help.txt", &["export", "--help"]);
+    for target in EXPORT_TARGETS {
+        check_snapshot(
+            &format!("export-{target}-help.txt"),
+            &["export", target, "--help"],
+        );
+    }
+    check_snapshot("completions-help.txt", &["completions", "--help"]);
+    check_snapshot("man-help.txt", &["man", "--help"]);
+}
+
+const SUBCOMMANDS: [&str; 7] = [
+    "gen",
+    "renew",
+    "inspect",
+    "schedule",
+    "export",
+    "completions",
+    "man",
+];
+const EXPORT_TARGETS: [&str; 6] = [
+    "compose",
+    "k8s-secret",
+    "operator",
+    "helm",
+    "cert-manager",
+    "client",
+];
+
+/// Issue 5: `--help` of every subcommand shows examples.
+#[test]
+fn every_subcommand_has_examples() {
+    let d = tempfile::tempdir().unwrap();
+    let mut commands: Vec<Vec<&str>> = SUBCOMMANDS.iter().map(|c| vec![*c]).collect();
+    commands.extend(EXPORT_TARGETS.iter().map(|t| vec!["export", *t]));
+    for mut c in commands {
+        c.push("--help");
+        let out = run_ok(d.path(), &c);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let examples = text
+            .split("Examples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{c:?} has no examples"));
+        assert!(
+            examples
+                .lines()
+                .any(|l| l.trim_start().starts_with("milvus-certs ")),
+            "{c:?}: {examples}"
+        );
+    }
+    // And the top-level help lists them all.
+    let text = String::from_utf8(run_ok(d.path(), &["--help"]).stdout).unwrap();
+    for c in SUBCOMMANDS {
+        assert!(text.contains(&format!("  {c} ")), "{c} not in --help");
+    }
+}
+
+/// The bash completion script, sourced into a real bash, completes
+/// subcommands, export targets and option values.
+#[test]
+fn bash_completion_completes_subcommands_and_targets() {
+    let d = tempfile::tempdir().unwrap();
+    let script = run_ok(d.path(), &["completions", "bash"]).stdout;
+    fs::write(d.path().join("c.bash"), &script).unwrap();
+    let complete = |line: &str| -> Vec<String> {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source ./c.bash\n\
+             COMP_WORDS=({words})\n\
+             COMP_CWORD={cword}\n\
+             COMP_LINE={line:?}\n\
+             COMP_POINT=${{#COMP_LINE}}\n\
+             f=$(complete -p milvus-certs | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p')\n\
+             \"$f\" milvus-certs {last:?} {prev:?}\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            words = words
+                .iter()
+                .map(|w| format!("{w:?}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            cword = words.len() - 1,
+            last = words[words.len() - 1],
+            prev = words[words.len() - 2],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(complete("milvus-certs ex"), ["export"]);
+    assert_eq!(
+        complete("milvus-certs export c"),
+        ["cert-manager", "client", "compose"]
     );
+    assert!(complete("milvus-certs export compose --m").contains(&"--mode".to_string()));
+    assert_eq!(
+        complete("milvus-certs gen --key-type ecdsa"),
+        ["ecdsa-p256", "ecdsa-p384"]
+    );
+}
+
+/// Every shell's script names the program and every subcommand.
+#[test]
+fn completions_for_every_shell() {
+    let d = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let text = String::from_utf8(run_ok(d.path(), &["completions", shell]).stdout).unwrap();
+        for word in SUBCOMMANDS.iter().chain(EXPORT_TARGETS.iter()) {
+            assert!(text.contains(word), "{shell}: {word} missing");
+        }
+    }
+    let out = run(d.path(), &["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    // bash accepts the script's syntax.
+    let bash = run_ok(d.path(), &["completions", "bash"]).stdout;
+    fs::write(d.path().join("c.bash"), bash).unwrap();
+    let out = std::process::Command::new("bash")
+        .args(["-n", "c.bash"])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
+
+/// The man page is valid roff: groff renders it without a warning, with
+/// the name, synopsis and every subcommand.
+#[test]
+fn man_page_renders_with_groff() {
+    let d = tempfile::tempdir().unwrap();
+    let page = run_ok(d.path(), &["man"]).stdout;
+    assert!(
+        page.starts_with(b".ie \\n(.g .ds Aq"),
+        "roff from clap_mangen"
+    );
+    fs::write(d.path().join("milvus-certs.1"), &page).unwrap();
+    let out = std::process::Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-P-cbou", "milvus-certs.1"])
+        .current_dir(d.path())
+        .output()
+        .expect("groff is needed by this test: apt-get install -y groff-base");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "groff warnings");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "SUBCOMMANDS", "VERSION"] {
+        assert!(text.contains(section), "{section} missing:\n{text}");
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    assert!(
+        words
+            .join(" ")
+            .contains("milvus-certs - Make and maintain the TLS files"),
+        "{text}"
+    );
+    for c in SUBCOMMANDS {
+        assert!(
+            text.contains(&format!("milvus-certs-{c}(1)")),
+            "{c} missing"
+        );
+    }
 }
 
 #[test]
@@ -62,4 +230,51 @@ fn unknown_options_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument '--frobnicate'"));
     assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
+}
+
+/// `man --out` writes a page for every subcommand, and every page another
+/// one refers to exists and renders without a groff warning.
+#[test]
+fn man_out_writes_every_referenced_page() {
+    let d = tempfile::tempdir().unwrap();
+    run_ok(d.path(), &["man", "--out", "man1"]);
+    let dir = d.path().join("man1");
+    let mut pages: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    pages.sort();
+    assert!(
+        pages.contains(&"milvus-certs-export-compose.1".to_string()),
+        "{pages:?}"
+    );
+    assert_eq!(
+        pages.len(),
+        1 + SUBCOMMANDS.len() + EXPORT_TARGETS.len(),
+        "{pages:?}"
+    );
+    for page in &pages {
+        let out = std::process::Command::new("groff")
+            .args(["-man", "-Tutf8", "-ww", "-P-cbou", page])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{page}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for (i, _) in text.match_indices("milvus-certs") {
+            let name: String = text[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            if text[i + name.len()..].starts_with("(1)") {
+                assert!(
+                    pages.contains(&format!("{name}.1")),
+                    "{page} refers to {name}(1)"
+                );
+            }
+        }
+        if page != "milvus-certs.1" && page != "milvus-certs-export.1" {
+            assert!(text.contains("Examples:"), "{page} has no examples");
+        }
+    }
 }

@@ -1,13 +1,17 @@
-//! `milvus-certs export k8s-secret`: the object kubectl would make, parsed
-//! with a YAML parser and decoded with coreutils' base64, byte for byte.
+//! `milvus-certs export`: every target's YAML parsed with a YAML parser
+//! (yaml-rust2) and asserted key by key, Secrets decoded with coreutils'
+//! base64 byte for byte, file modes checked, and the client code and curl
+//! commands run against a real TLS server.
 
 mod common;
 
 use std::fs;
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
+use x509_parser::prelude::GeneralName;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn base64_decode(text: &str) -> Vec<u8> {
@@ -26,6 +30,91 @@ fn base64_decode(text: &str) -> Vec<u8> {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     out.stdout
+}
+
+fn yaml(out: &std::process::Output) -> Vec<Yaml> {
+    YamlLoader::load_from_str(std::str::from_utf8(&out.stdout).unwrap()).unwrap()
+}
+
+fn yaml_file(path: &Path) -> Vec<Yaml> {
+    YamlLoader::load_from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn strs(v: &Yaml) -> Vec<&str> {
+    v.as_vec()
+        .unwrap_or_else(|| panic!("not a list: {v:?}"))
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect()
+}
+
+/// Asserts the Milvus settings of the guide, with files under `base`.
+fn assert_milvus_config(c: &Yaml, base: &str, mode: i64, sni: Option<&str>) {
+    assert_eq!(c["proxy"]["http"]["port"].as_i64(), Some(8080));
+    assert_eq!(c["common"]["security"]["tlsMode"].as_i64(), Some(mode));
+    let blocks: &[&str] = if sni.is_some() {
+        &["tls", "internaltls"]
+    } else {
+        &["tls"]
+    };
+    for block in blocks {
+        assert_eq!(
+            c[*block]["serverPemPath"].as_str(),
+            Some(format!("{base}/server.pem").as_str())
+        );
+        assert_eq!(
+            c[*block]["serverKeyPath"].as_str(),
+            Some(format!("{base}/server.key").as_str())
+        );
+        assert_eq!(
+            c[*block]["caPemPath"].as_str(),
+            Some(format!("{base}/ca.pem").as_str())
+        );
+    }
+    match sni {
+        Some(sni) => {
+            assert_eq!(
+                c["common"]["security"]["internaltlsEnabled"].as_bool(),
+                Some(true)
+            );
+            assert_eq!(c["internaltls"]["sni"].as_str(), Some(sni));
+        }
+        None => {
+            assert!(c["internaltls"].is_badvalue());
+            assert!(c["common"]["security"]["internaltlsEnabled"].is_badvalue());
+        }
+    }
+}
+
+/// The guide's volume: the Secret at /certs, read-only; with cert-manager,
+/// its keys mapped to the guide's file names.
+fn assert_certs_volume(volumes: &Yaml, mounts: &Yaml, secret: &str, cert_manager: bool) {
+    let v = &volumes[0];
+    assert_eq!(volumes.as_vec().unwrap().len(), 1);
+    assert_eq!(v["name"].as_str(), Some("certs"));
+    assert_eq!(v["secret"]["secretName"].as_str(), Some(secret));
+    if cert_manager {
+        let items: Vec<(&str, &str)> = v["secret"]["items"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .map(|i| (i["key"].as_str().unwrap(), i["path"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                ("tls.crt", "server.pem"),
+                ("tls.key", "server.key"),
+                ("ca.crt", "ca.pem")
+            ]
+        );
+    } else {
+        assert!(v["secret"]["items"].is_badvalue());
+    }
+    let m = &mounts[0];
+    assert_eq!(m["name"].as_str(), Some("certs"));
+    assert_eq!(m["mountPath"].as_str(), Some("/certs"));
+    assert_eq!(m["readOnly"].as_bool(), Some(true));
 }
 
 #[test]
@@ -92,7 +181,8 @@ fn out_writes_a_private_file_and_refuses_to_overwrite() {
             "tls",
         ],
     );
-    assert!(fs::read_to_string(&path).unwrap().contains("name: \"tls\""));
+    let doc = &YamlLoader::load_from_str(&fs::read_to_string(&path).unwrap()).unwrap()[0];
+    assert_eq!(doc["metadata"]["name"].as_str(), Some("tls"));
 }
 
 #[test]
@@ -138,5 +228,429 @@ fn export_recovers_an_interrupted_write_first() {
             .contains("note: an earlier run was interrupted before it committed")
     );
     assert!(!staging.exists());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("apiVersion: v1\n"));
+    let doc = &yaml(&out)[0];
+    assert_eq!(doc["kind"].as_str(), Some("Secret"));
+}
+
+#[test]
+fn compose_writes_the_guides_layout() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    // A multi-file target needs --out, and says so.
+    assert_one_error_line(&run(dir, &["export", "compose"]), 1, &["--out"]);
+    run_ok(
+        dir,
+        &[
+            "export",
+            "compose",
+            "--out",
+            "deploy",
+            "--mode",
+            "2",
+            "--internal",
+        ],
+    );
+    let out = dir.join("deploy");
+    for (f, m) in [
+        ("tls/server.pem", 0o644),
+        ("tls/server.key", 0o600),
+        ("tls/ca.pem", 0o644),
+        ("milvus.yaml", 0o644),
+        ("docker-compose.tls.yml", 0o644),
+    ] {
+        assert_eq!(mode(&out.join(f)), m, "{f}");
+    }
+    for f in ["server.pem", "server.key", "ca.pem"] {
+        assert_eq!(
+            fs::read(out.join("tls").join(f)).unwrap(),
+            fs::read(dir.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let config = &yaml_file(&out.join("milvus.yaml"))[0];
+    assert_milvus_config(config, "/milvus/tls", 2, Some("localhost"));
+    let compose = &yaml_file(&out.join("docker-compose.tls.yml"))[0];
+    let standalone = &compose["services"]["standalone"];
+    assert_eq!(
+        strs(&standalone["volumes"]),
+        [
+            "./tls:/milvus/tls:ro",
+            "./milvus.yaml:/milvus/configs/user.yaml:ro"
+        ]
+    );
+    assert_eq!(strs(&standalone["ports"]), ["8080:8080"]);
+
+    // Nothing is replaced without --force; the files stay byte for byte.
+    let before = snapshot(&out);
+    assert_one_error_line(
+        &run(dir, &["export", "compose", "--out", "deploy"]),
+        1,
+        &["milvus.yaml", "already exist", "--force"],
+    );
+    assert_eq!(snapshot(&out), before);
+    run_ok(dir, &["export", "compose", "--out", "deploy", "--force"]);
+    let config = &yaml_file(&out.join("milvus.yaml"))[0];
+    assert_milvus_config(config, "/milvus/tls", 1, None);
+}
+
+#[test]
+fn operator_resource_has_the_guides_config_and_volume() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256", "--san", "milvus-proxy"]);
+    let dir = d.path();
+    let doc = &yaml(&run_ok(dir, &["export", "operator"]))[0];
+    assert_eq!(doc["apiVersion"].as_str(), Some("milvus.io/v1beta1"));
+    assert_eq!(doc["kind"].as_str(), Some("Milvus"));
+    assert_eq!(doc["metadata"]["name"].as_str(), Some("my-release"));
+    assert!(doc["metadata"]["namespace"].is_badvalue());
+    assert_milvus_config(&doc["spec"]["config"], "/certs", 1, None);
+    let c = &doc["spec"]["components"];
+    assert_certs_volume(&c["volumes"], &c["volumeMounts"], "certs", false);
+
+    let doc = &yaml(&run_ok(
+        dir,
+        &[
+            "export",
+            "operator",
+            "--mode",
+            "2",
+            "--internal",
+            "--sni",
+            "milvus-proxy",
+            "--release",
+            "prod",
+            "--namespace",
+            "milvus",
+            "--secret",
+            "milvus-tls",
+            "--cert-manager",
+        ],
+    ))[0];
+    assert_eq!(doc["metadata"]["name"].as_str(), Some("prod"));
+    assert_eq!(doc["metadata"]["namespace"].as_str(), Some("milvus"));
+    assert_milvus_config(&doc["spec"]["config"], "/certs", 2, Some("milvus-proxy"));
+    let c = &doc["spec"]["components"];
+    assert_certs_volume(&c["volumes"], &c["volumeMounts"], "milvus-tls", true);
+    assert_one_error_line(
+        &run(dir, &["export", "operator", "--release", "My_Release"]),
+        1,
+        &["--release", "Kubernetes name"],
+    );
+}
+
+#[test]
+fn helm_values_hold_user_yaml_and_the_volume() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let out = run_ok(dir, &["export", "helm", "--mode", "1", "--internal"]);
+    let doc = &yaml(&out)[0];
+    // user.yaml is a string holding YAML: parse it too.
+    let user = doc["extraConfigFiles"]["user.yaml"].as_str().unwrap();
+    let config = &YamlLoader::load_from_str(user).unwrap()[0];
+    assert_milvus_config(config, "/certs", 1, Some("localhost"));
+    assert_certs_volume(&doc["volumes"], &doc["volumeMounts"], "certs", false);
+
+    // --out writes values-tls.yaml, the same document.
+    run_ok(
+        dir,
+        &["export", "helm", "--mode", "1", "--internal", "--out", "h"],
+    );
+    assert_eq!(
+        fs::read(dir.join("h/values-tls.yaml")).unwrap(),
+        out.stdout,
+        "--out and stdout give the same file"
+    );
+}
+
+#[test]
+fn cert_manager_issues_from_this_ca_with_the_servers_names() {
+    let d = gen_dir(&[
+        "--san",
+        "10.0.0.5",
+        "--san",
+        "milvus-proxy",
+        "--days",
+        "365",
+    ]);
+    let dir = d.path();
+    assert_one_error_line(&run(dir, &["export", "cert-manager"]), 1, &["--out"]);
+    run_ok(
+        dir,
+        &[
+            "export",
+            "cert-manager",
+            "--namespace",
+            "milvus",
+            "--out",
+            "cm",
+            "--mode",
+            "2",
+        ],
+    );
+    let path = dir.join("cm/cert-manager.yaml");
+    assert_eq!(mode(&path), 0o600, "it holds ca.key");
+    let docs = yaml_file(&path);
+    assert_eq!(docs.len(), 3);
+    let (secret, issuer, cert) = (&docs[0], &docs[1], &docs[2]);
+    for doc in &docs {
+        assert_eq!(doc["metadata"]["namespace"].as_str(), Some("milvus"));
+    }
+
+    assert_eq!(secret["kind"].as_str(), Some("Secret"));
+    assert_eq!(secret["type"].as_str(), Some("kubernetes.io/tls"));
+    assert_eq!(
+        base64_decode(secret["data"]["tls.crt"].as_str().unwrap()),
+        fs::read(dir.join("ca.pem")).unwrap()
+    );
+    assert_eq!(
+        base64_decode(secret["data"]["tls.key"].as_str().unwrap()),
+        fs::read(dir.join("ca.key")).unwrap()
+    );
+
+    assert_eq!(issuer["apiVersion"].as_str(), Some("cert-manager.io/v1"));
+    assert_eq!(issuer["kind"].as_str(), Some("Issuer"));
+    assert_eq!(
+        issuer["spec"]["ca"]["secretName"].as_str(),
+        secret["metadata"]["name"].as_str()
+    );
+
+    assert_eq!(cert["kind"].as_str(), Some("Certificate"));
+    let spec = &cert["spec"];
+    assert_eq!(spec["secretName"].as_str(), Some("certs"));
+    assert_eq!(
+        spec["issuerRef"]["name"].as_str(),
+        issuer["metadata"]["name"].as_str()
+    );
+    assert_eq!(spec["issuerRef"]["kind"].as_str(), Some("Issuer"));
+    // The names, subject and lifetime of the server certificate.
+    let der = cert_der(&dir.join("server.pem"));
+    let server = parse(&der);
+    let mut dns = Vec::new();
+    let mut ips = Vec::new();
+    for n in &server
+        .subject_alternative_name()
+        .unwrap()
+        .unwrap()
+        .value
+        .general_names
+    {
+        match n {
+            GeneralName::DNSName(d) => dns.push(d.to_string()),
+            GeneralName::IPAddress(b) => {
+                ips.push(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap()).to_string())
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(strs(&spec["dnsNames"]), dns);
+    assert_eq!(strs(&spec["ipAddresses"]), ips);
+    assert_eq!(dns, ["localhost", "milvus-proxy"]);
+    assert_eq!(spec["commonName"].as_str(), Some("localhost"));
+    assert_eq!(strs(&spec["subject"]["organizations"]), ["zilliz"]);
+    assert_eq!(strs(&spec["subject"]["localities"]), ["Redwood City"]);
+    assert_eq!(spec["duration"].as_str(), Some("8760h"));
+    assert_eq!(spec["renewBefore"].as_str(), Some("720h"));
+    let key = &spec["privateKey"];
+    assert_eq!(key["algorithm"].as_str(), Some("RSA"));
+    assert_eq!(key["size"].as_i64(), Some(2048));
+    assert_eq!(key["encoding"].as_str(), Some("PKCS8"));
+    assert_eq!(
+        strs(&spec["usages"]),
+        [
+            "digital signature",
+            "content commitment",
+            "key encipherment",
+            "server auth"
+        ]
+    );
+
+    // Helm values that mount cert-manager's Secret under the guide's names.
+    let values = &yaml_file(&dir.join("cm/values-cert-manager.yaml"))[0];
+    let user = values["extraConfigFiles"]["user.yaml"].as_str().unwrap();
+    assert_milvus_config(
+        &YamlLoader::load_from_str(user).unwrap()[0],
+        "/certs",
+        2,
+        None,
+    );
+    assert_certs_volume(&values["volumes"], &values["volumeMounts"], "certs", true);
+}
+
+#[test]
+fn internal_tls_sni_must_be_a_dns_name_of_the_server() {
+    let d = gen_dir(&[
+        "--key-type",
+        "ecdsa-p256",
+        "--san",
+        "milvus-proxy",
+        "--san",
+        "10.0.0.5",
+    ]);
+    let dir = d.path();
+    let before = snapshot(dir);
+    let err = assert_one_error_line(
+        &run(
+            dir,
+            &["export", "helm", "--internal", "--sni", "milvus-datanode"],
+        ),
+        1,
+        &[
+            "--sni",
+            "milvus-datanode",
+            "server.pem",
+            "localhost, milvus-proxy",
+        ],
+    );
+    assert!(!err.contains("10.0.0.5"), "an IP cannot be an SNI: {err}");
+    assert_one_error_line(
+        &run(dir, &["export", "helm", "--internal", "--sni", "10.0.0.5"]),
+        1,
+        &["--sni"],
+    );
+    // --sni means nothing without --internal: a usage error.
+    let out = run(dir, &["export", "helm", "--sni", "localhost"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(snapshot(dir), before);
+}
+
+/// The guide's client.pem has serverAuth only: Milvus with tlsMode 2 (Go
+/// crypto/tls) rejects it. Exporting mode 2 for it must fail and say why.
+#[test]
+fn mode_2_refuses_a_client_certificate_without_client_auth() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    for f in SEVEN {
+        fs::copy(fixtures().join("openssl/guide").join(f), dir.join(f)).unwrap();
+    }
+    let before = snapshot(dir);
+    for target in ["compose", "operator", "helm", "client"] {
+        assert_one_error_line(
+            &run(dir, &["export", target, "--mode", "2", "--out", "deploy"]),
+            1,
+            &[
+                "client.pem",
+                "clientAuth",
+                "incompatible key usage",
+                "renew --only client",
+            ],
+        );
+        assert!(!dir.join("deploy").exists(), "{target} made its --out");
+    }
+    assert_eq!(snapshot(dir), before);
+    // One-way TLS works with the guide's files.
+    let doc = &yaml(&run_ok(dir, &["export", "helm"]))[0];
+    assert!(doc["extraConfigFiles"]["user.yaml"].as_str().is_some());
+}
+
+/// A stand-in for pymilvus that does what it does with these arguments
+/// (gRPC's ssl_channel_credentials: root certificates, client key pair,
+/// server_name as the name to verify), with Python's ssl module.
+const FAKE_PYMILVUS: &str = r#"
+import os, socket, ssl, urllib.parse
+class MilvusClient:
+    def __init__(self, uri, secure=False, server_name=None, server_pem_path=None,
+                 client_pem_path=None, client_key_path=None, ca_pem_path=None):
+        assert secure is True
+        u = urllib.parse.urlparse(uri)
+        assert u.scheme == "https" and u.port == 19530, uri
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if client_pem_path:
+            # pymilvus's two-way branch needs all three files
+            ctx.load_verify_locations(ca_pem_path)
+            ctx.load_cert_chain(client_pem_path, client_key_path)
+        else:
+            ctx.load_verify_locations(server_pem_path)
+        port = int(os.environ["TEST_PORT"])
+        with socket.create_connection((u.hostname, port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname=server_name) as t:
+                t.sendall(b"GET /grpc HTTP/1.0\r\n\r\n")
+                reply = t.recv(64)
+                assert reply.startswith(b"HTTP/1.0 200"), reply
+        print("connected")
+"#;
+
+fn run_client_py(app: &Path, port: u16) -> std::process::Output {
+    fs::write(app.join("pymilvus.py"), FAKE_PYMILVUS).unwrap();
+    let mut cmd = Command::new("timeout");
+    cmd.args(["30", "python3", "client.py"])
+        .current_dir(app)
+        .env("PYTHONPATH", app)
+        .env("TEST_PORT", port.to_string());
+    cmd.output().unwrap()
+}
+
+#[test]
+fn client_code_and_curl_connect_to_a_real_tls_server() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    for (tls_mode, mutual) in [("1", false), ("2", true)] {
+        let server = py_tls_server(dir, mutual);
+        let port = server.port.to_string();
+        let app = dir.join(format!("app{tls_mode}"));
+        let out = run_ok(
+            dir,
+            &[
+                "export",
+                "client",
+                "--mode",
+                tls_mode,
+                "--http-port",
+                &port,
+                "--out",
+                app.to_str().unwrap(),
+            ],
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("curl.sh"));
+        assert_eq!(mode(&app.join("curl.sh")), 0o755);
+
+        let py = run_client_py(&app, server.port);
+        assert!(
+            py.status.success() && py.stdout.starts_with(b"connected"),
+            "mode {tls_mode}: {}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+        let curl = sh_with_timeout(&app, "sh curl.sh -sS", &[]);
+        assert!(
+            curl.status.success(),
+            "mode {tls_mode}: {}",
+            String::from_utf8_lossy(&curl.stderr)
+        );
+        let body = String::from_utf8_lossy(&curl.stdout);
+        assert!(
+            body.contains("\"path\": \"/v2/vectordb/collections/list\""),
+            "{body}"
+        );
+    }
+
+    // The check can fail: one-way code against a server that requires a
+    // client certificate is refused.
+    let server = py_tls_server(dir, true);
+    let py = run_client_py(&dir.join("app1"), server.port);
+    assert!(!py.status.success());
+}
+
+#[test]
+fn client_host_must_be_a_name_of_the_server() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256", "--san", "127.0.0.1"]);
+    let dir = d.path();
+    assert_one_error_line(
+        &run(dir, &["export", "client", "--host", "milvus-proxy"]),
+        1,
+        &[
+            "--host",
+            "milvus-proxy",
+            "server.pem",
+            "localhost, 127.0.0.1",
+            "renew --san",
+        ],
+    );
+    let text = String::from_utf8(run_ok(dir, &["export", "client", "--host", "127.0.0.1"]).stdout)
+        .unwrap();
+    assert!(text.contains("uri=\"https://127.0.0.1:19530\""), "{text}");
+    assert!(text.contains("server_name=\"127.0.0.1\""), "{text}");
+    // Paths are absolute, so the code runs from anywhere.
+    let ca = dir.canonicalize().unwrap().join("ca.pem");
+    assert!(
+        text.contains(&format!("server_pem_path=\"{}\"", ca.display())),
+        "{text}"
+    );
 }

@@ -413,3 +413,80 @@ pub fn openssl_verify(dir: &Path, flags: &[&str], file: &str) -> bool {
     args.push(file);
     openssl_ok(dir, &args)
 }
+
+// --- a Python TLS server ------------------------------------------------
+
+/// A Python `http.server` behind TLS 1.3 (as Milvus's proxy), answering
+/// every GET and POST with a small JSON body; with `mutual` it requires a
+/// client certificate issued by `ca.pem` (Python's ssl checks clientAuth).
+/// Killed when dropped.
+pub struct PyServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const PY_SERVER: &str = r#"
+import http.server, json, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain("server.pem", "server.key")
+if sys.argv[1] == "2":
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations("ca.pem")
+class Handler(http.server.BaseHTTPRequestHandler):
+    def reply(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"code": 0, "data": [], "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_GET = do_POST = reply
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+/// Starts [`PyServer`] with `dir`'s server.pem, server.key and ca.pem.
+pub fn py_tls_server(dir: &Path, mutual: bool) -> PyServer {
+    use std::io::BufRead;
+    let mut child = Command::new("python3")
+        .args(["-c", PY_SERVER, if mutual { "2" } else { "1" }])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 is needed by this test");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .expect("the Python TLS server did not start");
+    PyServer { child, port }
+}
+
+/// Runs `sh -c script` in `cwd` with a time limit, so a hung peer fails the
+/// test instead of hanging it.
+pub fn sh_with_timeout(cwd: &Path, script: &str, envs: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new("timeout");
+    cmd.args(["30", "sh", "-c", script]).current_dir(cwd);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run sh")
+}
