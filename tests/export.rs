@@ -654,3 +654,76 @@ fn client_host_must_be_a_name_of_the_server() {
         "{text}"
     );
 }
+
+/// Issue 5: the README's `milvus-certs` commands in the export, client and
+/// completion sections run as written (with `milvus-certs` on PATH, in a
+/// directory holding `cert/`). Pipes into kubectl and the lines for other
+/// tools are left out; absolute output paths are moved into the temp dir.
+#[test]
+fn readme_export_commands_work_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("## `milvus-certs export`").unwrap();
+    let end = readme.find("## Tests").unwrap();
+    let section = &readme[start..end];
+    let mut commands = Vec::new();
+    let mut in_sh = false;
+    for line in section.lines() {
+        if line.starts_with("```") {
+            in_sh = line == "```sh";
+            continue;
+        }
+        if in_sh && line.starts_with("milvus-certs ") {
+            // What goes to kubectl is checked by parsing elsewhere.
+            let cmd = line.split(" | ").next().unwrap();
+            let cmd = cmd.split("  #").next().unwrap().trim_end();
+            commands.push(
+                cmd.replace(" /usr/local/share/man/man1", " man1")
+                    .replace(" /etc/bash_completion.d/milvus-certs", " milvus-certs.bash"),
+            );
+        }
+    }
+    assert!(commands.len() >= 12, "{commands:?}");
+    for c in &commands {
+        assert!(
+            !c.contains(" /"),
+            "an absolute path would leave the temp dir: {c}"
+        );
+    }
+
+    let d = tempfile::tempdir().unwrap();
+    let cert = d.path().join("cert");
+    fs::create_dir(&cert).unwrap();
+    run_ok(
+        &cert,
+        &[
+            "gen",
+            "--key-type",
+            "ecdsa-p256",
+            "--san",
+            "milvus.example.com",
+        ],
+    );
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    for c in &commands {
+        let out = Command::new("sh")
+            .args(["-c", c])
+            .current_dir(d.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "README command failed: {c}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Each run that writes --out wrote new files: clear them so the
+        // next command in the README (same --out) is not refused.
+        for dir in ["deploy", "app", "man1"] {
+            let _ = fs::remove_dir_all(d.path().join(dir));
+        }
+    }
+    // `export compose --out .` wrote next to where docker-compose.yml is.
+    assert!(d.path().join("docker-compose.tls.yml").exists());
+}
