@@ -226,7 +226,16 @@ impl fmt::Display for Error {
                 path,
                 expected,
                 reason,
-            } => write!(f, "{} is not {expected}: {reason}", path.display()),
+            } => {
+                write!(f, "{} is not {expected}: {reason}", path.display())?;
+                // Reasons that carry their own fix say it after a "; ".
+                if !reason.contains("; ") {
+                    f.write_str(
+                        "; restore a good copy (milvus-certs keeps the files it replaced under backup/)",
+                    )?;
+                }
+                Ok(())
+            }
             Error::EncryptedKey { path } => write!(
                 f,
                 "{} is an encrypted private key, which milvus-certs does not read: \

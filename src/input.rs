@@ -19,7 +19,7 @@ pub const MAX_INPUT: u64 = 1 << 20;
 fn unreadable_reason(path: &Path) -> Option<String> {
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() && fs::metadata(path).is_err() => {
-            Some("is a symbolic link to a file that does not exist".into())
+            Some("it is a symbolic link to a file that does not exist".into())
         }
         Ok(_) => match fs::metadata(path) {
             Ok(m) if m.is_dir() => Some("is a directory, not a file".into()),

@@ -13,7 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ca::not_ca_reason;
 use crate::certinfo::CertInfo;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::parse_private_key;
@@ -332,7 +332,7 @@ fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
             Err(reason) => out.push(Entry::unreadable(
                 src,
                 fallback_role,
-                format!("{} is not a certificate: {reason}", path.display()),
+                Error::bad_file(path, "a certificate", reason).to_string(),
             )),
         }
     }
@@ -483,7 +483,8 @@ fn check_key(dir: &Path, cert_name: &str, e: &mut Entry) {
         Ok(Some(bytes)) => match parse_private_key(&path, &bytes) {
             Err(err) => e.problems.push(err.to_string()),
             Ok(key) if key.public_key_raw() != cert.public_key_bits.as_slice() => e.problems.push(format!(
-                "{key_name} does not belong to this certificate: the key and certificate do not match"
+                "{key_name} does not belong to this certificate: the key and certificate do not match; \
+                 restore the matching key (milvus-certs keeps replaced files under backup/)"
             )),
             Ok(_) => {}
         },
@@ -529,12 +530,14 @@ fn findings(
         IssuerCheck::DirCa(Some(ca)) if leaf => {
             if cert.issuer_raw != ca.subject_raw {
                 f.problems.push(format!(
-                    "it was not issued by ca.pem (its issuer is {}): clients trusting ca.pem fail with \"unknown authority\"",
+                    "it was not issued by ca.pem (its issuer is {}): clients trusting ca.pem fail with \"unknown authority\"; \
+                     run `milvus-certs renew` to issue it from ca.pem",
                     cert.issuer
                 ));
             } else if !cert.signed_by(ca) {
                 f.problems.push(
-                    "its signature does not verify with ca.pem's key: clients trusting ca.pem fail with \"unknown authority\"".into(),
+                    "its signature does not verify with ca.pem's key: clients trusting ca.pem fail with \"unknown authority\"; \
+                     run `milvus-certs renew` to issue it from ca.pem".into(),
                 );
             } else if cert.not_after > ca.not_after {
                 f.warnings.push(format!(
@@ -549,7 +552,7 @@ fn findings(
                 .is_some_and(|issuers| !issuers.iter().any(|ca| cert.signed_by(ca)));
             if bad {
                 f.problems.push(format!(
-                    "its signature does not verify with its issuer's key ({})",
+                    "its signature does not verify with its issuer's key ({}); restore a good copy",
                     cert.issuer
                 ));
             }
@@ -559,30 +562,35 @@ fn findings(
     match role {
         Role::Ca => {
             if let Some(reason) = not_ca_reason(cert) {
-                f.problems
-                    .push(format!("it is not a CA certificate: {reason}"));
+                f.problems.push(format!(
+                    "it is not a CA certificate: {reason}; point --dir at the directory made by \
+                         `milvus-certs gen` or the guide's gen.sh"
+                ));
             } else if matches!(issuer, IssuerCheck::DirCa(_))
                 && cert.issuer_raw == cert.subject_raw
                 && !cert.is_self_signed()
             {
-                f.problems.push("its self-signature does not verify".into());
+                f.problems
+                    .push("its self-signature does not verify; restore a good copy".into());
             }
         }
         Role::Server | Role::Client => {
             if cert.is_ca() {
                 f.problems
-                    .push("it is a CA certificate (basicConstraints CA:TRUE), not a leaf".into());
+                    .push("it is a CA certificate (basicConstraints CA:TRUE), not a leaf; run `milvus-certs renew` to make the leaf".into());
             }
             if role == Role::Server {
                 if !cert.allows_eku("serverAuth") {
                     f.problems.push(
-                        "its extendedKeyUsage lacks serverAuth: clients reject it as a server certificate".into(),
+                        "its extendedKeyUsage lacks serverAuth: clients reject it as a server certificate; \
+                         run `milvus-certs renew --only server`".into(),
                     );
                 }
                 f.problems.extend(name_problems(cert, &opts.server_names));
             } else if !cert.allows_eku("clientAuth") {
                 f.problems.push(
-                    "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth".into(),
+                    "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth; \
+                     run `milvus-certs renew --only client`".into(),
                 );
             }
         }
@@ -624,7 +632,7 @@ fn serial_file_problem(dir: &Path, entries: &[Entry], ca: Option<&CertInfo>) -> 
         Err(e) => return Some(e.to_string()),
         Ok(Some(bytes)) => match Serial::parse_srl(&bytes) {
             Ok(s) => s,
-            Err(reason) => return Some(format!("ca.srl {reason}")),
+            Err(reason) => return Some(Error::BadSerialFile { path, reason }.to_string()),
         },
     };
     let ca = ca?;
@@ -636,7 +644,10 @@ fn serial_file_problem(dir: &Path, entries: &[Entry], ca: Option<&CertInfo>) -> 
         .map(|c| &c.serial)
         .max()?;
     (*highest > srl).then(|| {
-        format!("ca.srl ({srl}) is below the serial {highest} already issued: the next renewal may reuse a serial")
+        format!(
+            "ca.srl ({srl}) is below the serial {highest} already issued; run `milvus-certs renew`, \
+             which continues after {highest} (the guide's renew.sh would reuse a serial)"
+        )
     })
 }
 
@@ -676,16 +687,24 @@ pub(crate) fn finish(e: &mut Entry, now: OffsetDateTime, warn_days: u32) {
     let left = cert.not_after - now;
     e.days_left = Some(left.whole_seconds().div_euclid(86400));
     e.status = if now > cert.not_after {
+        let fix = match e.role {
+            Role::Ca => "renew it with `milvus-certs renew --ca`",
+            Role::Server | Role::Client => "run `milvus-certs renew`",
+            Role::Other => "replace it",
+        };
         e.problems.insert(
             0,
-            format!("it expired on {}", crate::validity::date(cert.not_after)),
+            format!(
+                "it expired on {}; {fix}",
+                crate::validity::date(cert.not_after)
+            ),
         );
         Status::Expired
     } else if now < cert.not_before {
         e.problems.insert(
             0,
             format!(
-                "it is not valid until {}",
+                "it is not valid until {}; check this machine's clock",
                 crate::validity::date(cert.not_before)
             ),
         );

@@ -96,7 +96,7 @@ fn check_text(option: &'static str, value: &str, max: usize) -> Result<()> {
         return Err(Error::invalid(
             option,
             value,
-            format!("is {n} characters long; at most {max} are allowed (RFC 5280)"),
+            format!("is {n} characters long; at most {max} are allowed (RFC 5280): shorten it"),
         ));
     }
     Ok(())
@@ -158,7 +158,7 @@ fn check_dns_name(s: &str) -> std::result::Result<(), String> {
     }
     if name.len() > 253 {
         return Err(format!(
-            "is {} characters long; a DNS name has at most 253",
+            "is {} characters long; a DNS name has at most 253: shorten it",
             name.len()
         ));
     }
@@ -166,11 +166,14 @@ fn check_dns_name(s: &str) -> std::result::Result<(), String> {
     let labels: Vec<&str> = rest.split('.').collect();
     for label in &labels {
         if label.is_empty() {
-            return Err("has an empty label (two dots in a row, or a leading dot)".into());
+            return Err(
+                "has an empty label (two dots in a row, or a leading dot): remove the extra dot"
+                    .into(),
+            );
         }
         if label.len() > 63 {
             return Err(format!(
-                "has a label of {} characters; a DNS label has at most 63",
+                "has a label of {} characters; a DNS label has at most 63: shorten it",
                 label.len()
             ));
         }
@@ -185,7 +188,7 @@ fn check_dns_name(s: &str) -> std::result::Result<(), String> {
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(format!(
-                "has a label {label:?} that starts or ends with '-'"
+                "has a label {label:?} that starts or ends with '-': remove the '-'"
             ));
         }
     }
@@ -194,7 +197,7 @@ fn check_dns_name(s: &str) -> std::result::Result<(), String> {
         .last()
         .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err("looks like an IP address but is not a valid one".into());
+        return Err("looks like an IP address but is not a valid one: check the address".into());
     }
     Ok(())
 }

@@ -280,7 +280,7 @@ fn serial_file_below_issued_serials_is_a_problem() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
     fs::write(d.path().join("ca.srl"), "01\n").unwrap();
     let doc = json(&run(d.path(), &["inspect", "--json"]));
-    assert!(problems(entry(&doc, "ca.pem")).contains("may reuse a serial"));
+    assert!(problems(entry(&doc, "ca.pem")).contains("would reuse a serial"));
     fs::write(d.path().join("ca.srl"), "zz\n").unwrap();
     let doc = json(&run(d.path(), &["inspect", "--json"]));
     assert!(problems(entry(&doc, "ca.pem")).contains("ca.srl holds"));
