@@ -111,7 +111,36 @@ fn check_bad_file(fixture: &Path, slot: &str, reason: &[&str]) {
         let before = snapshot(dir);
         let out = run(dir, &cmd);
         assert_refused(&out, &cmd, code, slot, reason);
+        assert_no_key_material(dir, &out);
         assert_eq!(snapshot(dir), before, "{cmd:?} changed the directory");
+    }
+}
+
+/// Issue 6: private keys never appear in what we print, even when the file
+/// in a key's place is broken.
+fn assert_no_key_material(dir: &Path, out: &Output) {
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for e in fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let text = fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        if !text.contains("PRIVATE KEY") {
+            continue;
+        }
+        for line in text
+            .lines()
+            .filter(|l| l.len() >= 40 && !l.starts_with("-----"))
+        {
+            assert!(
+                !printed.contains(line),
+                "{} leaked into the output",
+                path.display()
+            );
+        }
     }
 }
 
