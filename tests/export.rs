@@ -727,3 +727,46 @@ fn readme_export_commands_work_as_written() {
     // `export compose --out .` wrote next to where docker-compose.yml is.
     assert!(d.path().join("docker-compose.tls.yml").exists());
 }
+
+/// A server certificate from another CA would fail with "unknown
+/// authority"; a missing client.pem with --mode 2 is only a warning for a
+/// deployment (clients may keep theirs elsewhere), but an error for the
+/// client code, which needs it.
+#[test]
+fn chain_and_client_files_are_checked() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let other = gen_dir(&["--key-type", "ecdsa-p256"]);
+    fs::copy(other.path().join("ca.pem"), dir.join("ca.pem")).unwrap();
+    assert_one_error_line(
+        &run(dir, &["export", "k8s-secret"]),
+        1,
+        &[
+            "server.pem was not issued by",
+            "ca.pem",
+            "unknown authority",
+        ],
+    );
+
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    fs::remove_file(dir.join("client.pem")).unwrap();
+    let out = run_ok(dir, &["export", "helm", "--mode", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning: ") && stderr.contains("client.pem is missing"),
+        "{stderr}"
+    );
+    let doc = &yaml(&out)[0];
+    assert!(
+        doc["extraConfigFiles"]["user.yaml"]
+            .as_str()
+            .unwrap()
+            .contains("tlsMode: 2")
+    );
+    assert_one_error_line(
+        &run(dir, &["export", "client", "--mode", "2"]),
+        1,
+        &["client.pem is missing", "renew --only client"],
+    );
+}
