@@ -184,6 +184,7 @@ fn io_hint(source: &io::Error) -> &'static str {
         io::ErrorKind::StorageFull => ": free some disk space and run again (nothing was changed)",
         io::ErrorKind::ReadOnlyFilesystem => ": choose a writable --dir",
         io::ErrorKind::IsADirectory => ": give the path of a file, not of a directory",
+        io::ErrorKind::NotADirectory => ": a file is in the way; give a directory path",
         _ => "",
     }
 }

@@ -37,6 +37,7 @@ const FIXES: &[&str] = &[
     "check the",
     "use ",
     "check this machine's clock",
+    "give a directory",
 ];
 
 fn bad(name: &str) -> PathBuf {
@@ -420,4 +421,22 @@ fn bad_names_and_values_are_refused_before_anything_is_written() {
         assert_has_fix(&line);
     }
     assert_eq!(snapshot(g.path()), before);
+}
+
+/// `--out` naming a file, or a path through one: one line, nothing written.
+#[test]
+fn output_path_through_a_file() {
+    let d = guide_dir();
+    let dir = d.path();
+    fs::write(dir.join("afile"), "x").unwrap();
+    let before = snapshot(dir);
+    for out in ["afile", "afile/deploy"] {
+        let line = assert_one_error_line(
+            &run(dir, &["export", "compose", "--out", out]),
+            1,
+            &["afile", "Not a directory"],
+        );
+        assert_has_fix(&line);
+        assert_eq!(snapshot(dir), before, "{out}");
+    }
 }
