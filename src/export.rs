@@ -369,14 +369,13 @@ fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String>
             SanName::Ip(_) => None,
         })
         .collect();
-    let (option, sni) = match sni {
-        Some(s) => ("--sni", s.to_string()),
-        None => (
-            "--sni",
-            server.subject_attrs.common_name.clone().unwrap_or_default(),
-        ),
+    // The default is the common name, as the guide says ("the CommonName in
+    // your certificates"); it is checked the same way.
+    let sni = match sni {
+        Some(s) => s.to_string(),
+        None => server.subject_attrs.common_name.clone().unwrap_or_default(),
     };
-    let wanted = SanName::parse(option, &sni).ok();
+    let wanted = SanName::parse("--sni", &sni).ok();
     let listed = wanted
         .as_ref()
         .is_some_and(|w| matches!(w, SanName::Dns(_)) && server.matches_name(w));
@@ -384,7 +383,7 @@ fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String>
         Ok(sni)
     } else {
         Err(Error::NameNotInCert {
-            option,
+            option: "--sni",
             name: sni,
             cert: dir.join(files::SERVER_PEM),
             names: dns,
