@@ -263,9 +263,10 @@ fn run_unprivileged(cwd: &Path, args: &[&str]) -> Option<Output> {
     if !root {
         return Some(run(cwd, args));
     }
+    let (_keep, bin) = shared_bin();
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(shared_bin())
+        .arg(bin)
         .args(args)
         .current_dir(cwd)
         .output();
@@ -280,16 +281,12 @@ fn run_unprivileged(cwd: &Path, args: &[&str]) -> Option<Output> {
 
 /// A copy of the binary that another user can run: the checkout may lie
 /// under a directory only root can enter (/root).
-fn shared_bin() -> &'static Path {
-    static BIN_COPY: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
-    let (_, path) = BIN_COPY.get_or_init(|| {
-        let d = shared_dir();
-        let path = d.path().join("milvus-certs");
-        fs::copy(BIN, &path).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-        (d, path)
-    });
-    path
+fn shared_bin() -> (tempfile::TempDir, PathBuf) {
+    let d = shared_dir();
+    let path = d.path().join("milvus-certs");
+    fs::copy(BIN, &path).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    (d, path)
 }
 
 /// A temp dir another user can enter (its parent is 0700 for root).
