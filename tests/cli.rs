@@ -123,16 +123,7 @@ fn bash_completion_completes_subcommands_and_targets() {
             last = words[words.len() - 1],
             prev = words[words.len() - 2],
         );
-        let out = std::process::Command::new("bash")
-            .args(["-c", &program])
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = shell_ok("bash", d.path(), &program, &[]);
         let mut v: Vec<String> = String::from_utf8(out.stdout)
             .unwrap()
             .lines()

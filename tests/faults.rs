@@ -183,18 +183,7 @@ fn modes_do_not_depend_on_the_umask() {
         let script = "umask $UMASK && \"$BIN\" gen --dir c --key-type ed25519 >/dev/null && \
                       \"$BIN\" renew --dir c >/dev/null && \
                       \"$BIN\" export compose --dir c --out deploy >/dev/null";
-        let out = Command::new("sh")
-            .args(["-c", script])
-            .env("UMASK", umask)
-            .env("BIN", BIN)
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        shell_ok("sh", d.path(), script, &[("UMASK", umask)]);
         let c = d.path().join("c");
         for key in ["ca.key", "server.key", "client.key"] {
             assert_eq!(mode(&c.join(key)), 0o600, "umask {umask}: {key}");

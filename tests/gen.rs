@@ -3,7 +3,6 @@
 mod common;
 
 use std::fs;
-use std::process::Command;
 
 use common::*;
 use x509_parser::der_parser::asn1_rs::Tag;
@@ -268,19 +267,11 @@ fn gen_writes_the_seven_files_field_by_field() {
 fn modes_hold_whatever_the_umask() {
     for umask in ["000", "077", "027"] {
         let d = tempfile::tempdir().unwrap();
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "umask {umask} && exec \"$0\" gen --dir cert --key-type ecdsa-p256"
-            ))
-            .arg(BIN)
-            .current_dir(d.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        shell_ok(
+            "sh",
+            d.path(),
+            &format!("umask {umask} && exec \"$BIN\" gen --dir cert --key-type ecdsa-p256"),
+            &[],
         );
         let dir = d.path().join("cert");
         for f in SEVEN {

@@ -480,13 +480,21 @@ pub fn py_tls_server(dir: &Path, mutual: bool) -> PyServer {
     PyServer { child, port }
 }
 
-/// Runs `sh -c script` in `cwd` with a time limit, so a hung peer fails the
-/// test instead of hanging it.
-pub fn sh_with_timeout(cwd: &Path, script: &str, envs: &[(&str, &Path)]) -> Output {
-    let mut cmd = Command::new("timeout");
-    cmd.args(["30", "sh", "-c", script]).current_dir(cwd);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run sh")
+/// Runs `shell -c script` in `cwd` with `$BIN` set to milvus-certs and
+/// `envs`, under a time limit (so a hung peer fails the test instead of
+/// hanging it), and requires success.
+pub fn shell_ok(shell: &str, cwd: &Path, script: &str, envs: &[(&str, &str)]) -> Output {
+    let out = Command::new("timeout")
+        .args(["60", shell, "-c", script])
+        .current_dir(cwd)
+        .env("BIN", BIN)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run a shell");
+    assert!(
+        out.status.success(),
+        "{shell} -c {script:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
