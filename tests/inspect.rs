@@ -33,13 +33,16 @@ fn entry<'a>(doc: &'a Value, source_suffix: &str) -> &'a Value {
 }
 
 fn problems(e: &Value) -> String {
-    e["problems"]
-        .as_array()
-        .unwrap()
+    str_list(&e["problems"]).join(" | ")
+}
+
+/// A JSON array of strings.
+fn str_list(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
         .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect::<Vec<_>>()
-        .join(" | ")
+        .map(|x| x.as_str().unwrap())
+        .collect()
 }
 
 fn pinned_gen(dir: &Path, now: ::time::OffsetDateTime, days: u32) {
@@ -377,24 +380,9 @@ fn json_matches_the_certificates_own_fields() {
             )
         );
         assert!(e["problems"].as_array().unwrap().is_empty());
-        let ku: Vec<&str> = e["key_usage"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        let eku: Vec<&str> = e["ext_key_usage"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
-        let sans: Vec<&str> = e["sans"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let ku = str_list(&e["key_usage"]);
+        let eku = str_list(&e["ext_key_usage"]);
+        let sans = str_list(&e["sans"]);
         match role {
             "ca" => {
                 assert_eq!(ku, ["keyCertSign", "cRLSign"]);

@@ -152,17 +152,7 @@ fn the_guides_renew_sh_continues_from_our_files() {
     );
     assert_eq!(client.serial, server.serial.next().unwrap());
     assert_eq!(srl(dir), client.serial);
-    assert!(openssl_verify(
-        dir,
-        &[
-            "-x509_strict",
-            "-purpose",
-            "sslserver",
-            "-verify_hostname",
-            "localhost"
-        ],
-        "server.pem"
-    ));
+    assert!(openssl_verify_server(dir, "localhost"));
     // ... and we continue from what OpenSSL wrote.
     run_ok(dir, &["renew", "--no-backup"]);
     assert_eq!(
@@ -483,17 +473,7 @@ fn renew_ca_keeps_old_leaves_valid() {
         "leaves untouched"
     );
     // The old server.pem verifies against the re-signed CA, by OpenSSL and in a handshake.
-    assert!(openssl_verify(
-        dir,
-        &[
-            "-x509_strict",
-            "-purpose",
-            "sslserver",
-            "-verify_hostname",
-            "localhost"
-        ],
-        "server.pem"
-    ));
+    assert!(openssl_verify_server(dir, "localhost"));
     let ca_path = dir.join("ca.pem");
     handshake(
         server_config(dir, Some(&ca_path)),

@@ -414,6 +414,22 @@ pub fn openssl_verify(dir: &Path, flags: &[&str], file: &str) -> bool {
     openssl_ok(dir, &args)
 }
 
+/// Whether OpenSSL, with `-x509_strict`, accepts `dir/server.pem` as a TLS
+/// server certificate for `host`.
+pub fn openssl_verify_server(dir: &Path, host: &str) -> bool {
+    openssl_verify(
+        dir,
+        &[
+            "-x509_strict",
+            "-purpose",
+            "sslserver",
+            "-verify_hostname",
+            host,
+        ],
+        "server.pem",
+    )
+}
+
 // --- a Python TLS server ------------------------------------------------
 
 /// A Python `http.server` behind TLS 1.3 (as Milvus's proxy), answering
