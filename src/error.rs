@@ -128,6 +128,31 @@ pub enum Error {
         /// The files that exist.
         paths: Vec<PathBuf>,
     },
+    /// An interrupted write's staging folder that milvus-certs cannot trust
+    /// (a symlink, another user's, writable by others, or holding names it
+    /// never writes): it was left exactly as it is.
+    UnsafePending {
+        /// The staging folder.
+        staging: PathBuf,
+        /// Why it was not touched.
+        reason: String,
+    },
+    /// A command that writes was pointed at a directory that group or others
+    /// can write to.
+    SharedDirectory {
+        /// The certificate directory.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A file is in the way of a whole-or-nothing write: a directory, a
+    /// symlink, a mount point, a FIFO, an over-long file.
+    NotReplaceable {
+        /// The file.
+        path: PathBuf,
+        /// What it is and what to do.
+        reason: String,
+    },
     /// The journal of an interrupted write could not be understood.
     BadJournal {
         /// The journal file.
@@ -308,6 +333,29 @@ impl fmt::Display for Error {
                     .join(", "),
                 if paths.len() == 1 { "s" } else { "" },
                 if paths.len() == 1 { "it" } else { "them" }
+            ),
+            Error::UnsafePending { staging, reason } => {
+                let q = crate::shell::quote(&staging.display().to_string());
+                write!(
+                    f,
+                    "{} looks like an interrupted milvus-certs write, but {reason}, so it was left \
+                     exactly as it is and nothing was written: look inside (`ls -la {q}`); if you \
+                     did not make it, remove it with `rm -rf -- {q}` and run again",
+                    staging.display()
+                )
+            }
+            Error::SharedDirectory { dir, mode } => write!(
+                f,
+                "{} is writable by group or others (mode {mode:04o}), so another user could \
+                 replace its keys or plant files for milvus-certs to act on; nothing was written: \
+                 make it private with `chmod go-w {}` and run again",
+                dir.display(),
+                crate::shell::quote(&dir.display().to_string())
+            ),
+            Error::NotReplaceable { path, reason } => write!(
+                f,
+                "cannot replace {}: {reason}; nothing was changed",
+                path.display()
             ),
             Error::BadJournal { path, reason } => write!(
                 f,

@@ -3,7 +3,6 @@
 //! directory, after checking that what they point at will work (issue 5).
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
@@ -210,56 +209,25 @@ pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<E
     Ok(out)
 }
 
-/// Writes `files` under `out` (created if missing): all whole or none (see
-/// [`store::write_files`]). Nothing that exists is replaced unless `force`;
-/// directories this call created are removed again if the write fails.
-/// Returns the paths written.
+/// Writes `files` under `out` (created if missing): all whole or none,
+/// never through a symlink (see [`store::write_outputs`]). Nothing that
+/// exists is replaced unless `force`; directories this call created are
+/// removed again if the write fails. Returns the paths written.
 pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>> {
-    let paths: Vec<PathBuf> = files.iter().map(|f| out.join(&f.path)).collect();
-    if !force {
-        let existing: Vec<PathBuf> = paths
-            .iter()
-            .filter(|p| p.symlink_metadata().is_ok())
-            .cloned()
-            .collect();
-        if !existing.is_empty() {
-            return Err(Error::OutputExists { paths: existing });
-        }
-    }
-    let mut created: Vec<PathBuf> = Vec::new();
-    let result = (|| {
-        for p in &paths {
-            let parent = p.parent().unwrap_or(out);
-            let missing: Vec<&Path> = parent
-                .ancestors()
-                .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-                .collect();
-            for dir in missing.into_iter().rev() {
-                fs::create_dir(dir).map_err(Error::io("create directory", dir))?;
-                created.push(dir.to_path_buf());
-            }
-            if p.is_dir() {
-                return Err(Error::bad_file(
-                    p,
-                    "a file",
-                    "it is a directory; remove it or choose another --out",
-                ));
-            }
-        }
-        let set: Vec<(PathBuf, &[u8], u32)> = paths
-            .iter()
-            .zip(files)
-            .map(|(p, f)| (p.clone(), f.contents.as_slice(), f.mode))
-            .collect();
-        store::write_files(&set)
-    })();
-    if let Err(e) = result {
-        for dir in created.iter().rev() {
-            let _ = fs::remove_dir(dir);
-        }
-        return Err(e);
-    }
-    Ok(paths)
+    let rels: Vec<String> = files
+        .iter()
+        .map(|f| f.path.to_string_lossy().into_owned())
+        .collect();
+    let outputs: Vec<store::Output<'_>> = files
+        .iter()
+        .zip(&rels)
+        .map(|(f, rel)| store::Output {
+            rel,
+            contents: &f.contents,
+            mode: f.mode,
+        })
+        .collect();
+    store::write_outputs(out, &outputs, force)
 }
 
 fn load(dir: &Path) -> Result<Certs> {

@@ -19,3 +19,9 @@ pub const CLIENT_PEM: &str = "client.pem";
 pub const ALL: [&str; 7] = [
     CA_KEY, CA_PEM, CA_SRL, SERVER_KEY, SERVER_PEM, CLIENT_KEY, CLIENT_PEM,
 ];
+
+/// Whether milvus-certs writes a file of this name into a certificate
+/// directory: the journal of an interrupted write may name only these.
+pub fn is_managed(name: &str) -> bool {
+    ALL.contains(&name)
+}

@@ -169,7 +169,8 @@ pub fn generate_keys(types: &[KeyType]) -> Result<Vec<KeyPair>> {
 /// succeeds; existing files are only replaced with `opts.force`.
 pub fn generate(opts: &GenOptions, now: OffsetDateTime) -> Result<GenReport> {
     let v = opts.validate()?;
-    let created_dir = ensure_dir(&opts.dir)?;
+    // A new directory is 0700: it will hold ca.key.
+    let created_dir = crate::store::create_private_dir_all(&opts.dir)?;
     let result = generate_in(opts, &v, now);
     if result.is_err() && created_dir {
         // Leave no trace: the directory was ours and nothing was committed.
@@ -179,7 +180,7 @@ pub fn generate(opts: &GenOptions, now: OffsetDateTime) -> Result<GenReport> {
 }
 
 fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<GenReport> {
-    let (lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
+    let (lock, recovery) = DirLock::acquire_for_write(&opts.dir, LOCK_WAIT)?;
     let existing: Vec<String> = files::ALL
         .iter()
         .filter(|f| opts.dir.join(f).symlink_metadata().is_ok())
@@ -293,20 +294,4 @@ pub(crate) fn next_serial(serial: &Serial, dir: &Path) -> Result<Serial> {
         path: dir.join(files::CA_SRL),
         reason: "has reached the largest serial RFC 5280 allows".into(),
     })
-}
-
-/// Creates `dir` if it is missing; returns whether it did.
-fn ensure_dir(dir: &Path) -> Result<bool> {
-    match fs::metadata(dir) {
-        Ok(m) if m.is_dir() => Ok(false),
-        Ok(_) => Err(Error::Io {
-            path: dir.to_path_buf(),
-            action: "use as --dir",
-            source: std::io::Error::from(std::io::ErrorKind::NotADirectory),
-        }),
-        Err(_) => {
-            fs::create_dir_all(dir).map_err(Error::io("create directory", dir))?;
-            Ok(true)
-        }
-    }
 }

@@ -3,55 +3,45 @@
 //! DER, wrong PEM label, garbage) and never echoes a secret.
 
 use std::fs;
-use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use crate::error::{Error, Result};
+use crate::fsat::{self, ReadError};
 use crate::keys::{no_pem_reason, pem_error_reason};
 
 /// Files larger than this are not certificates, keys or serial files.
-pub const MAX_INPUT: u64 = 1 << 20;
-
-/// Why a path cannot be read as a file, or None when it simply does not exist.
-fn unreadable_reason(path: &Path) -> Option<String> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() && fs::metadata(path).is_err() => {
-            Some("it is a symbolic link to a file that does not exist".into())
-        }
-        Ok(_) => match fs::metadata(path) {
-            Ok(m) if m.is_dir() => Some("is a directory, not a file".into()),
-            _ => None,
-        },
-        Err(_) => None,
-    }
-}
+pub const MAX_INPUT: u64 = crate::fsat::MAX_FILE;
 
 /// Reads a whole input file. A missing file is `Ok(None)`; everything else
-/// that stops us reading it is an error naming the file.
+/// that stops us reading it is an error naming the file. Only a regular file
+/// is read (a symlink to one is followed: a mounted Kubernetes Secret is a
+/// tree of symlinks), and it never blocks: a FIFO, a device such as
+/// `/dev/zero`, a socket or a file over [`MAX_INPUT`] is refused at once.
 pub fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
-    if let Some(reason) = unreadable_reason(path) {
-        return Err(Error::bad_file(path, expected, reason));
-    }
-    let file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path)(e)),
+    let reason = match fsat::read_small(None, path, MAX_INPUT, true) {
+        Ok(bytes) => return Ok(Some(bytes)),
+        Err(ReadError::Missing) => {
+            if fs::symlink_metadata(path).is_ok() {
+                "it is a symbolic link to a file that does not exist".to_string()
+            } else {
+                return Ok(None);
+            }
+        }
+        Err(ReadError::NotRegular(rustix::fs::FileType::Directory)) => {
+            "is a directory, not a file".into()
+        }
+        Err(ReadError::NotRegular(kind)) => format!(
+            "it is {}, not a regular file; give the path of the file itself",
+            crate::fsat::kind_phrase(kind)
+        ),
+        Err(ReadError::TooLarge) => format!("it is larger than {} KiB", MAX_INPUT / 1024),
+        Err(ReadError::Symlink) => "it is a symbolic link".into(),
+        Err(ReadError::Io(e)) => return Err(Error::io("read", path)(e)),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(Error::io("read", path))?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(Error::bad_file(
-            path,
-            expected,
-            format!("it is larger than {} KiB", MAX_INPUT / 1024),
-        ));
-    }
-    Ok(Some(bytes))
+    Err(Error::bad_file(path, expected, reason))
 }
 
 /// Reads a file that must exist.

@@ -19,7 +19,7 @@ use crate::input;
 use crate::keys::parse_private_key;
 use crate::names::SanName;
 use crate::serial::Serial;
-use crate::store::{DirLock, LOCK_WAIT, Recovery, STAGING_DIR};
+use crate::store::{DirLock, LOCK_WAIT, Recovery};
 
 /// What a certificate is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,7 +178,11 @@ pub struct Report {
 impl Report {
     /// The overall verdict.
     pub fn overall(&self) -> Overall {
-        if self.entries.iter().any(|e| e.status.is_problem()) {
+        let left_alone = self
+            .recoveries
+            .iter()
+            .any(|(_, r)| matches!(r, Recovery::LeftAlone { .. }));
+        if left_alone || self.entries.iter().any(|e| e.status.is_problem()) {
             Overall::Problem
         } else if self.entries.iter().any(|e| e.status == Status::Expiring) {
             Overall::Expiring
@@ -230,9 +234,9 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
             }
             inspect_plain_dir(path, opts, &mut report)?;
         } else {
-            // The file's directory may hold an interrupted write.
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-            let _lock = recover_if_needed(parent.unwrap_or(Path::new(".")), opts, &mut report)?;
+            // A loose file: read only. Its folder is not ours to change
+            // (an interrupted write there is for `inspect --dir` or the next
+            // command that writes).
             inspect_file(path, role_from_name(path), &mut report.entries);
         }
     }
@@ -241,22 +245,6 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
         finish(e, now, opts.warn_days);
     }
     Ok(report)
-}
-
-/// Completes an interrupted write in `dir`, if there is one, before reading.
-fn recover_if_needed(
-    dir: &Path,
-    opts: &InspectOptions,
-    report: &mut Report,
-) -> Result<Option<DirLock>> {
-    if opts.read_only || !dir.join(STAGING_DIR).exists() {
-        return Ok(None);
-    }
-    let (lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
-    if let Some(r) = recovery {
-        report.recoveries.push((dir.to_path_buf(), r));
-    }
-    Ok(Some(lock))
 }
 
 fn role_from_name(path: &Path) -> Option<Role> {
@@ -345,7 +333,9 @@ fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> R
     let _lock = if opts.read_only {
         DirLock::lock_only(dir, LOCK_WAIT)?
     } else {
-        let (lock, recovery) = DirLock::acquire(dir, LOCK_WAIT)?;
+        // A staging folder that is not safe to touch is left alone and
+        // reported (Recovery::LeftAlone), and the files are still read.
+        let (lock, recovery) = DirLock::acquire_read(dir, LOCK_WAIT)?;
         if let Some(r) = recovery {
             report.recoveries.push((dir.to_path_buf(), r));
         }
@@ -441,8 +431,7 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
         paths.retain(|p| role_from_name(p).is_none());
         report.entries.extend(inspect_files(&paths));
     } else {
-        // Locked (and recovered) only if a write was interrupted here.
-        let _lock = recover_if_needed(dir, opts, report)?;
+        // Loose files: read only.
         report.entries.extend(inspect_files(&paths));
     }
     Ok(())

@@ -29,6 +29,14 @@ pub fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::
                 files.join(", ")
             }
         ),
+        Some(Recovery::LeftAlone { staging, reason }) => writeln!(
+            err,
+            "problem: {}",
+            milvus_certs::Error::UnsafePending {
+                staging: staging.clone(),
+                reason: reason.clone(),
+            }
+        ),
     }
 }
 

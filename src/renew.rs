@@ -212,7 +212,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         .iter()
         .map(|s| SanName::parse("--san", s))
         .collect::<Result<_>>()?;
-    let (lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
+    let (lock, recovery) = DirLock::acquire_for_write(&opts.dir, LOCK_WAIT)?;
     let dir = &opts.dir;
     let ca = LoadedCa::load(dir, now, true)?;
     let (srl, srl_missing) = read_serial(dir)?;
@@ -385,7 +385,7 @@ pub struct RenewCaOptions {
 /// when it is needed.
 pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewReport> {
     check_days("--ca-days", opts.ca_days)?;
-    let (lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
+    let (lock, recovery) = DirLock::acquire_for_write(&opts.dir, LOCK_WAIT)?;
     let dir = &opts.dir;
     let ca = LoadedCa::load(dir, now, false)?;
     let (srl, srl_missing) = read_serial(dir)?;

@@ -233,17 +233,9 @@ fn cron_word(w: &str) -> String {
     sh_word(w).replace('%', r"\%")
 }
 
-/// A word for a POSIX shell: as is when it has nothing the shell would
-/// interpret, else in single quotes (XCU 2.2.2), a `'` written as `'\''`.
+/// A word for a POSIX shell (see [`crate::shell::quote`]).
 pub(crate) fn sh_word(w: &str) -> String {
-    let plain = !w.is_empty()
-        && w.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c));
-    if plain {
-        w.to_string()
-    } else {
-        format!("'{}'", w.replace('\'', r"'\''"))
-    }
+    crate::shell::quote(w)
 }
 
 /// Renders the units. The crontab minute is spread by the directory's name

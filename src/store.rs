@@ -18,23 +18,41 @@
 //!
 //! Every command takes the directory lock (flock(2) on the directory itself,
 //! so no lock file is left behind) and recovers before it reads anything.
+//!
+//! # Who may write the directory
+//! milvus-certs runs as root from timers, so it treats the certificate
+//! directory the way ssh treats `~/.ssh`: every operation inside it goes
+//! through the open directory's descriptor and never follows a symlink
+//! (see [`crate::fsat`]); commands that write refuse a directory that group
+//! or others can write to; and an interrupted write is completed or rolled
+//! back only when its staging folder is a real directory owned by the user
+//! running the command (or by the directory's owner), writable by nobody
+//! else, holding only names milvus-certs writes. Anything else is left
+//! exactly as it is and reported ([`Error::UnsafePending`]).
 
-use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{self, File};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rustix::fs::FileType;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
+use crate::files;
+use crate::fsat::{self, Meta, ReadError};
 
 /// The staging directory of a write in progress, inside the certificate directory.
 pub const STAGING_DIR: &str = ".milvus-certs-pending";
 /// The journal whose presence marks a committed write.
 const JOURNAL: &str = "COMMIT";
+const JOURNAL_TMP: &str = "COMMIT.tmp";
 const JOURNAL_HEADER: &str = "milvus-certs journal v1";
+/// A journal is a few hundred bytes; anything larger is not ours.
+const MAX_JOURNAL: u64 = 64 * 1024;
 /// Where backups go, inside the certificate directory.
 pub const BACKUP_DIR: &str = "backup";
 
@@ -42,16 +60,20 @@ pub const BACKUP_DIR: &str = "backup";
 pub const SECRET_MODE: u32 = 0o600;
 /// Mode of certificates and `ca.srl`.
 pub const PUBLIC_MODE: u32 = 0o644;
-/// Mode of directories we create to hold secrets (staging, backups).
+/// Mode of directories we create to hold secrets (staging, backups, a new
+/// certificate directory).
 pub const PRIVATE_DIR_MODE: u32 = 0o700;
+/// Mode of output directories `export` creates: readable, writable by the
+/// owner only.
+pub const PUBLIC_DIR_MODE: u32 = 0o755;
 
 /// How long a second run waits for the lock before giving up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Whether `dir` holds a write that was interrupted (the next command that
-/// takes the lock completes or rolls it back).
+/// takes the lock completes or rolls it back, if it is safe to).
 pub fn has_pending_write(dir: &Path) -> bool {
-    dir.join(STAGING_DIR).exists()
+    dir.join(STAGING_DIR).symlink_metadata().is_ok()
 }
 
 /// A file to be written as part of a set.
@@ -117,19 +139,71 @@ pub enum Recovery {
         /// The files that the recovery renamed into place.
         files: Vec<String>,
     },
+    /// The staging folder is not one milvus-certs can trust (see the module
+    /// documentation): it was left exactly as it is. Only read-only
+    /// inspection gets this; commands that write fail with
+    /// [`Error::UnsafePending`] instead.
+    LeftAlone {
+        /// The staging folder.
+        staging: PathBuf,
+        /// Why it was not touched.
+        reason: String,
+    },
 }
 
-/// An exclusive lock on a certificate directory, held until dropped.
+/// What is in the staging folder.
+enum Pending {
+    None,
+    Unsafe(String),
+    Safe {
+        fd: OwnedFd,
+        journal: Option<Journal>,
+    },
+}
+
+/// An exclusive lock on a certificate directory, held until dropped. It
+/// keeps the directory open: every file operation goes through it.
 #[derive(Debug)]
 pub struct DirLock {
     dir: PathBuf,
-    _handle: File,
+    handle: File,
+    meta: Meta,
 }
 
 impl DirLock {
     /// Takes the exclusive lock on `dir` (waiting up to `wait` for another run
-    /// to finish), then completes or rolls back any interrupted write.
+    /// to finish), then completes or rolls back any interrupted write; one
+    /// that is not safe to touch is an error.
     pub fn acquire(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
+        DirLock::acquire_checked(dir, wait, false)
+    }
+
+    /// [`DirLock::acquire`] for commands that write into the directory: it
+    /// also refuses a directory that group or others can write to.
+    pub fn acquire_for_write(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
+        DirLock::acquire_checked(dir, wait, true)
+    }
+
+    fn acquire_checked(
+        dir: &Path,
+        wait: Duration,
+        private: bool,
+    ) -> Result<(DirLock, Option<Recovery>)> {
+        let lock = DirLock::lock_only(dir, wait)?;
+        if private {
+            lock.check_private()?;
+        }
+        match lock.recover()? {
+            Some(Recovery::LeftAlone { staging, reason }) => {
+                Err(Error::UnsafePending { staging, reason })
+            }
+            recovery => Ok((lock, recovery)),
+        }
+    }
+
+    /// [`DirLock::acquire`] for read-only inspection: a staging folder that
+    /// is not safe to touch is reported as [`Recovery::LeftAlone`].
+    pub fn acquire_read(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
         let lock = DirLock::lock_only(dir, wait)?;
         let recovery = lock.recover()?;
         Ok((lock, recovery))
@@ -138,6 +212,8 @@ impl DirLock {
     /// Takes the lock but leaves an interrupted write as it is (for
     /// `--dry-run`, which must change nothing). See [`has_pending_write`].
     pub fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
+        // The user's own path to the directory is followed (like any
+        // command's argument); nothing inside it is.
         let handle = File::open(dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::Missing {
                 path: dir.to_path_buf(),
@@ -146,6 +222,12 @@ impl DirLock {
             },
             _ => Error::io("open directory", dir)(e),
         })?;
+        let meta = fsat::fmeta(&handle).map_err(Error::io("open directory", dir))?;
+        if meta.kind != FileType::Directory {
+            return Err(Error::io("use as --dir", dir)(std::io::Error::from(
+                std::io::ErrorKind::NotADirectory,
+            )));
+        }
         let deadline = Instant::now() + wait;
         loop {
             match handle.try_lock() {
@@ -165,7 +247,8 @@ impl DirLock {
         }
         Ok(DirLock {
             dir: dir.to_path_buf(),
-            _handle: handle,
+            handle,
+            meta,
         })
     }
 
@@ -174,24 +257,251 @@ impl DirLock {
         &self.dir
     }
 
+    fn fd(&self) -> BorrowedFd<'_> {
+        self.handle.as_fd()
+    }
+
+    /// Refuses a directory that group or others may write to: anyone who
+    /// can write it can swap `ca.key` or plant files for us to act on.
+    pub fn check_private(&self) -> Result<()> {
+        if self.meta.shared_writable() {
+            return Err(Error::SharedDirectory {
+                dir: self.dir.clone(),
+                mode: self.meta.mode,
+            });
+        }
+        Ok(())
+    }
+
     fn recover(&self) -> Result<Option<Recovery>> {
-        let staging = self.dir.join(STAGING_DIR);
-        if !staging.exists() {
-            return Ok(None);
-        }
-        let journal = staging.join(JOURNAL);
-        if !journal.exists() {
-            remove_tree(&staging)?;
-            sync_dir(&self.dir)?;
+        let staging_path = self.dir.join(STAGING_DIR);
+        let (fd, journal) = match self.examine_pending()? {
+            Pending::None => return Ok(None),
+            Pending::Unsafe(reason) => {
+                return Ok(Some(Recovery::LeftAlone {
+                    staging: staging_path,
+                    reason,
+                }));
+            }
+            Pending::Safe { fd, journal } => (fd, journal),
+        };
+        let Some(plan) = journal else {
+            drop(fd);
+            self.remove_staging()?;
             return Ok(Some(Recovery::RolledBack));
-        }
-        let text = fs::read_to_string(&journal).map_err(Error::io("read", &journal))?;
-        let plan = Journal::parse(&text).map_err(|reason| Error::BadJournal {
-            path: journal.clone(),
-            reason,
-        })?;
-        let files = self.apply(&plan)?;
+        };
+        let (files, _) = self.apply(&fd, &plan)?;
         Ok(Some(Recovery::Completed { files }))
+    }
+
+    /// Decides whether the staging folder is one we may complete or roll
+    /// back. Reasons are full sentences' tails: "it is a symbolic link".
+    fn examine_pending(&self) -> Result<Pending> {
+        let staging_path = self.dir.join(STAGING_DIR);
+        let io = |action| Error::io(action, &staging_path);
+        let Some(m) = fsat::lmeta(self.fd(), STAGING_DIR).map_err(io("examine"))? else {
+            return Ok(Pending::None);
+        };
+        if m.kind != FileType::Directory {
+            return Ok(Pending::Unsafe(format!(
+                "it is {}, not a directory milvus-certs made",
+                m.kind_phrase()
+            )));
+        }
+        if self.meta.shared_writable() {
+            return Ok(Pending::Unsafe(format!(
+                "{} is writable by group or others (mode {:04o}), so anyone could have planted it",
+                self.dir.display(),
+                self.meta.mode
+            )));
+        }
+        if let Some(reason) = self.untrusted(&m) {
+            return Ok(Pending::Unsafe(format!("it {reason}")));
+        }
+        let fd = fsat::open_dir(self.fd(), STAGING_DIR).map_err(io("open"))?;
+        let again = fsat::fmeta(&fd).map_err(io("examine"))?;
+        if (again.dev, again.ino) != (m.dev, m.ino) {
+            return Ok(Pending::Unsafe(
+                "it changed while it was being checked".into(),
+            ));
+        }
+        let mut journal = None;
+        for name in fsat::list(fd.as_fd()).map_err(io("list"))? {
+            let shown = String::from_utf8_lossy(&name).into_owned();
+            let name_os = std::ffi::OsStr::from_bytes(&name);
+            let Some(em) = fsat::lmeta(fd.as_fd(), name_os).map_err(io("examine"))? else {
+                continue;
+            };
+            let known = std::str::from_utf8(&name)
+                .ok()
+                .filter(|n| files::is_managed(n) || [JOURNAL, JOURNAL_TMP, BACKUP_DIR].contains(n));
+            let Some(n) = known else {
+                return Ok(Pending::Unsafe(format!(
+                    "it holds {shown:?}, which milvus-certs never writes there"
+                )));
+            };
+            let want = if n == BACKUP_DIR {
+                FileType::Directory
+            } else {
+                FileType::RegularFile
+            };
+            if em.kind != want {
+                return Ok(Pending::Unsafe(format!(
+                    "its {n} is {}, which milvus-certs never makes",
+                    em.kind_phrase()
+                )));
+            }
+            if let Some(reason) = self.untrusted(&em) {
+                return Ok(Pending::Unsafe(format!("its {n} {reason}")));
+            }
+            if n == BACKUP_DIR
+                && let Some(reason) = self.untrusted_backup(fd.as_fd())
+            {
+                return Ok(Pending::Unsafe(reason));
+            }
+            if n == JOURNAL {
+                let text = match fsat::read_small(Some(fd.as_fd()), JOURNAL, MAX_JOURNAL, false) {
+                    Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                    Err(_) => return Ok(Pending::Unsafe("its journal cannot be read".into())),
+                };
+                match Journal::parse(&text) {
+                    Ok(j) => journal = Some(j),
+                    Err(reason) => {
+                        return Ok(Pending::Unsafe(format!(
+                            "its journal is not ours: {reason}"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Pending::Safe { fd, journal })
+    }
+
+    /// Why an entry we did not make ourselves in this run cannot be trusted:
+    /// made by someone other than us or the directory's owner, or writable
+    /// by group or others.
+    fn untrusted(&self, m: &Meta) -> Option<String> {
+        let me = fsat::euid();
+        if m.uid != me && m.uid != self.meta.uid {
+            return Some(format!(
+                "belongs to user id {}, who is neither you (user id {me}) nor the owner of {}",
+                m.uid,
+                self.dir.display()
+            ));
+        }
+        if m.shared_writable() {
+            return Some(format!(
+                "is writable by group or others (mode {:04o})",
+                m.mode
+            ));
+        }
+        None
+    }
+
+    fn untrusted_backup(&self, staging: BorrowedFd<'_>) -> Option<String> {
+        let fd = match fsat::open_dir(staging, BACKUP_DIR) {
+            Ok(fd) => fd,
+            Err(_) => return Some("its backup folder cannot be opened".into()),
+        };
+        let Ok(names) = fsat::list(fd.as_fd()) else {
+            return Some("its backup folder cannot be read".into());
+        };
+        for name in names {
+            let n = std::str::from_utf8(&name)
+                .ok()
+                .filter(|n| files::is_managed(n));
+            let Some(n) = n else {
+                return Some(format!(
+                    "its backup folder holds {:?}, which milvus-certs never writes there",
+                    String::from_utf8_lossy(&name)
+                ));
+            };
+            match fsat::lmeta(fd.as_fd(), n) {
+                Ok(Some(m)) if m.kind == FileType::RegularFile => {
+                    if let Some(reason) = self.untrusted(&m) {
+                        return Some(format!("its backup of {n} {reason}"));
+                    }
+                }
+                _ => return Some(format!("its backup of {n} is not a regular file")),
+            }
+        }
+        None
+    }
+
+    fn remove_staging(&self) -> Result<()> {
+        let staging = self.dir.join(STAGING_DIR);
+        fsat::remove_tree(self.fd(), STAGING_DIR, 2).map_err(Error::io("remove", &staging))?;
+        fsat::sync(self.fd()).map_err(Error::io("sync directory", &self.dir))
+    }
+
+    /// Refuses a file in the way of a whole-or-nothing replacement, before
+    /// anything is written: rename(2) cannot replace a directory or a mount
+    /// point, a symlink is never followed nor silently replaced, and what is
+    /// not a small regular file is not one of our files.
+    pub fn check_replaceable(&self, name: &str) -> Result<()> {
+        let path = self.dir.join(name);
+        let Some(m) = fsat::lmeta(self.fd(), name).map_err(Error::io("examine", &path))? else {
+            return Ok(());
+        };
+        let shown = crate::shell::quote(&path.display().to_string());
+        let reason = match m.kind {
+            FileType::RegularFile => {
+                let mounted = fsat::is_mount_point(self.fd(), name, self.meta.dev)
+                    .map_err(Error::io("examine", &path))?;
+                if mounted {
+                    "it is a mount point (a file mounted over this one, as Docker and \
+                     Kubernetes do), which cannot be replaced in place: write the files into \
+                     another --dir and mount them from there"
+                        .to_string()
+                } else if m.size > fsat::MAX_FILE {
+                    format!(
+                        "it is larger than {} KiB, so it is not a certificate, key or serial \
+                         file: move it away",
+                        fsat::MAX_FILE / 1024
+                    )
+                } else {
+                    return Ok(());
+                }
+            }
+            FileType::Symlink => format!(
+                "it is a symbolic link, which milvus-certs never follows or replaces: put \
+                 the file itself there, or remove the link with `rm -- {shown}`"
+            ),
+            FileType::Directory => format!(
+                "it is a directory (Docker makes one when a file it should mount is \
+                 missing): remove it with `rmdir -- {shown}` and run again"
+            ),
+            kind => format!(
+                "it is {}: remove it with `rm -- {shown}` and run again",
+                fsat::kind_phrase(kind)
+            ),
+        };
+        Err(Error::NotReplaceable { path, reason })
+    }
+
+    /// The `backup` folder, created 0700 if missing; a symlink or a file
+    /// there is refused.
+    fn backup_parent(&self, create: bool) -> Result<Option<OwnedFd>> {
+        let path = self.dir.join(BACKUP_DIR);
+        match fsat::lmeta(self.fd(), BACKUP_DIR).map_err(Error::io("examine", &path))? {
+            None if create => fsat::create_dir(self.fd(), BACKUP_DIR, PRIVATE_DIR_MODE)
+                .map(Some)
+                .map_err(Error::io("create directory", &path)),
+            None => Ok(None),
+            Some(m) if m.kind == FileType::Directory => fsat::open_dir(self.fd(), BACKUP_DIR)
+                .map(Some)
+                .map_err(Error::io("open directory", &path)),
+            Some(m) => Err(Error::NotReplaceable {
+                reason: format!(
+                    "it is {}, and milvus-certs keeps its backups in a directory of that \
+                     name: remove it or move it away (`mv -- {} {}.old`), or pass --no-backup",
+                    m.kind_phrase(),
+                    crate::shell::quote(&path.display().to_string()),
+                    crate::shell::quote(&path.display().to_string()),
+                ),
+                path,
+            }),
+        }
     }
 
     /// Writes `files` into the directory as one whole-or-nothing change.
@@ -202,103 +512,138 @@ impl DirLock {
         files: &[NewFile],
         backup_time: Option<OffsetDateTime>,
     ) -> Result<Option<PathBuf>> {
-        let staging = self.dir.join(STAGING_DIR);
-        create_private_dir(&staging)?;
-        let staged = self.stage(&staging, files, backup_time);
-        let plan = match staged {
+        self.check_private()?;
+        for f in files {
+            debug_assert!(files::is_managed(f.name));
+            self.check_replaceable(f.name)?;
+        }
+        if backup_time.is_some() {
+            self.backup_parent(false)?;
+        }
+        let staging_path = self.dir.join(STAGING_DIR);
+        let staging = match fsat::create_dir(self.fd(), STAGING_DIR, PRIVATE_DIR_MODE) {
+            Ok(fd) => fd,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::UnsafePending {
+                    staging: staging_path,
+                    reason: "it appeared while this run was working".into(),
+                });
+            }
+            Err(e) => return Err(Error::io("create directory", &staging_path)(e)),
+        };
+        let plan = match self
+            .stage(&staging, files, backup_time)
+            .and_then(|plan| self.commit(&staging, &plan).map(|()| plan))
+        {
             Ok(plan) => plan,
             Err(e) => {
                 // Nothing was committed: leave the directory as it was.
-                let _ = remove_tree(&staging);
+                drop(staging);
+                let _ = self.remove_staging();
                 return Err(e);
             }
         };
-        if let Err(e) = self.commit(&staging, &plan) {
-            let _ = remove_tree(&staging);
-            return Err(e);
-        }
-        self.apply(&plan)?;
-        Ok(plan.backup.map(|b| self.dir.join(b)))
+        let (_, backup) = self.apply(&staging, &plan)?;
+        Ok(backup)
     }
 
     fn stage(
         &self,
-        staging: &Path,
+        staging: &OwnedFd,
         files: &[NewFile],
         backup_time: Option<OffsetDateTime>,
     ) -> Result<Journal> {
+        let staging_path = self.dir.join(STAGING_DIR);
         for f in files {
-            debug_assert!(!f.name.contains('/'));
-            write_new(&staging.join(f.name), &f.contents, f.mode())?;
+            fsat::create_file(staging.as_fd(), f.name, &f.contents, f.mode())
+                .map_err(Error::io("write", staging_path.join(f.name)))?;
         }
         let mut backup = None;
         if let Some(time) = backup_time {
-            let replaced: Vec<&NewFile> = files
-                .iter()
-                .filter(|f| self.dir.join(f.name).exists())
-                .collect();
-            if !replaced.is_empty() {
-                let stage_backup = staging.join(BACKUP_DIR);
-                create_private_dir(&stage_backup)?;
-                for f in replaced {
-                    let src = self.dir.join(f.name);
-                    let old = fs::read(&src).map_err(Error::io("back up", &src))?;
-                    write_new(&stage_backup.join(f.name), &old, f.mode())?;
+            let mut replaced = Vec::new();
+            for f in files {
+                let path = self.dir.join(f.name);
+                match fsat::read_small(Some(self.fd()), f.name, fsat::MAX_FILE, false) {
+                    Ok(old) => replaced.push((f, old)),
+                    Err(ReadError::Missing) => {}
+                    Err(ReadError::Io(e)) => return Err(Error::io("back up", &path)(e)),
+                    // check_replaceable refused these; the file changed since.
+                    Err(_) => {
+                        return Err(Error::NotReplaceable {
+                            path,
+                            reason: "it changed while milvus-certs was working: run again".into(),
+                        });
+                    }
                 }
-                sync_dir(&stage_backup)?;
-                backup = Some(unused_backup_name(&self.dir, time));
+            }
+            if !replaced.is_empty() {
+                let stage_backup = fsat::create_dir(staging.as_fd(), BACKUP_DIR, PRIVATE_DIR_MODE)
+                    .map_err(Error::io("create directory", staging_path.join(BACKUP_DIR)))?;
+                for (f, old) in replaced {
+                    fsat::create_file(stage_backup.as_fd(), f.name, &old, f.mode())
+                        .map_err(Error::io("write the backup of", self.dir.join(f.name)))?;
+                }
+                fsat::sync(&stage_backup).map_err(Error::io("sync directory", &staging_path))?;
+                backup = Some(format!("{BACKUP_DIR}/{}", backup_stamp(time)));
             }
         }
-        sync_dir(staging)?;
+        fsat::sync(staging).map_err(Error::io("sync directory", &staging_path))?;
         Ok(Journal {
             files: files.iter().map(|f| f.name.to_string()).collect(),
             backup,
         })
     }
 
-    fn commit(&self, staging: &Path, plan: &Journal) -> Result<()> {
-        let tmp = staging.join("COMMIT.tmp");
-        write_new(&tmp, plan.render().as_bytes(), SECRET_MODE)?;
-        let journal = staging.join(JOURNAL);
-        fs::rename(&tmp, &journal).map_err(Error::io("commit", &journal))?;
-        sync_dir(staging)
+    fn commit(&self, staging: &OwnedFd, plan: &Journal) -> Result<()> {
+        let journal = self.dir.join(STAGING_DIR).join(JOURNAL);
+        fsat::create_file(
+            staging.as_fd(),
+            JOURNAL_TMP,
+            plan.render().as_bytes(),
+            SECRET_MODE,
+        )
+        .map_err(Error::io("commit", &journal))?;
+        fsat::rename(staging.as_fd(), JOURNAL_TMP, staging.as_fd(), JOURNAL)
+            .map_err(Error::io("commit", &journal))?;
+        fsat::sync(staging).map_err(Error::io("commit", &journal))
     }
 
-    /// Puts committed files in place; idempotent, so recovery can run it again.
-    fn apply(&self, plan: &Journal) -> Result<Vec<String>> {
-        let staging = self.dir.join(STAGING_DIR);
+    /// Puts committed files in place; idempotent, so recovery can run it
+    /// again. Returns the files moved and where the backup went.
+    fn apply(&self, staging: &OwnedFd, plan: &Journal) -> Result<(Vec<String>, Option<PathBuf>)> {
+        let staging_path = self.dir.join(STAGING_DIR);
         let mut moved = Vec::new();
         for name in &plan.files {
-            let src = staging.join(name);
-            if src.exists() {
-                let dst = self.dir.join(name);
-                fs::rename(&src, &dst).map_err(Error::io("replace", &dst))?;
+            let present = fsat::lmeta(staging.as_fd(), name.as_str())
+                .map_err(Error::io("examine", staging_path.join(name)))?;
+            if present.is_some() {
+                fsat::rename(staging.as_fd(), name, self.fd(), name)
+                    .map_err(Error::io("replace", self.dir.join(name)))?;
                 moved.push(name.clone());
             }
         }
-        sync_dir(&self.dir)?;
-        if let Some(backup) = &plan.backup {
-            let src = staging.join(BACKUP_DIR);
-            if src.exists() {
-                let parent = self.dir.join(BACKUP_DIR);
-                if !parent.exists() {
-                    create_private_dir(&parent)?;
-                }
-                let mut dst = self.dir.join(backup);
-                if dst.exists() {
-                    dst = self
-                        .dir
-                        .join(unused_backup_name(&self.dir, OffsetDateTime::now_utc()));
-                }
-                fs::rename(&src, &dst).map_err(Error::io("move backup to", &dst))?;
-                sync_dir(&parent)?;
-            }
+        fsat::sync(self.fd()).map_err(Error::io("sync directory", &self.dir))?;
+        let mut backup_path = None;
+        let staged_backup = fsat::lmeta(staging.as_fd(), BACKUP_DIR)
+            .map_err(Error::io("examine", staging_path.join(BACKUP_DIR)))?;
+        let stamp = plan
+            .backup
+            .as_deref()
+            .and_then(|b| b.strip_prefix("backup/"));
+        if let (Some(stamp), Some(_)) = (stamp, staged_backup)
+            && let Some(parent) = self.backup_parent(true)?
+        {
+            let stamp = unused_name(parent.as_fd(), stamp);
+            let dst = self.dir.join(BACKUP_DIR).join(&stamp);
+            fsat::rename(staging.as_fd(), BACKUP_DIR, parent.as_fd(), &stamp)
+                .map_err(Error::io("move backup to", &dst))?;
+            fsat::sync(&parent).map_err(Error::io("sync directory", &dst))?;
+            backup_path = Some(dst);
         }
-        let journal = staging.join(JOURNAL);
-        fs::remove_file(&journal).map_err(Error::io("remove", &journal))?;
-        remove_tree(&staging)?;
-        sync_dir(&self.dir)?;
-        Ok(moved)
+        fsat::unlink(staging.as_fd(), JOURNAL)
+            .map_err(Error::io("remove", staging_path.join(JOURNAL)))?;
+        self.remove_staging()?;
+        Ok((moved, backup_path))
     }
 }
 
@@ -334,7 +679,9 @@ impl Journal {
         let mut ended = false;
         for line in lines {
             match line.split_once(' ') {
-                Some(("file", name)) if is_plain_name(name) => journal.files.push(name.into()),
+                // Only the names milvus-certs writes: a journal can never
+                // make us replace anything else in the directory.
+                Some(("file", name)) if files::is_managed(name) => journal.files.push(name.into()),
                 Some(("backup", path)) if is_backup_path(path) => {
                     journal.backup = Some(path.into())
                 }
@@ -349,8 +696,7 @@ impl Journal {
     }
 }
 
-/// A file name without any path component (the journal must never name a
-/// file outside the certificate directory).
+/// A file name without any path component.
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
 }
@@ -359,122 +705,271 @@ fn is_backup_path(path: &str) -> bool {
     path.strip_prefix("backup/").is_some_and(is_plain_name)
 }
 
-fn unused_backup_name(dir: &Path, time: OffsetDateTime) -> String {
+/// `20260101T000000Z`: the backup folder's name for a run at `time`.
+fn backup_stamp(time: OffsetDateTime) -> String {
     let time = time.to_offset(time::UtcOffset::UTC);
-    let base = format!(
-        "{BACKUP_DIR}/{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
         time.year(),
         u8::from(time.month()),
         time.day(),
         time.hour(),
         time.minute(),
         time.second()
-    );
-    if !dir.join(&base).exists() {
-        return base;
+    )
+}
+
+/// `base`, or `base-2`, `base-3`, ... : the first name not taken in `dir`.
+fn unused_name(dir: BorrowedFd<'_>, base: &str) -> String {
+    let free = |n: &str| matches!(fsat::lmeta(dir, n), Ok(None));
+    if free(base) {
+        return base.to_string();
     }
-    (2..)
+    (2..10_000)
         .map(|i| format!("{base}-{i}"))
-        .find(|name| !dir.join(name).exists())
-        .unwrap_or(base)
+        .find(|n| free(n))
+        .unwrap_or_else(|| base.to_string())
 }
 
-/// Creates `path` (which must not exist) 0600 from the start, sets `mode`
-/// exactly (umask-independent), writes and fsyncs it.
-pub fn write_new(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(SECRET_MODE)
-        .open(path)
-        .map_err(Error::io("create", path))?;
-    f.set_permissions(Permissions::from_mode(mode))
-        .map_err(Error::io("set permissions of", path))?;
-    f.write_all(contents).map_err(Error::io("write", path))?;
-    f.sync_all().map_err(Error::io("write", path))?;
-    Ok(())
+/// One file for [`write_outputs`]: its path relative to the output folder
+/// (plain names only, no `..`), contents and mode.
+#[derive(Clone, Copy, Debug)]
+pub struct Output<'a> {
+    /// The path below the output folder, e.g. `tls/server.pem`.
+    pub rel: &'a str,
+    /// The contents.
+    pub contents: &'a [u8],
+    /// The file's mode (0600 for anything secret).
+    pub mode: u32,
 }
 
-/// Writes `path` whole or not at all: a temporary file next to it (created
-/// 0600, set to `mode`, fsynced), renamed over it.
-pub fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    write_files(&[(path.to_path_buf(), contents, mode)])
-}
-
-/// Writes several files whole or not at all: every temporary file is
-/// written (0600 from creation, then set to its mode, fsynced) before the
-/// first rename, so a full disk or an I/O error while writing leaves every
-/// old file as it was and no temporary file behind. Parent directories must
-/// exist.
-pub fn write_files(files: &[(PathBuf, &[u8], u32)]) -> Result<()> {
-    let tmp_of = |path: &Path| {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        path.with_file_name(format!(".{name}.milvus-certs-tmp"))
-    };
-    let mut staged: Vec<PathBuf> = Vec::with_capacity(files.len());
-    let cleanup = |staged: &[PathBuf]| {
-        for t in staged {
-            let _ = fs::remove_file(t);
-        }
-    };
-    for (path, contents, mode) in files {
-        let tmp = tmp_of(path);
-        let _ = fs::remove_file(&tmp);
-        let written = write_new(&tmp, contents, *mode);
-        staged.push(tmp);
-        if let Err(e) = written {
-            cleanup(&staged);
-            return Err(e);
-        }
-    }
-    for (i, (path, _, _)) in files.iter().enumerate() {
-        if let Err(e) = fs::rename(&staged[i], path) {
-            cleanup(&staged[i..]);
-            return Err(Error::io("write", path)(e));
-        }
-    }
-    let mut parents: Vec<&Path> = files
-        .iter()
-        .filter_map(|(p, _, _)| p.parent().filter(|p| !p.as_os_str().is_empty()))
+/// Writes files below `out` (created, with missing parents, if needed) all
+/// whole or none: every temporary file is written (0600 from creation, then
+/// set to its mode through its descriptor, fsynced) before the first rename,
+/// so a full disk or an I/O error leaves every old file as it was and no
+/// temporary file behind. Subfolders are created 0755 and never followed
+/// through a symlink; a symlink in a file's place counts as existing and,
+/// with `force`, is itself replaced (its target is never written). Nothing
+/// that exists is replaced without `force`. Returns the paths written.
+pub fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Vec<PathBuf>> {
+    let mut created_paths: Vec<PathBuf> = Vec::new();
+    let missing: Vec<&Path> = out
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && a.symlink_metadata().is_err())
         .collect();
-    parents.dedup();
-    for parent in parents {
-        sync_dir(parent)?;
+    let result = (|| {
+        for dir in missing.iter().rev() {
+            fs::DirBuilder::new()
+                .mode(PUBLIC_DIR_MODE)
+                .create(dir)
+                .map_err(Error::io("create directory", dir))?;
+            created_paths.push(dir.to_path_buf());
+        }
+        let root = File::open(out).map_err(Error::io("open directory", out))?;
+        write_below(out, root.as_fd(), files, force)
+    })();
+    if result.is_err() {
+        for dir in created_paths.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
     }
-    Ok(())
+    result
 }
 
-/// Creates a directory readable by its owner only, whatever the umask.
-pub fn create_private_dir(path: &Path) -> Result<()> {
-    DirBuilder::new()
+fn write_below(
+    out: &Path,
+    root: BorrowedFd<'_>,
+    files: &[Output<'_>],
+    force: bool,
+) -> Result<Vec<PathBuf>> {
+    // Phase 1, changing nothing: where each file goes, what exists.
+    struct Place<'a> {
+        dirs: Vec<&'a str>,
+        name: &'a str,
+        path: PathBuf,
+    }
+    let mut places = Vec::new();
+    let mut existing = Vec::new();
+    for f in files {
+        let mut parts: Vec<&str> = f.rel.split('/').collect();
+        let name = parts.pop().unwrap_or_default();
+        if !is_plain_name(name) || !parts.iter().all(|p| is_plain_name(p)) {
+            return Err(Error::io("write", out.join(f.rel))(std::io::Error::from(
+                std::io::ErrorKind::InvalidInput,
+            )));
+        }
+        let path = out.join(f.rel);
+        if let Some(parent) = open_existing_dirs(out, root, &parts)? {
+            match fsat::lmeta(parent.as_fd(), name).map_err(Error::io("examine", &path))? {
+                Some(m) if m.kind == FileType::Directory => {
+                    return Err(Error::bad_file(
+                        &path,
+                        "a file",
+                        "it is a directory; remove it or choose another --out",
+                    ));
+                }
+                Some(_) => existing.push(path.clone()),
+                None => {}
+            }
+        }
+        places.push(Place {
+            dirs: parts,
+            name,
+            path,
+        });
+    }
+    if !existing.is_empty() && !force {
+        return Err(Error::OutputExists { paths: existing });
+    }
+    // Phase 2: folders, then temporary files, then renames.
+    let mut made_dirs: Vec<(Vec<&str>, PathBuf)> = Vec::new();
+    let mut temps: Vec<(OwnedFd, String, usize)> = Vec::new();
+    let outcome = (|| {
+        for (i, (p, f)) in places.iter().zip(files).enumerate() {
+            let parent = make_dirs(out, root, &p.dirs, &mut made_dirs)?;
+            let tmp = format!(".{}.milvus-certs-tmp", p.name);
+            let _ = fsat::unlink(parent.as_fd(), &tmp);
+            let written = fsat::create_file(parent.as_fd(), &tmp, f.contents, f.mode);
+            let tmp_path = p.path.with_file_name(&tmp);
+            temps.push((parent, tmp, i));
+            written.map_err(Error::io("write", &tmp_path))?;
+        }
+        for (parent, tmp, i) in &temps {
+            let p = &places[*i];
+            fsat::rename(parent.as_fd(), tmp, parent.as_fd(), p.name)
+                .map_err(Error::io("write", &p.path))?;
+        }
+        for (parent, _, i) in &temps {
+            fsat::sync(parent).map_err(Error::io("sync directory", &places[*i].path))?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = outcome {
+        for (parent, tmp, _) in &temps {
+            let _ = fsat::unlink(parent.as_fd(), tmp);
+        }
+        for (dirs, _) in made_dirs.iter().rev() {
+            if let Some((last, up)) = dirs.split_last()
+                && let Ok(Some(parent)) = open_existing_dirs(out, root, up)
+            {
+                let _ = rustix::fs::unlinkat(&parent, *last, rustix::fs::AtFlags::REMOVEDIR);
+            }
+        }
+        return Err(e);
+    }
+    Ok(places.into_iter().map(|p| p.path).collect())
+}
+
+/// Opens `root/dirs...` without following symlinks; `None` if a part is
+/// missing. A part that is a symlink or a file is an error.
+fn open_existing_dirs(out: &Path, root: BorrowedFd<'_>, dirs: &[&str]) -> Result<Option<OwnedFd>> {
+    let mut fd = fsat::open_dir(root, ".").map_err(Error::io("open directory", out))?;
+    let mut path = out.to_path_buf();
+    for d in dirs {
+        path.push(d);
+        match fsat::lmeta(fd.as_fd(), *d).map_err(Error::io("examine", &path))? {
+            None => return Ok(None),
+            Some(m) if m.kind == FileType::Directory => {}
+            Some(m) => {
+                return Err(Error::bad_file(
+                    &path,
+                    "a directory",
+                    format!(
+                        "it is {}, which milvus-certs does not follow; remove it or choose another --out",
+                        m.kind_phrase()
+                    ),
+                ));
+            }
+        }
+        fd = fsat::open_dir(fd.as_fd(), *d).map_err(Error::io("open directory", &path))?;
+    }
+    Ok(Some(fd))
+}
+
+/// Opens `root/dirs...`, creating what is missing (0755), and records what
+/// it created.
+fn make_dirs<'a>(
+    out: &Path,
+    root: BorrowedFd<'_>,
+    dirs: &[&'a str],
+    made: &mut Vec<(Vec<&'a str>, PathBuf)>,
+) -> Result<OwnedFd> {
+    let mut fd = fsat::open_dir(root, ".").map_err(Error::io("open directory", out))?;
+    let mut path = out.to_path_buf();
+    for (i, d) in dirs.iter().enumerate() {
+        path.push(d);
+        fd = match fsat::lmeta(fd.as_fd(), *d).map_err(Error::io("examine", &path))? {
+            None => {
+                let new = fsat::create_dir(fd.as_fd(), d, PUBLIC_DIR_MODE)
+                    .map_err(Error::io("create directory", &path))?;
+                made.push((dirs[..=i].to_vec(), path.clone()));
+                new
+            }
+            Some(_) => {
+                fsat::open_dir(fd.as_fd(), *d).map_err(Error::io("open directory", &path))?
+            }
+        };
+    }
+    Ok(fd)
+}
+
+/// Writes `path` whole or not at all (see [`write_outputs`]); a symlink at
+/// `path` is replaced, never followed.
+pub fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        Error::io("write", path)(std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    })?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    write_outputs(
+        parent,
+        &[Output {
+            rel: name,
+            contents,
+            mode,
+        }],
+        true,
+    )
+    .map(|_| ())
+}
+
+/// Creates the directory `path` 0700 (whatever the umask; missing parents
+/// are made as `mkdir -p` would). Returns whether it did; an existing
+/// directory is left as it is.
+pub fn create_private_dir_all(path: &Path) -> Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => return Ok(false),
+        Ok(_) => match fs::metadata(path) {
+            Ok(m) if m.is_dir() => return Ok(false),
+            _ => {
+                return Err(Error::io("use as --dir", path)(std::io::Error::from(
+                    std::io::ErrorKind::NotADirectory,
+                )));
+            }
+        },
+        Err(_) => {}
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
+    }
+    // mkdir(2) applies the umask, which can only remove bits from 0700;
+    // the exact mode is then set through the new directory's descriptor.
+    fs::DirBuilder::new()
         .mode(PRIVATE_DIR_MODE)
         .create(path)
         .map_err(Error::io("create directory", path))?;
-    fs::set_permissions(path, Permissions::from_mode(PRIVATE_DIR_MODE))
-        .map_err(Error::io("set permissions of", path))
-}
-
-/// Makes the renames and creations inside `dir` durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("sync directory", dir))
-}
-
-fn remove_tree(path: &Path) -> Result<()> {
-    match fs::remove_dir_all(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io("remove", path)(e)),
-    }
+    let fd = File::open(path).map_err(Error::io("open directory", path))?;
+    fsat::set_private_dir_mode(&fd, PRIVATE_DIR_MODE)
+        .map_err(Error::io("create directory", path))?;
+    Ok(true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn tmp() -> tempfile::TempDir {
         tempfile::tempdir().unwrap()
@@ -491,14 +986,17 @@ mod tests {
     #[test]
     fn journal_round_trips_and_refuses_paths() {
         let j = Journal {
-            files: vec!["a.pem".into(), "a.key".into()],
+            files: vec!["ca.pem".into(), "ca.key".into()],
             backup: Some("backup/20260101T000000Z".into()),
         };
         assert_eq!(Journal::parse(&j.render()).unwrap(), j);
         let evil = format!("{JOURNAL_HEADER}\nfile ../../etc/passwd\nend\n");
         assert!(Journal::parse(&evil).is_err());
-        let cut = format!("{JOURNAL_HEADER}\nfile a.pem\n");
+        let cut = format!("{JOURNAL_HEADER}\nfile ca.pem\n");
         assert!(Journal::parse(&cut).is_err());
+        // Only the names milvus-certs writes.
+        let foreign = format!("{JOURNAL_HEADER}\nfile victim.txt\nend\n");
+        assert!(Journal::parse(&foreign).is_err());
     }
 
     #[test]
@@ -507,23 +1005,23 @@ mod tests {
         let (lock, rec) = DirLock::acquire(d.path(), LOCK_WAIT).unwrap();
         assert_eq!(rec, None);
         lock.replace_files(
-            &[file("a.key", "k1", true), file("a.pem", "c1", false)],
+            &[file("ca.key", "k1", true), file("ca.pem", "c1", false)],
             None,
         )
         .unwrap();
         let mode = |n: &str| fs::metadata(d.path().join(n)).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode("a.key"), 0o600);
-        assert_eq!(mode("a.pem"), 0o644);
+        assert_eq!(mode("ca.key"), 0o600);
+        assert_eq!(mode("ca.pem"), 0o644);
         let now = OffsetDateTime::now_utc();
         let backup = lock
             .replace_files(
-                &[file("a.key", "k2", true), file("a.pem", "c2", false)],
+                &[file("ca.key", "k2", true), file("ca.pem", "c2", false)],
                 Some(now),
             )
             .unwrap()
             .unwrap();
-        assert_eq!(fs::read_to_string(backup.join("a.key")).unwrap(), "k1");
-        assert_eq!(fs::read_to_string(d.path().join("a.key")).unwrap(), "k2");
+        assert_eq!(fs::read_to_string(backup.join("ca.key")).unwrap(), "k1");
+        assert_eq!(fs::read_to_string(d.path().join("ca.key")).unwrap(), "k2");
         assert_eq!(
             fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
             0o700
@@ -534,22 +1032,22 @@ mod tests {
     #[test]
     fn uncommitted_staging_is_rolled_back_and_committed_one_completed() {
         let d = tmp();
-        fs::write(d.path().join("a.pem"), "old").unwrap();
+        fs::write(d.path().join("ca.pem"), "old").unwrap();
         // A crash before the commit point.
         let staging = d.path().join(STAGING_DIR);
-        create_private_dir(&staging).unwrap();
-        write_new(&staging.join("a.pem"), b"new", PUBLIC_MODE).unwrap();
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("ca.pem"), b"new").unwrap();
         let (_l, rec) = DirLock::acquire(d.path(), LOCK_WAIT).unwrap();
         assert_eq!(rec, Some(Recovery::RolledBack));
-        assert_eq!(fs::read_to_string(d.path().join("a.pem")).unwrap(), "old");
+        assert_eq!(fs::read_to_string(d.path().join("ca.pem")).unwrap(), "old");
         assert!(!staging.exists());
         drop(_l);
         // A crash after it, with one of two files already renamed.
-        create_private_dir(&staging).unwrap();
-        write_new(&staging.join("b.pem"), b"new-b", PUBLIC_MODE).unwrap();
-        fs::write(d.path().join("a.pem"), "new-a").unwrap();
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join("server.pem"), b"new-b").unwrap();
+        fs::write(d.path().join("ca.pem"), "new-a").unwrap();
         let j = Journal {
-            files: vec!["a.pem".into(), "b.pem".into()],
+            files: vec!["ca.pem".into(), "server.pem".into()],
             backup: None,
         };
         fs::write(staging.join(JOURNAL), j.render()).unwrap();
@@ -557,10 +1055,13 @@ mod tests {
         assert_eq!(
             rec,
             Some(Recovery::Completed {
-                files: vec!["b.pem".into()]
+                files: vec!["server.pem".into()]
             })
         );
-        assert_eq!(fs::read_to_string(d.path().join("b.pem")).unwrap(), "new-b");
+        assert_eq!(
+            fs::read_to_string(d.path().join("server.pem")).unwrap(),
+            "new-b"
+        );
         assert!(!staging.exists());
     }
 
@@ -570,5 +1071,56 @@ mod tests {
         let (_held, _) = DirLock::acquire(d.path(), LOCK_WAIT).unwrap();
         let err = DirLock::acquire(d.path(), Duration::from_millis(50)).unwrap_err();
         assert!(matches!(err, Error::Locked { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_unsafe_staging_folder_is_left_alone() {
+        use std::os::unix::fs::symlink;
+        let d = tmp();
+        let elsewhere = tmp();
+        // A symlinked staging folder.
+        symlink(elsewhere.path(), d.path().join(STAGING_DIR)).unwrap();
+        let err = DirLock::acquire(d.path(), LOCK_WAIT).unwrap_err();
+        assert!(matches!(err, Error::UnsafePending { .. }), "{err}");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        let (_l, rec) = DirLock::acquire_read(d.path(), LOCK_WAIT).unwrap();
+        assert!(matches!(rec, Some(Recovery::LeftAlone { .. })), "{rec:?}");
+        drop(_l);
+        fs::remove_file(d.path().join(STAGING_DIR)).unwrap();
+        // A staging folder writable by others, and one naming a foreign file.
+        let staging = d.path().join(STAGING_DIR);
+        fs::create_dir(&staging).unwrap();
+        fs::set_permissions(&staging, fs::Permissions::from_mode(0o777)).unwrap();
+        let err = DirLock::acquire(d.path(), LOCK_WAIT).unwrap_err();
+        assert!(
+            err.to_string().contains("writable by group or others"),
+            "{err}"
+        );
+        fs::set_permissions(&staging, fs::Permissions::from_mode(0o700)).unwrap();
+        fs::write(staging.join("victim.txt"), "x").unwrap();
+        let err = DirLock::acquire(d.path(), LOCK_WAIT).unwrap_err();
+        assert!(err.to_string().contains("victim.txt"), "{err}");
+        assert!(staging.join("victim.txt").exists());
+    }
+
+    #[test]
+    fn writers_refuse_a_shared_directory_and_things_in_the_way() {
+        let d = tmp();
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        let err = DirLock::acquire_for_write(d.path(), LOCK_WAIT).unwrap_err();
+        assert!(matches!(err, Error::SharedDirectory { .. }), "{err}");
+        assert!(err.to_string().contains("chmod go-w"), "{err}");
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        fs::create_dir(d.path().join("server.pem")).unwrap();
+        let (lock, _) = DirLock::acquire_for_write(d.path(), LOCK_WAIT).unwrap();
+        let err = lock
+            .replace_files(
+                &[file("ca.pem", "c", false), file("server.pem", "s", false)],
+                None,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("rmdir"), "{err}");
+        assert!(!d.path().join("ca.pem").exists());
+        assert!(!d.path().join(STAGING_DIR).exists());
     }
 }

@@ -299,8 +299,9 @@ fn shared_dir() -> tempfile::TempDir {
     d
 }
 
-/// `parent/cert`: the guide's files, readable and writable by anyone, so
-/// the unprivileged user meets only the failure under test.
+/// `parent/cert`: the guide's files, readable by anyone, in a directory the
+/// unprivileged user owns (0755: milvus-certs refuses one that group or
+/// others can write), so that user meets only the failure under test.
 fn shared_guide_dir(parent: &Path) -> PathBuf {
     let dir = parent.join("cert");
     fs::create_dir(&dir).unwrap();
@@ -308,7 +309,9 @@ fn shared_guide_dir(parent: &Path) -> PathBuf {
         fs::copy(fixtures().join("openssl/guide").join(f), dir.join(f)).unwrap();
         fs::set_permissions(dir.join(f), fs::Permissions::from_mode(0o644)).unwrap();
     }
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    // Fails when not root: then the tests run as this user, who owns it.
+    let _ = std::os::unix::fs::lchown(&dir, Some(65534), Some(65534));
     dir
 }
 
