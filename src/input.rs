@@ -30,9 +30,11 @@ pub fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u
                 return Ok(None);
             }
         }
-        Err(ReadError::NotRegular(rustix::fs::FileType::Directory)) => {
-            "is a directory, not a file".into()
-        }
+        Err(ReadError::NotRegular(rustix::fs::FileType::Directory)) => format!(
+            "is a directory, not a file; if it is an empty one that Docker made for a \
+             missing mount, remove it with `rmdir -- {}`, else give the path of a file",
+            crate::shell::quote(&path.display().to_string())
+        ),
         Err(ReadError::NotRegular(kind)) => format!(
             "it is {}, not a regular file; give the path of the file itself",
             crate::fsat::kind_phrase(kind)
