@@ -353,3 +353,36 @@ fn a_server_pem_holding_a_chain_is_still_renewed_when_due() {
     assert!((info(&dir.join("server.pem")).not_after - time_now()).whole_days() > 3000);
     assert_ne!(info(&dir.join("client.pem")).serial, old);
 }
+
+/// Issue 11: an attacker who can write the --out directory leaves a dangling
+/// `milvus-certs-renew.service` symlink pointing outside it, hoping a root
+/// run creates the target. Without --force nothing is written anywhere;
+/// with --force the link itself is replaced, its target is never written.
+#[test]
+fn schedule_out_does_not_follow_a_planted_symlink() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let out_dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("planted.service");
+    let link = out_dir.path().join("milvus-certs-renew.service");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let before = snapshot(out_dir.path());
+    let out_arg = out_dir.path().display().to_string();
+
+    let refused = run(d.path(), &["schedule", "--out", &out_arg]);
+    assert_one_error_line(
+        &refused,
+        1,
+        &["already holds milvus-certs-renew.service", "--force"],
+    );
+    assert!(!target.exists(), "the symlink's target was created");
+    assert_eq!(snapshot(out_dir.path()), before, "nothing written to --out");
+
+    // With --force, and a target that exists: it keeps its contents.
+    fs::write(&target, "precious\n").unwrap();
+    run_ok(d.path(), &["schedule", "--out", &out_arg, "--force"]);
+    assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+    let meta = fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_file(), "the link itself was replaced");
+    assert!(fs::read_to_string(&link).unwrap().contains("ExecStart="));
+}
