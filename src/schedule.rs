@@ -2,8 +2,12 @@
 //! user's reload hook after a renewal, and write the systemd timer and the
 //! crontab line that run `renew --if-expiring-within` every day.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
@@ -131,23 +135,91 @@ impl HookOutcome {
     }
 }
 
+/// How long the hook's output is still read after `sh` exited: what its
+/// last commands wrote is in the pipe by then; a background child it
+/// started may hold the pipe open for hours, and is not waited for.
+const OUTPUT_GRACE: Duration = Duration::from_millis(100);
+
+/// What a reader thread has read from one of the hook's pipes so far.
+type Captured = Arc<Mutex<Vec<u8>>>;
+
+/// Reads `pipe` on a thread into the returned buffer, until end of file.
+fn capture(mut pipe: impl Read + Send + 'static) -> std::io::Result<(Captured, JoinHandle<()>)> {
+    let buf: Captured = Arc::default();
+    let sink = Arc::clone(&buf);
+    let reader = std::thread::Builder::new()
+        .name("hook-output".into())
+        .spawn(move || {
+            let mut chunk = [0u8; 8192];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if let Ok(mut b) = sink.lock() {
+                            b.extend_from_slice(&chunk[..n]);
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        })?;
+    Ok((buf, reader))
+}
+
 /// Runs `command` through `sh -c`, with `MILVUS_CERTS_DIR` (absolute) and
 /// `MILVUS_CERTS_RENEWED` (e.g. `server client`) in its environment.
+///
+/// Returns once `sh` has exited, with what the hook wrote until then (and
+/// within [`OUTPUT_GRACE`] after): a background child it started
+/// (`restart-later &`) inherits the output pipes, and waiting for their end
+/// would block the renewal for as long as that child runs.
 pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutcome> {
     let dir = absolute(dir);
-    let out = Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
         .env("MILVUS_CERTS_DIR", &dir)
         .env("MILVUS_CERTS_RENEWED", renewed.join(" "))
-        .stdin(std::process::Stdio::null())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(Error::io("run the --then hook with", "/bin/sh"))?;
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let readers = match (stdout.map(capture), stderr.map(capture)) {
+        (Some(Ok(out)), Some(Ok(err))) => [out, err],
+        (out, err) => {
+            // No thread to read with (or no pipe): do not leave the hook
+            // blocked on a full pipe nobody reads.
+            let _ = child.kill();
+            let _ = child.wait();
+            let e = [out, err]
+                .into_iter()
+                .find_map(|r| r.and_then(Result::err))
+                .unwrap_or_else(|| std::io::ErrorKind::BrokenPipe.into());
+            return Err(Error::io(
+                "read the output of the --then hook run by",
+                "/bin/sh",
+            )(e));
+        }
+    };
+    let status = child
+        .wait()
+        .map_err(Error::io("wait for the --then hook run by", "/bin/sh"))?;
+    // The readers still running after the grace period are left to end on
+    // their own (at the pipe's end, or with this process).
+    let grace_end = Instant::now() + OUTPUT_GRACE;
+    while readers.iter().any(|(_, r)| !r.is_finished()) && Instant::now() < grace_end {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let [stdout, stderr] =
+        readers.map(|(buf, _)| buf.lock().map(|b| b.clone()).unwrap_or_default());
     Ok(HookOutcome {
         command: command.to_string(),
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: out.stderr,
+        code: status.code(),
+        stdout,
+        stderr,
     })
 }
 
@@ -286,6 +358,21 @@ pub fn units(o: &ScheduleOptions) -> Units {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hook_output_larger_than_a_pipe_and_its_status_are_kept() {
+        let dir = std::env::temp_dir();
+        let h = run_hook(
+            "head -c 200000 /dev/zero; echo \"$MILVUS_CERTS_RENEWED\" >&2; exit 4",
+            &dir,
+            &["server", "client"],
+        )
+        .unwrap();
+        assert_eq!(h.stdout.len(), 200_000);
+        assert_eq!(h.stderr, b"server client\n");
+        assert_eq!(h.code, Some(4));
+        assert!(!h.succeeded());
+    }
 
     #[test]
     fn systemd_quoting() {

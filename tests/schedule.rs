@@ -386,3 +386,51 @@ fn schedule_out_does_not_follow_a_planted_symlink() {
     assert!(meta.file_type().is_file(), "the link itself was replaced");
     assert!(fs::read_to_string(&link).unwrap().contains("ExecStart="));
 }
+
+/// Kills the process whose pid a hook wrote to a file, when dropped (so a
+/// failed assertion does not leave it running).
+struct KillOnDrop(std::path::PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(pid) = fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+/// Issue 11: a hook that starts a background child (which inherits the
+/// output pipes) returns when `sh` exits, with its output, instead of
+/// blocking `renew` until the child ends.
+#[test]
+fn a_hook_that_leaves_a_background_child_does_not_block_renew() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let logs = tempfile::tempdir().unwrap();
+    let pid_file = logs.path().join("sleep.pid");
+    let _kill = KillOnDrop(pid_file.clone());
+    let hook = format!(
+        "sleep 20 & echo $! > '{}'; echo started",
+        pid_file.display()
+    );
+    let start = std::time::Instant::now();
+    let out = run(
+        d.path(),
+        &["renew", "--if-expiring-within", "30", "--then", &hook],
+    );
+    // A hang guard: the child sleeps 20 s.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "renew waited for the hook's background child: {:?}",
+        start.elapsed()
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("  | started"), "{stdout}");
+    assert!(stdout.contains("The hook exited 0."), "{stdout}");
+    assert!(pid_file.exists(), "the hook wrote its child's pid");
+}
