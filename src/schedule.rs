@@ -310,9 +310,93 @@ pub(crate) fn sh_word(w: &str) -> String {
     crate::shell::quote(w)
 }
 
+/// A control character named for an error message.
+fn control_name(c: char) -> String {
+    let name = match c {
+        '\n' => "a newline",
+        '\r' => "a carriage return",
+        '\t' => "a tab",
+        '\x1b' => "an escape character (ESC)",
+        '\x7f' => "a delete character (DEL)",
+        _ => "a control character",
+    };
+    format!("{name} (U+{:04X})", u32::from(c))
+}
+
+/// Refuses a value that cannot be written as is into the unit files and the
+/// crontab line. Both are line-based: a newline in a value would end its
+/// line and start a directive (`ExecStartPre=`) or a cron job of the
+/// value's choosing, and the file runs as root. Other control characters
+/// (carriage return, tab, ESC, DEL) are refused too: no path or command
+/// needs them, and they hide what a file says when it is read.
+fn writable(option: &'static str, value: &str, fix: &str) -> Result<()> {
+    match value.chars().find(|&c| c < ' ' || c == '\x7f') {
+        None => Ok(()),
+        Some(c) => Err(Error::invalid(
+            option,
+            value,
+            format!(
+                "it holds {}, which `schedule` cannot write into a systemd unit or a crontab line \
+                 (a newline would start a new directive or cron job); nothing was written: {fix}",
+                control_name(c)
+            ),
+        )),
+    }
+}
+
+/// A path for [`writable`]: also refused when it is not UTF-8, since the
+/// unit would then name another path (its lossy spelling).
+fn writable_path<'a>(option: &'static str, path: &'a Path, fix: &str) -> Result<&'a str> {
+    let text = path.to_str().ok_or_else(|| {
+        Error::invalid(
+            option,
+            &path.to_string_lossy(),
+            format!(
+                "it is not valid UTF-8, so the systemd unit and the crontab line cannot name it \
+                 exactly; nothing was written: {fix}"
+            ),
+        )
+    })?;
+    writable(option, text, fix)?;
+    Ok(text)
+}
+
+/// Checks every value [`units`] writes (see [`writable`]).
+fn check_writable(o: &ScheduleOptions) -> Result<()> {
+    writable_path(
+        "binary path",
+        &o.bin,
+        "install milvus-certs at a path without control characters \
+         (e.g. /usr/local/bin/milvus-certs) and run `schedule` from there",
+    )?;
+    writable_path(
+        "--dir",
+        &o.dir,
+        "move the certificates to a directory whose path has no control characters \
+         and pass it as --dir",
+    )?;
+    if let Some(then) = &o.then {
+        writable(
+            "--then",
+            then,
+            "put the commands (a multi-line hook too) in a script file and pass \
+             --then /path/to/script",
+        )?;
+    }
+    writable(
+        "--name",
+        &o.name,
+        "use letters, digits, '-', '_', '.' or '@'",
+    )
+}
+
 /// Renders the units. The crontab minute is spread by the directory's name
 /// so that many hosts do not all renew at the same minute.
-pub fn units(o: &ScheduleOptions) -> Units {
+///
+/// Fails, before anything is written, when a value would have to be written
+/// with a control character in it (see [`writable`]).
+pub fn units(o: &ScheduleOptions) -> Result<Units> {
+    check_writable(o)?;
     let words = renew_words(o);
     let exec: Vec<String> = words.iter().map(|w| systemd_word(w)).collect();
     let cron: Vec<String> = words.iter().map(|w| cron_word(w)).collect();
@@ -348,11 +432,11 @@ pub fn units(o: &ScheduleOptions) -> Units {
         .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
         % 60;
     let crontab = format!("{minute} 3 * * * {}\n", cron.join(" "));
-    Units {
+    Ok(Units {
         service,
         timer,
         crontab,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -372,6 +456,75 @@ mod tests {
         assert_eq!(h.stderr, b"server client\n");
         assert_eq!(h.code, Some(4));
         assert!(!h.succeeded());
+    }
+
+    fn options(dir: &str, then: &str) -> ScheduleOptions {
+        ScheduleOptions {
+            bin: "/usr/local/bin/milvus-certs".into(),
+            dir: dir.into(),
+            within: 30,
+            then: Some(then.into()),
+            name: "milvus-certs-renew".into(),
+        }
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_written_value() {
+        let ok = options("/etc/milvus/tls", "systemctl restart milvus");
+        assert!(units(&ok).is_ok());
+        for c in ['\n', '\r', '\t', '\x1b', '\x7f', '\0', '\x1f'] {
+            let bad = format!("a{c}b");
+            let refused = [
+                ("--dir", options(&format!("/etc/{bad}"), "true")),
+                ("--then", options("/etc/milvus/tls", &bad)),
+                (
+                    "binary path",
+                    ScheduleOptions {
+                        bin: format!("/usr/{bad}").into(),
+                        ..ok.clone()
+                    },
+                ),
+                (
+                    "--name",
+                    ScheduleOptions {
+                        name: bad.clone(),
+                        ..ok.clone()
+                    },
+                ),
+            ];
+            for (option, o) in refused {
+                let message = units(&o).unwrap_err().to_string();
+                assert!(
+                    message.starts_with(&format!("invalid {option} ")),
+                    "{message}"
+                );
+                assert!(
+                    message.contains(&format!("U+{:04X}", u32::from(c))),
+                    "{message}"
+                );
+                assert!(
+                    !message.contains(c),
+                    "shown escaped, on one line: {message}"
+                );
+            }
+        }
+        // Not control characters: kept (and quoted) as before.
+        assert!(units(&options("/srv/tls ü %", "echo 'ü' \"$X\" ; x")).is_ok());
+    }
+
+    #[test]
+    fn a_path_that_is_not_utf8_is_refused() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::ffi::OsStr::from_bytes(b"/srv/\xff");
+        let o = ScheduleOptions {
+            dir: dir.into(),
+            ..options("/", "true")
+        };
+        let message = units(&o).unwrap_err().to_string();
+        assert!(
+            message.starts_with("invalid --dir ") && message.contains("UTF-8"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -400,7 +553,8 @@ mod tests {
             within: 30,
             then: Some("systemctl restart milvus".into()),
             name: "milvus-certs-renew".into(),
-        });
+        })
+        .unwrap();
         assert!(u.service.contains(
             "ExecStart=/usr/local/bin/milvus-certs renew --dir /etc/milvus/tls --if-expiring-within 30 --then \"systemctl restart milvus\"\n"
         ));

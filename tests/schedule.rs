@@ -259,22 +259,7 @@ fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
         "absolute paths: {exec}"
     );
 
-    match Command::new("systemd-analyze").arg("--version").output() {
-        Ok(_) => {
-            let v = Command::new("systemd-analyze")
-                .arg("verify")
-                .arg(&timer)
-                .arg(&service)
-                .output()
-                .unwrap();
-            assert!(
-                v.status.success(),
-                "systemd-analyze verify: {}",
-                String::from_utf8_lossy(&v.stderr)
-            );
-        }
-        Err(_) => eprintln!("skipped systemd-analyze verify: systemd-analyze is not installed"),
-    }
+    systemd_verify(&[&timer, &service]);
 
     // The crontab line: five time fields, then a command...
     let line = cron.trim_end();
@@ -433,4 +418,67 @@ fn a_hook_that_leaves_a_background_child_does_not_block_renew() {
     assert!(stdout.contains("  | started"), "{stdout}");
     assert!(stdout.contains("The hook exited 0."), "{stdout}");
     assert!(pid_file.exists(), "the hook wrote its child's pid");
+}
+
+/// Issue 11: a value holding a control character would add lines to the
+/// unit (a newline in --dir makes a working `ExecStartPre=`) or to the
+/// crontab (a newline in --then makes a job of its own). Each is refused
+/// with one line naming the option, and nothing is written or printed.
+#[test]
+fn schedule_refuses_control_characters_in_what_it_writes() {
+    let base = tempfile::tempdir().unwrap();
+    // A real directory, as an attacker who may name directories would make.
+    let evil_dir = base.path().join("tls\nExecStartPre=/bin/touch /tmp/pwned");
+    fs::create_dir_all(&evil_dir).unwrap();
+    let evil_dir = evil_dir.display().to_string();
+    let out_dir = base.path().join("units");
+    let out_arg = out_dir.display().to_string();
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["--dir", &evil_dir],
+            &[
+                "invalid --dir",
+                "a newline (U+000A)",
+                "no control characters",
+            ],
+        ),
+        (
+            &["--dir", ".", "--then", "x\n* * * * * touch /tmp/pwned #"],
+            &[
+                "invalid --then",
+                "a newline (U+000A)",
+                "script file",
+                "--then /path/to/script",
+            ],
+        ),
+        (
+            &["--dir", ".", "--then", "systemctl\trestart milvus"],
+            &["invalid --then", "a tab (U+0009)", "--then /path/to/script"],
+        ),
+        (
+            &["--dir", ".", "--then", "echo \x1b[2Khidden"],
+            &["invalid --then", "ESC", "--then /path/to/script"],
+        ),
+        (
+            &["--dir", ".", "--then", "true\r0 * * * * evil"],
+            &["invalid --then", "a carriage return (U+000D)"],
+        ),
+        (
+            &["--dir", ".", "--then", "true\x7f"],
+            &["invalid --then", "DEL"],
+        ),
+    ];
+    for (args, needles) in cases {
+        for out in [true, false] {
+            let mut all = vec!["schedule"];
+            all.extend_from_slice(args);
+            if out {
+                all.extend(["--out", &out_arg]);
+            }
+            let ran = run(base.path(), &all);
+            assert_one_error_line(&ran, 1, needles);
+            assert!(ran.stdout.is_empty(), "{all:?} printed units");
+            assert!(!out_dir.exists(), "{all:?} wrote to --out");
+        }
+    }
 }
