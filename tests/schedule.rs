@@ -482,3 +482,85 @@ fn schedule_refuses_control_characters_in_what_it_writes() {
         }
     }
 }
+
+/// The README's Kubernetes example (a hook script written with a heredoc,
+/// then `schedule`), run as written: the crontab is one line and systemd
+/// accepts the units. The hook script itself then runs the way cron would
+/// run it, with stand-ins for kubectl.
+#[test]
+fn the_readme_kubernetes_schedule_example_works_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("### Kubernetes")
+        .nth(1)
+        .expect("the README has a Kubernetes section");
+    let script = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .expect("its sh block");
+    assert!(
+        script.contains("milvus-certs schedule ") && script.contains("<<"),
+        "{script}"
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let cert = d.path().join("cert");
+    fs::create_dir(&cert).unwrap();
+    run_ok(&cert, &["gen", "--days", "10", "--key-type", "ecdsa-p256"]);
+    // milvus-certs, and a kubectl that records what it was given.
+    let bin_dir = d.path().join("bin");
+    fs::create_dir(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(BIN, bin_dir.join("milvus-certs")).unwrap();
+    let log = d.path().join("kubectl.log");
+    let kubectl = bin_dir.join("kubectl");
+    fs::write(
+        &kubectl,
+        format!(
+            "#!/bin/sh\necho \"kubectl $*\" >> '{0}'\n[ \"$1\" = apply ] && cat >> '{0}'\nexit 0\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&kubectl, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    shell_ok("sh", d.path(), script, &[("PATH", &path)]);
+
+    let cron = fs::read_to_string(d.path().join("milvus-certs-renew.cron")).unwrap();
+    assert_eq!(cron.lines().count(), 1, "{cron}");
+    assert!(cron.ends_with('\n'), "{cron}");
+    let service = d.path().join("milvus-certs-renew.service");
+    systemd_verify(&[&d.path().join("milvus-certs-renew.timer"), &service]);
+
+    // The cron job, run as cron does (sh, `\%` back to `%`, from /): the
+    // leaves are due, so they are renewed and the hook applies the Secret.
+    let command = cron
+        .trim_end()
+        .splitn(6, ' ')
+        .nth(5)
+        .unwrap()
+        .replace(r"\%", "%");
+    let ran = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir("/")
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{command}: {}{}",
+        String::from_utf8_lossy(&ran.stdout),
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let applied = fs::read_to_string(&log).unwrap();
+    assert!(
+        applied.starts_with("kubectl apply -f -\n") && applied.contains("kind: \"Secret\""),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("kubectl rollout restart deployment"),
+        "{applied}"
+    );
+}
