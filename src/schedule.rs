@@ -140,12 +140,14 @@ impl HookOutcome {
 /// started may hold the pipe open for hours, and is not waited for.
 const OUTPUT_GRACE: Duration = Duration::from_millis(100);
 
-/// What a reader thread has read from one of the hook's pipes so far.
-type Captured = Arc<Mutex<Vec<u8>>>;
+/// What a reader thread has read from one of the hook's pipes so far;
+/// `None` once it was taken: what comes later is read and dropped, so a
+/// chatty background child neither blocks on a full pipe nor fills memory.
+type Captured = Arc<Mutex<Option<Vec<u8>>>>;
 
 /// Reads `pipe` on a thread into the returned buffer, until end of file.
 fn capture(mut pipe: impl Read + Send + 'static) -> std::io::Result<(Captured, JoinHandle<()>)> {
-    let buf: Captured = Arc::default();
+    let buf: Captured = Arc::new(Mutex::new(Some(Vec::new())));
     let sink = Arc::clone(&buf);
     let reader = std::thread::Builder::new()
         .name("hook-output".into())
@@ -155,7 +157,9 @@ fn capture(mut pipe: impl Read + Send + 'static) -> std::io::Result<(Captured, J
                 match pipe.read(&mut chunk) {
                     Ok(0) => break,
                     Ok(n) => {
-                        if let Ok(mut b) = sink.lock() {
+                        if let Ok(mut b) = sink.lock()
+                            && let Some(b) = b.as_mut()
+                        {
                             b.extend_from_slice(&chunk[..n]);
                         }
                     }
@@ -208,13 +212,18 @@ pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutco
         .wait()
         .map_err(Error::io("wait for the --then hook run by", "/bin/sh"))?;
     // The readers still running after the grace period are left to end on
-    // their own (at the pipe's end, or with this process).
+    // their own (at the pipe's end, or with this process), dropping what
+    // they read from now on.
     let grace_end = Instant::now() + OUTPUT_GRACE;
     while readers.iter().any(|(_, r)| !r.is_finished()) && Instant::now() < grace_end {
         std::thread::sleep(Duration::from_millis(5));
     }
-    let [stdout, stderr] =
-        readers.map(|(buf, _)| buf.lock().map(|b| b.clone()).unwrap_or_default());
+    let [stdout, stderr] = readers.map(|(buf, _)| {
+        buf.lock()
+            .ok()
+            .and_then(|mut b| b.take())
+            .unwrap_or_default()
+    });
     Ok(HookOutcome {
         command: command.to_string(),
         code: status.code(),
