@@ -342,16 +342,23 @@ const ALERT_WAIT: Duration = Duration::from_millis(500);
 /// ours, so it runs on a thread that is left behind if it does not answer
 /// in time (the run ends soon after; the thread only holds a name).
 fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
+    let lookup = move |host: &str| {
+        (host, port)
+            .to_socket_addrs()
+            .map(|a| a.collect::<Vec<_>>())
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     let owned = host.to_string();
-    std::thread::spawn(move || {
-        let _ = tx.send(
-            (owned.as_str(), port)
-                .to_socket_addrs()
-                .map(|a| a.collect::<Vec<_>>()),
-        );
-    });
-    match rx.recv_timeout(timeout) {
+    let answer = match std::thread::Builder::new()
+        .name("resolve".into())
+        .spawn(move || {
+            let _ = tx.send(lookup(&owned));
+        }) {
+        Ok(_) => rx.recv_timeout(timeout),
+        // No thread to spare: look up here, unbounded, rather than fail.
+        Err(_) => Ok(lookup(host)),
+    };
+    match answer {
         Ok(Ok(addrs)) => Ok(addrs),
         Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
         Err(_) => Err(format!(
