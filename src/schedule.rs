@@ -175,7 +175,7 @@ fn capture(mut pipe: impl Read + Send + 'static) -> std::io::Result<(Captured, J
 /// `MILVUS_CERTS_RENEWED` (e.g. `server client`) in its environment.
 ///
 /// Returns once `sh` has exited, with what the hook wrote until then (and
-/// within [`OUTPUT_GRACE`] after): a background child it started
+/// within 100 ms after): a background child it started
 /// (`restart-later &`) inherits the output pipes, and waiting for their end
 /// would block the renewal for as long as that child runs.
 pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutcome> {
@@ -403,7 +403,7 @@ fn check_writable(o: &ScheduleOptions) -> Result<()> {
 /// so that many hosts do not all renew at the same minute.
 ///
 /// Fails, before anything is written, when a value would have to be written
-/// with a control character in it (see [`writable`]).
+/// with a control character in it (a newline would add a line of its own).
 pub fn units(o: &ScheduleOptions) -> Result<Units> {
     check_writable(o)?;
     let words = renew_words(o);
