@@ -512,7 +512,7 @@ pub struct ScheduleArgs {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub within: u32,
 
-    /// The command that makes Milvus load the new files (run only after a renewal)
+    /// The command that makes Milvus load the new files (run only after a renewal); one line: put several commands in a script and pass its path
     #[arg(long, value_name = "CMD")]
     pub then: Option<String>,
 

@@ -1,12 +1,12 @@
 //! `inspect --connect`: a TLS handshake (rustls, TLS 1.2 and 1.3) with a
 //! running server, reporting the chain it presents and whether it verifies.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -33,7 +33,8 @@ pub struct ConnectOptions {
     pub client_key: Option<PathBuf>,
     /// The name to verify (the first; default: the host).
     pub server_names: Vec<String>,
-    /// Connection and handshake timeout.
+    /// One deadline for the name lookup, the connection, the handshake and
+    /// the wait for a rejection alert, counted from the start.
     pub timeout: Duration,
 }
 
@@ -295,6 +296,78 @@ fn certified_key(cert: &std::path::Path, key: &std::path::Path) -> Result<Certif
     Ok(CertifiedKey::new(chain, signing))
 }
 
+/// A socket whose every read and write may only use the time left before
+/// one deadline. A per-read timeout is not enough: a server that sends a
+/// byte now and then (a TLS record header, then one byte per second) would
+/// reset it each time and keep the run going for ever.
+struct Deadlined<'a> {
+    sock: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl Deadlined<'_> {
+    /// The time left, or a `TimedOut` error once there is none (a zero
+    /// socket timeout would mean "no timeout", and is refused anyway).
+    fn remaining(&self) -> io::Result<Duration> {
+        match self.deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(left),
+            _ => Err(io::ErrorKind::TimedOut.into()),
+        }
+    }
+}
+
+impl Read for Deadlined<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.sock.set_read_timeout(Some(self.remaining()?))?;
+        (&mut &*self.sock).read(buf)
+    }
+}
+
+impl Write for Deadlined<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.sock.set_write_timeout(Some(self.remaining()?))?;
+        (&mut &*self.sock).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        (&mut &*self.sock).flush()
+    }
+}
+
+/// How long a TLS 1.3 server may take to reject our client certificate
+/// after the handshake (never past the deadline).
+const ALERT_WAIT: Duration = Duration::from_millis(500);
+
+/// Resolves `host` within `timeout`. The system resolver has no timeout of
+/// ours, so it runs on a thread that is left behind if it does not answer
+/// in time (the run ends soon after; the thread only holds a name).
+fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
+    let lookup = move |host: &str| {
+        (host, port)
+            .to_socket_addrs()
+            .map(|a| a.collect::<Vec<_>>())
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = host.to_string();
+    let answer = match std::thread::Builder::new()
+        .name("resolve".into())
+        .spawn(move || {
+            let _ = tx.send(lookup(&owned));
+        }) {
+        Ok(_) => rx.recv_timeout(timeout),
+        // No thread to spare: look up here, unbounded, rather than fail.
+        Err(_) => Ok(lookup(host)),
+    };
+    match answer {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        Err(_) => Err(format!(
+            "cannot resolve {host} within {} s: check its name and the DNS servers, or pass an IP address",
+            timeout.as_secs()
+        )),
+    }
+}
+
 fn handshake(
     host: &str,
     port: u16,
@@ -303,15 +376,20 @@ fn handshake(
     timeout: Duration,
     client_cert: &ClientCert,
 ) -> Result<(), String> {
+    // One deadline for everything below: resolving, connecting (to every
+    // address in turn), the handshake and the wait for a rejection alert.
+    let deadline = Instant::now() + timeout;
     let target = format!("{host}:{port}");
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
+    let addrs = resolve(host, port, timeout)?;
     let mut last = None;
     let mut sock = None;
     for addr in &addrs {
-        match TcpStream::connect_timeout(addr, timeout) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            last = Some(io::ErrorKind::TimedOut.into());
+            break;
+        }
+        match TcpStream::connect_timeout(addr, left) {
             Ok(s) => {
                 sock = Some(s);
                 break;
@@ -319,29 +397,38 @@ fn handshake(
             Err(e) => last = Some(e),
         }
     }
-    let mut sock = sock.ok_or_else(|| match last {
+    let sock = sock.ok_or_else(|| match last {
         Some(e) if e.kind() == io::ErrorKind::ConnectionRefused => format!(
             "connection refused: nothing listens on {target} (is Milvus running, and is this its port?)"
         ),
         Some(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
-            format!("no answer from {target} within {} s", timeout.as_secs())
+            format!(
+                "no answer from {target} within {} s: check the host and port, and that no firewall drops the connection",
+                timeout.as_secs()
+            )
         }
         Some(e) => format!("cannot connect to {target}: {e}"),
         None => format!("{host} has no address"),
     })?;
-    let _ = sock.set_read_timeout(Some(timeout));
-    let _ = sock.set_write_timeout(Some(timeout));
+    let mut io = Deadlined {
+        sock: &sock,
+        deadline,
+    };
     let mut conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut sock)
+        conn.complete_io(&mut io)
             .map_err(|e| describe(&e, &target, timeout))?;
     }
     // In TLS 1.3 the server checks our certificate after our handshake is
-    // done; a rejection arrives as an alert just after. Wait briefly for it.
+    // done; a rejection arrives as an alert just after. Wait briefly for it,
+    // within the deadline; no alert in that time means accepted.
     if client_cert.asked.load(Ordering::SeqCst) {
-        let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut wait = Deadlined {
+            sock: &sock,
+            deadline: deadline.min(Instant::now() + ALERT_WAIT),
+        };
         let mut buf = [0u8; 1];
-        match conn.complete_io(&mut sock) {
+        match conn.complete_io(&mut wait) {
             Err(e)
                 if !matches!(
                     e.kind(),
@@ -359,7 +446,7 @@ fn handshake(
         }
     }
     conn.send_close_notify();
-    let _ = conn.complete_io(&mut sock);
+    let _ = conn.complete_io(&mut io);
     Ok(())
 }
 
@@ -394,7 +481,8 @@ fn describe(e: &io::Error, target: &str, timeout: Duration) -> String {
         None => match e.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
                 format!(
-                    "the TLS handshake with {target} did not finish within {} s",
+                    "no complete TLS answer from {target} within {} s: the handshake did not finish \
+                     (is this Milvus's TLS port? on a slow link, pass a larger --timeout)",
                     timeout.as_secs()
                 )
             }

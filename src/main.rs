@@ -191,7 +191,9 @@ fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
         then: args.then,
         name: args.name,
     };
-    let units = schedule::units(&opts);
+    // Before anything is written or printed: refuses values that would
+    // smuggle lines into the unit or the crontab.
+    let units = schedule::units(&opts)?;
     match &args.out {
         None => quiet_on_closed_pipe(output::print_units(&opts, &units))?,
         Some(out) => {

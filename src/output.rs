@@ -490,9 +490,11 @@ pub fn write_units(
         (format!("{}.timer", o.name), &u.timer),
         (format!("{}.cron", o.name), &u.crontab),
     ];
+    // Anything at the name counts, a dangling symlink too (`exists()`
+    // follows links and says false for one): replacing it is for --force.
     let existing: Vec<String> = files
         .iter()
-        .filter(|(n, _)| dir.join(n).exists())
+        .filter(|(n, _)| std::fs::symlink_metadata(dir.join(n)).is_ok())
         .map(|(n, _)| n.clone())
         .collect();
     if !existing.is_empty() && !force {

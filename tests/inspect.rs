@@ -651,13 +651,75 @@ fn connect_failures_are_clear() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("did not finish within 1 s"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!(
+        "no complete TLS answer from 127.0.0.1:{port} within 1 s"
+    )));
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
     drop(listener);
     // Not HOST:PORT.
     let out = run(d.path(), &["inspect", "--connect", "milvus", "--ca", &ca]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("HOST:PORT"));
+}
+
+/// Issue 11: `--timeout` bounds the whole exchange, not each read. A server
+/// that sends a TLS record header and then one byte per second would keep a
+/// per-read timeout waiting for ever; it must end at the deadline.
+#[test]
+fn connect_timeout_is_one_deadline_against_a_slow_drip_server() {
+    use std::io::Write;
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let ca = d.path().join("ca.pem").display().to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A handshake record announcing 256 bytes, dripped for 15 s at most (so
+    // the thread ends by itself), far longer than --timeout 2 + 1 s: a client
+    // that only waited for the drip to stop would fail the elapsed check.
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut sent = 0;
+        if s.write_all(b"\x16\x03\x03").is_err() {
+            return sent;
+        }
+        for byte in [0x01u8].into_iter().chain(std::iter::repeat_n(0, 14)) {
+            if s.write_all(&[byte]).is_err() {
+                break; // the client gave up
+            }
+            sent += 1;
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        sent
+    });
+    let start = std::time::Instant::now();
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca",
+            &ca,
+            "--timeout",
+            "2",
+        ],
+    );
+    let elapsed = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "no complete TLS answer from 127.0.0.1:{port} within 2 s"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        elapsed < std::time::Duration::from_secs(3),
+        "--timeout 2 took {elapsed:?}"
+    );
+    assert!(
+        server.join().unwrap() < 14,
+        "the client must not wait for the drip to end"
+    );
 }
 
 /// The README's "Use in CI" shell step, run exactly as written.

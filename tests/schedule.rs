@@ -259,22 +259,7 @@ fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
         "absolute paths: {exec}"
     );
 
-    match Command::new("systemd-analyze").arg("--version").output() {
-        Ok(_) => {
-            let v = Command::new("systemd-analyze")
-                .arg("verify")
-                .arg(&timer)
-                .arg(&service)
-                .output()
-                .unwrap();
-            assert!(
-                v.status.success(),
-                "systemd-analyze verify: {}",
-                String::from_utf8_lossy(&v.stderr)
-            );
-        }
-        Err(_) => eprintln!("skipped systemd-analyze verify: systemd-analyze is not installed"),
-    }
+    systemd_verify(&[&timer, &service]);
 
     // The crontab line: five time fields, then a command...
     let line = cron.trim_end();
@@ -352,4 +337,230 @@ fn a_server_pem_holding_a_chain_is_still_renewed_when_due() {
     assert!(stdout.contains("client.pem: it expires in"), "{stdout}");
     assert!((info(&dir.join("server.pem")).not_after - time_now()).whole_days() > 3000);
     assert_ne!(info(&dir.join("client.pem")).serial, old);
+}
+
+/// Issue 11: an attacker who can write the --out directory leaves a dangling
+/// `milvus-certs-renew.service` symlink pointing outside it, hoping a root
+/// run creates the target. Without --force nothing is written anywhere;
+/// with --force the link itself is replaced, its target is never written.
+#[test]
+fn schedule_out_does_not_follow_a_planted_symlink() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let out_dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("planted.service");
+    let link = out_dir.path().join("milvus-certs-renew.service");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let before = snapshot(out_dir.path());
+    let out_arg = out_dir.path().display().to_string();
+
+    let refused = run(d.path(), &["schedule", "--out", &out_arg]);
+    assert_one_error_line(
+        &refused,
+        1,
+        &["already holds milvus-certs-renew.service", "--force"],
+    );
+    assert!(!target.exists(), "the symlink's target was created");
+    assert_eq!(snapshot(out_dir.path()), before, "nothing written to --out");
+
+    // With --force, and a target that exists: it keeps its contents.
+    fs::write(&target, "precious\n").unwrap();
+    run_ok(d.path(), &["schedule", "--out", &out_arg, "--force"]);
+    assert_eq!(fs::read_to_string(&target).unwrap(), "precious\n");
+    let meta = fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_file(), "the link itself was replaced");
+    assert!(fs::read_to_string(&link).unwrap().contains("ExecStart="));
+}
+
+/// Kills the process whose pid a hook wrote to a file, when dropped (so a
+/// failed assertion does not leave it running).
+struct KillOnDrop(std::path::PathBuf);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(pid) = fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+/// Issue 11: a hook that starts a background child (which inherits the
+/// output pipes) returns when `sh` exits, with its output, instead of
+/// blocking `renew` until the child ends.
+#[test]
+fn a_hook_that_leaves_a_background_child_does_not_block_renew() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    let logs = tempfile::tempdir().unwrap();
+    let pid_file = logs.path().join("sleep.pid");
+    let _kill = KillOnDrop(pid_file.clone());
+    let hook = format!(
+        "sleep 20 & echo $! > '{}'; echo started",
+        pid_file.display()
+    );
+    let start = std::time::Instant::now();
+    let out = run(
+        d.path(),
+        &["renew", "--if-expiring-within", "30", "--then", &hook],
+    );
+    // A hang guard: the child sleeps 20 s.
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "renew waited for the hook's background child: {:?}",
+        start.elapsed()
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("  | started"), "{stdout}");
+    assert!(stdout.contains("The hook exited 0."), "{stdout}");
+    assert!(pid_file.exists(), "the hook wrote its child's pid");
+}
+
+/// Issue 11: a value holding a control character would add lines to the
+/// unit (a newline in --dir makes a working `ExecStartPre=`) or to the
+/// crontab (a newline in --then makes a job of its own). Each is refused
+/// with one line naming the option, and nothing is written or printed.
+#[test]
+fn schedule_refuses_control_characters_in_what_it_writes() {
+    let base = tempfile::tempdir().unwrap();
+    // A real directory, as an attacker who may name directories would make.
+    let evil_dir = base.path().join("tls\nExecStartPre=/bin/touch /tmp/pwned");
+    fs::create_dir_all(&evil_dir).unwrap();
+    let evil_dir = evil_dir.display().to_string();
+    let out_dir = base.path().join("units");
+    let out_arg = out_dir.display().to_string();
+    let cases: [(&[&str], &[&str]); 6] = [
+        (
+            &["--dir", &evil_dir],
+            &[
+                "invalid --dir",
+                "a newline (U+000A)",
+                "no control characters",
+            ],
+        ),
+        (
+            &["--dir", ".", "--then", "x\n* * * * * touch /tmp/pwned #"],
+            &[
+                "invalid --then",
+                "a newline (U+000A)",
+                "script file",
+                "--then /path/to/script",
+            ],
+        ),
+        (
+            &["--dir", ".", "--then", "systemctl\trestart milvus"],
+            &["invalid --then", "a tab (U+0009)", "--then /path/to/script"],
+        ),
+        (
+            &["--dir", ".", "--then", "echo \x1b[2Khidden"],
+            &["invalid --then", "ESC", "--then /path/to/script"],
+        ),
+        (
+            &["--dir", ".", "--then", "true\r0 * * * * evil"],
+            &["invalid --then", "a carriage return (U+000D)"],
+        ),
+        (
+            &["--dir", ".", "--then", "true\x7f"],
+            &["invalid --then", "DEL"],
+        ),
+    ];
+    for (args, needles) in cases {
+        for out in [true, false] {
+            let mut all = vec!["schedule"];
+            all.extend_from_slice(args);
+            if out {
+                all.extend(["--out", &out_arg]);
+            }
+            let ran = run(base.path(), &all);
+            assert_one_error_line(&ran, 1, needles);
+            assert!(ran.stdout.is_empty(), "{all:?} printed units");
+            assert!(!out_dir.exists(), "{all:?} wrote to --out");
+        }
+    }
+}
+
+/// The README's Kubernetes example (a hook script written with a heredoc,
+/// then `schedule`), run as written: the crontab is one line and systemd
+/// accepts the units. The hook script itself then runs the way cron would
+/// run it, with stand-ins for kubectl.
+#[test]
+fn the_readme_kubernetes_schedule_example_works_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("### Kubernetes")
+        .nth(1)
+        .expect("the README has a Kubernetes section");
+    let script = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .expect("its sh block");
+    assert!(
+        script.contains("milvus-certs schedule ") && script.contains("<<"),
+        "{script}"
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let cert = d.path().join("cert");
+    fs::create_dir(&cert).unwrap();
+    run_ok(&cert, &["gen", "--days", "10", "--key-type", "ecdsa-p256"]);
+    // milvus-certs, and a kubectl that records what it was given.
+    let bin_dir = d.path().join("bin");
+    fs::create_dir(&bin_dir).unwrap();
+    std::os::unix::fs::symlink(BIN, bin_dir.join("milvus-certs")).unwrap();
+    let log = d.path().join("kubectl.log");
+    let kubectl = bin_dir.join("kubectl");
+    fs::write(
+        &kubectl,
+        format!(
+            "#!/bin/sh\necho \"kubectl $*\" >> '{0}'\n[ \"$1\" = apply ] && cat >> '{0}'\nexit 0\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&kubectl, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    shell_ok("sh", d.path(), script, &[("PATH", &path)]);
+
+    let cron = fs::read_to_string(d.path().join("milvus-certs-renew.cron")).unwrap();
+    assert_eq!(cron.lines().count(), 1, "{cron}");
+    assert!(cron.ends_with('\n'), "{cron}");
+    let service = d.path().join("milvus-certs-renew.service");
+    systemd_verify(&[&d.path().join("milvus-certs-renew.timer"), &service]);
+
+    // The cron job, run as cron does (sh, `\%` back to `%`, from /): the
+    // leaves are due, so they are renewed and the hook applies the Secret.
+    let command = cron
+        .trim_end()
+        .splitn(6, ' ')
+        .nth(5)
+        .unwrap()
+        .replace(r"\%", "%");
+    let ran = Command::new("sh")
+        .args(["-c", &command])
+        .current_dir("/")
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{command}: {}{}",
+        String::from_utf8_lossy(&ran.stdout),
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let applied = fs::read_to_string(&log).unwrap();
+    assert!(
+        applied.starts_with("kubectl apply -f -\n") && applied.contains("kind: \"Secret\""),
+        "{applied}"
+    );
+    assert!(
+        applied.contains("kubectl rollout restart deployment"),
+        "{applied}"
+    );
 }

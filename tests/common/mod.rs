@@ -430,6 +430,33 @@ pub fn openssl_verify_server(dir: &Path, host: &str) -> bool {
     )
 }
 
+/// Requires `systemd-analyze verify UNITS` to pass. Without systemd-analyze
+/// the check is skipped with a note, except under `CI=true`, where it fails:
+/// a check that silently did not run proves nothing.
+pub fn systemd_verify(units: &[&Path]) {
+    match Command::new("systemd-analyze").arg("--version").output() {
+        Ok(_) => {
+            let v = Command::new("systemd-analyze")
+                .arg("verify")
+                .args(units)
+                .output()
+                .unwrap();
+            assert!(
+                v.status.success(),
+                "systemd-analyze verify {units:?}: {}",
+                String::from_utf8_lossy(&v.stderr)
+            );
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "systemd-analyze is needed under CI=true (apt-get install -y systemd): {e}"
+            );
+            eprintln!("skipped systemd-analyze verify: systemd-analyze is not installed");
+        }
+    }
+}
+
 // --- a Python TLS server ------------------------------------------------
 
 /// A Python `http.server` behind TLS 1.3 (as Milvus's proxy), answering
