@@ -23,7 +23,7 @@
 //! milvus-certs runs as root from timers, so it treats the certificate
 //! directory the way ssh treats `~/.ssh`: every operation inside it goes
 //! through the open directory's descriptor and never follows a symlink
-//! (see [`crate::fsat`]); commands that write refuse a directory that group
+//! (the private `fsat` module); commands that write refuse a directory that group
 //! or others can write to; and an interrupted write is completed or rolled
 //! back only when its staging folder is a real directory owned by the user
 //! running the command (or by the directory's owner), writable by nobody
