@@ -153,6 +153,13 @@ pub enum Error {
         /// What it is and what to do.
         reason: String,
     },
+    /// A key or trust store could not be made.
+    Store {
+        /// What was being made, e.g. "a key store".
+        what: &'static str,
+        /// Why not.
+        reason: String,
+    },
     /// The journal of an interrupted write could not be understood.
     BadJournal {
         /// The journal file.
@@ -357,6 +364,7 @@ impl fmt::Display for Error {
                 "cannot replace {}: {reason}; nothing was changed",
                 path.display()
             ),
+            Error::Store { what, reason } => write!(f, "cannot make {what}: {reason}"),
             Error::BadJournal { path, reason } => write!(
                 f,
                 "{} (left by an interrupted run) cannot be read: {reason}; \

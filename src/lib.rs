@@ -21,6 +21,7 @@ pub mod inspect;
 pub mod keys;
 pub mod leaf;
 pub mod names;
+pub mod pkcs12;
 pub mod renew;
 pub mod schedule;
 pub mod serial;

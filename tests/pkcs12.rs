@@ -1,0 +1,149 @@
+//! Issue 15: PKCS#12 key and trust stores, read back by the real readers
+//! Kafka's side uses: the JDK's keytool, and OpenSSL.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use rustls::pki_types::PrivateKeyDer;
+
+fn keytool(args: &[&str]) -> String {
+    let out = Command::new("keytool")
+        .args(args)
+        .output()
+        .expect("keytool (a JDK) is needed: apt-get install -y openjdk-17-jre-headless");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "keytool {args:?}: {text}");
+    text
+}
+
+fn pkcs8_der(path: &Path) -> Vec<u8> {
+    match key(path) {
+        PrivateKeyDer::Pkcs8(k) => k.secret_pkcs8_der().to_vec(),
+        other => panic!("not PKCS#8: {other:?}"),
+    }
+}
+
+#[test]
+fn keystore_and_truststore_are_read_by_keytool_and_openssl() {
+    for key_type in ["rsa2048", "ecdsa-p256"] {
+        let d = gen_dir(&["--key-type", key_type]);
+        let p = d.path();
+        let server = cert_der(&p.join("server.pem"));
+        let ca = cert_der(&p.join("ca.pem"));
+        let ks = milvus_certs::pkcs12::keystore(
+            "kafka",
+            &pkcs8_der(&p.join("server.key")),
+            &[&server, &ca],
+            "s3cret-Pass",
+        )
+        .unwrap();
+        fs::write(p.join("ks.p12"), &ks).unwrap();
+        let ts = milvus_certs::pkcs12::truststore(&[("milvus-ca", &ca)], "s3cret-Pass").unwrap();
+        fs::write(p.join("ts.p12"), &ts).unwrap();
+        let ks_path = p.join("ks.p12").display().to_string();
+        let ts_path = p.join("ts.p12").display().to_string();
+
+        // keytool: one PrivateKeyEntry with a chain of 2, and one trusted
+        // certificate entry.
+        let list = keytool(&[
+            "-list",
+            "-v",
+            "-storetype",
+            "PKCS12",
+            "-keystore",
+            &ks_path,
+            "-storepass",
+            "s3cret-Pass",
+        ]);
+        assert!(list.contains("Alias name: kafka"), "{list}");
+        assert!(list.contains("Entry type: PrivateKeyEntry"), "{list}");
+        assert!(list.contains("Certificate chain length: 2"), "{list}");
+        let list = keytool(&[
+            "-list",
+            "-v",
+            "-storetype",
+            "PKCS12",
+            "-keystore",
+            &ts_path,
+            "-storepass",
+            "s3cret-Pass",
+        ]);
+        assert!(list.contains("Alias name: milvus-ca"), "{list}");
+        assert!(list.contains("Entry type: trustedCertEntry"), "{list}");
+        // A wrong password is refused (the MAC is checked).
+        let bad = Command::new("keytool")
+            .args([
+                "-list",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                &ks_path,
+                "-storepass",
+                "wrong",
+            ])
+            .output()
+            .unwrap();
+        assert!(!bad.status.success());
+
+        // OpenSSL: the MAC verifies, the key decrypts and matches server.pem,
+        // and the chain in the store verifies against ca.pem.
+        let out = openssl(
+            p,
+            &[
+                "pkcs12",
+                "-in",
+                "ks.p12",
+                "-passin",
+                "pass:s3cret-Pass",
+                "-nodes",
+                "-out",
+                "ks.pem",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let pem = fs::read_to_string(p.join("ks.pem")).unwrap();
+        assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 2, "{pem}");
+        let pubkey = |args: &[&str]| {
+            let o = openssl(p, args);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            o.stdout
+        };
+        assert_eq!(
+            pubkey(&["pkey", "-in", "ks.pem", "-pubout"]),
+            pubkey(&["x509", "-in", "server.pem", "-noout", "-pubkey"])
+        );
+        let out = openssl(
+            p,
+            &["pkcs12", "-in", "ks.p12", "-passin", "pass:nope", "-noout"],
+        );
+        assert!(!out.status.success(), "a wrong password must fail the MAC");
+        let out = openssl(
+            p,
+            &[
+                "pkcs12",
+                "-in",
+                "ks.p12",
+                "-passin",
+                "pass:s3cret-Pass",
+                "-nokeys",
+                "-clcerts",
+                "-out",
+                "leaf.pem",
+            ],
+        );
+        assert!(out.status.success());
+        assert!(openssl_verify(p, &[], "leaf.pem"));
+    }
+}
