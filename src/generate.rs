@@ -138,7 +138,7 @@ impl GenOptions {
             .iter()
             .map(|s| SanName::parse("--san", s))
             .collect::<Result<Vec<_>>>()?;
-        let names = names::server_names(&self.subject.common_name, &sans)?;
+        let names = names::gen_server_names(&self.subject.common_name, &sans)?;
         Ok(Validated {
             subject: self.subject.clone(),
             ca_subject,

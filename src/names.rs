@@ -214,6 +214,25 @@ pub fn server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>>
     Ok(names)
 }
 
+/// The names `gen` gives a server whose common name is `localhost`: the
+/// name, then the IPv4 and IPv6 loopback addresses, then every `--san`.
+///
+/// Clients that connect to an address (`https://127.0.0.1:19530`, pymilvus's
+/// `uri="https://127.0.0.1:19530"`) match it against iPAddress SANs only, never
+/// against a dNSName (RFC 6125 6.2.1, RFC 5280 4.2.1.6), so a certificate
+/// naming only `DNS:localhost`, as the guide's gen.sh makes, fails there with
+/// "doesn't contain any IP SANs". Any other common name is left as it is:
+/// which addresses reach that server is for `--san` to say.
+pub fn gen_server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
+    let mut extra = Vec::new();
+    if SanName::parse("--common-name", common_name)? == SanName::Dns("localhost".into()) {
+        extra.push(SanName::Ip(IpAddr::from([127, 0, 0, 1])));
+        extra.push(SanName::Ip(IpAddr::from(std::net::Ipv6Addr::LOCALHOST)));
+    }
+    extra.extend(sans.iter().cloned());
+    server_names(common_name, &extra)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +303,26 @@ mod tests {
         let names = server_names("localhost", &sans).unwrap();
         assert_eq!(names.len(), 2);
         assert_eq!(names[0], SanName::Dns("localhost".into()));
+    }
+
+    #[test]
+    fn localhost_also_names_the_loopback_addresses() {
+        let names = gen_server_names("localhost", &[]).unwrap();
+        let shown: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["localhost", "127.0.0.1", "::1"]);
+        // --san keeps adding, without repeating a loopback given again.
+        let sans = [
+            SanName::parse("--san", "10.0.0.5").unwrap(),
+            SanName::parse("--san", "127.0.0.1").unwrap(),
+        ];
+        let shown: Vec<String> = gen_server_names("LocalHost", &sans)
+            .unwrap()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["localhost", "127.0.0.1", "::1", "10.0.0.5"]);
+        // Another name gets no addresses it did not ask for.
+        let names = gen_server_names("milvus.example.com", &[]).unwrap();
+        assert_eq!(names, [SanName::Dns("milvus.example.com".into())]);
     }
 }
