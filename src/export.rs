@@ -340,7 +340,12 @@ fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String>
     // The default is the common name, as the guide says ("the CommonName in
     // your certificates"); it is checked the same way.
     let sni = match sni {
-        Some(s) => s.to_string(),
+        Some(s) => {
+            if let Some(e) = crate::names::url_or_port_error("--sni", s) {
+                return Err(e);
+            }
+            s.to_string()
+        }
         None => server.subject_attrs.common_name.clone().unwrap_or_default(),
     };
     let wanted = SanName::parse("--sni", &sni).ok();

@@ -269,3 +269,100 @@ fn man_out_writes_every_referenced_page() {
         }
     }
 }
+
+/// Issue 16: a name given as `host:port` or as a URL is refused with the
+/// option and the bare name to pass instead, for every option that takes a
+/// name, before anything is written.
+#[test]
+fn names_with_a_port_or_scheme_say_what_to_pass() {
+    let cert = gen_dir(&[]);
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["gen", "--dir", "new", "--san", "milvus.example.com:19530"],
+            1,
+            "--san milvus.example.com",
+        ),
+        (
+            &["gen", "--dir", "new", "--san", "https://milvus.example.com"],
+            1,
+            "--san milvus.example.com",
+        ),
+        (
+            &[
+                "gen",
+                "--dir",
+                "new",
+                "--common-name",
+                "https://milvus.example.com:19530",
+            ],
+            1,
+            "--common-name milvus.example.com",
+        ),
+        (
+            &["gen", "--dir", "new", "--san", "[::1]:19530"],
+            1,
+            "--san ::1",
+        ),
+        (
+            &["renew", "--dir", "cert", "--san", "10.0.0.5:19530"],
+            1,
+            "--san 10.0.0.5",
+        ),
+        (
+            &[
+                "inspect",
+                "--dir",
+                "cert",
+                "--server-name",
+                "https://127.0.0.1:19530",
+            ],
+            2,
+            "--server-name 127.0.0.1",
+        ),
+        (
+            &[
+                "export",
+                "client",
+                "--dir",
+                "cert",
+                "--host",
+                "localhost:19530",
+            ],
+            1,
+            "--host localhost",
+        ),
+        (
+            &[
+                "export",
+                "helm",
+                "--dir",
+                "cert",
+                "--internal",
+                "--sni",
+                "https://localhost",
+            ],
+            1,
+            "--sni localhost",
+        ),
+    ];
+    for (args, code, fix) in cases {
+        let d = tempfile::tempdir().unwrap();
+        for f in SEVEN {
+            fs::create_dir_all(d.path().join("cert")).unwrap();
+            fs::copy(cert.path().join(f), d.path().join("cert").join(f)).unwrap();
+        }
+        let before = snapshot(d.path());
+        let out = run(d.path(), args);
+        let line = assert_one_error_line(&out, *code, &[fix]);
+        assert!(line.ends_with(&format!("pass {fix}\n")), "{args:?}: {line}");
+        assert_eq!(snapshot(d.path()), before, "{args:?} changed the directory");
+        // ... and what it says to pass works.
+        if args[0] == "gen" {
+            let mut fixed: Vec<&str> = args.to_vec();
+            let (opt, value) = fix.split_once(' ').unwrap();
+            let i = fixed.iter().position(|a| a == &opt).unwrap();
+            fixed[i + 1] = value;
+            run_ok(d.path(), &fixed);
+        }
+    }
+}
