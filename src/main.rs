@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 use milvus_certs::generate::{self, GenOptions};
 use milvus_certs::leaf::Role;
 use milvus_certs::names::Subject;
@@ -24,7 +23,7 @@ const FAILURE: u8 = 1;
 const INSPECT_FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     let now = OffsetDateTime::now_utc();
     let (result, failure) = match cli.command {
         Command::Gen(args) => (run_gen(args, now), FAILURE),

@@ -366,3 +366,36 @@ fn names_with_a_port_or_scheme_say_what_to_pass() {
         }
     }
 }
+
+/// Issue 16: a mistyped option gets "did you mean", also for a transposition
+/// in a short name (`--dri`), which clap's own similarity measure misses; an
+/// option like nothing known gets no guess.
+#[test]
+fn mistyped_options_suggest_the_right_one() {
+    let cases: &[(&[&str], Option<&str>)] = &[
+        (&["gen", "--dri", "cert"], Some("--dir")),
+        (&["gen", "--dri=cert"], Some("--dir")),
+        (&["renew", "--dri", "cert"], Some("--dir")),
+        (&["inspect", "--dri", "cert"], Some("--dir")),
+        (&["export", "client", "--dri", "cert"], Some("--dir")),
+        (&["gen", "--froce"], Some("--force")),
+        (&["gen", "--common-nmae", "x"], Some("--common-name")),
+        (&["gen", "--frobnicate"], None),
+    ];
+    for (args, want) in cases {
+        let d = tempfile::tempdir().unwrap();
+        let out = run(d.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: unexpected argument"), "{stderr}");
+        let tip = stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("tip: a similar argument exists: "));
+        assert_eq!(
+            tip,
+            want.map(|w| format!("'{w}'")).as_deref(),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0, "{args:?}");
+    }
+}
