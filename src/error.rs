@@ -222,14 +222,26 @@ impl fmt::Display for Error {
                 value,
                 reason,
             } => write!(f, "invalid {option} {:?}: {reason}", value),
-            Error::WouldOverwrite { dir, names } => write!(
-                f,
-                "{} already holds {}: nothing was written; pass --force to replace them \
-                 (the old files are kept under {})",
-                dir.display(),
-                names.join(", "),
-                dir.join("backup").display()
-            ),
+            Error::WouldOverwrite { dir, names } => {
+                write!(
+                    f,
+                    "{} already holds {}: nothing was written; pass --force to replace them \
+                     (the old files are kept under {})",
+                    dir.display(),
+                    names.join(", "),
+                    dir.join("backup").display()
+                )?;
+                if names.iter().any(|n| n == "ca.pem" || n == "ca.key") {
+                    // --force would make a new CA, which every client must then be given.
+                    write!(
+                        f,
+                        ", or run `milvus-certs renew --dir {}` to keep the CA and make only \
+                         new server and client certificates",
+                        crate::schedule::sh_word(&dir.display().to_string())
+                    )?;
+                }
+                Ok(())
+            }
             Error::Io {
                 path,
                 action,

@@ -676,3 +676,73 @@ fn the_default_names_cover_the_loopback_addresses() {
     let der = cert_der(&d.path().join("server.pem"));
     assert_eq!(sans(&parse(&der)), ["DNS:milvus.example.com"]);
 }
+
+/// Issue 16: `gen --force` over a CA warns that clients trusting the old
+/// ca.pem will fail, and points to `renew` (new leaves, same CA), with a
+/// command that works when copied; replacing only leaves does not warn.
+#[test]
+fn replacing_a_ca_warns_and_points_to_renew() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("my certs");
+    run_ok(d.path(), &["gen", "--dir", "my certs"]);
+    let old_ca = fs::read(dir.join("ca.pem")).unwrap();
+
+    // Without --force: refused, and renew is offered.
+    let out = run(d.path(), &["gen", "--dir", "my certs"]);
+    assert_one_error_line(&out, 1, &["--force", "milvus-certs renew --dir 'my certs'"]);
+
+    let out = run_ok(d.path(), &["gen", "--dir", "my certs", "--force"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    let w = warnings[0];
+    assert!(
+        w.starts_with("warning: made a new CA in my certs/, replacing the old one: "),
+        "{w}"
+    );
+    assert!(w.contains("\"unknown authority\""), "{w}");
+    let backup = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(fs::read(backup.join("ca.pem")).unwrap(), old_ca);
+    assert!(
+        w.contains(&format!(
+            "kept in {}/",
+            backup.strip_prefix(d.path()).unwrap().display()
+        )),
+        "{w}"
+    );
+    assert_ne!(fs::read(dir.join("ca.pem")).unwrap(), old_ca, "a new CA");
+
+    // The command it names works as copied, and keeps the (new) CA.
+    let cmd = w.split('`').nth(1).unwrap();
+    assert_eq!(cmd, "milvus-certs renew --dir 'my certs'");
+    let ca_now = fs::read(dir.join("ca.pem")).unwrap();
+    shell_ok(
+        "sh",
+        d.path(),
+        &cmd.replacen("milvus-certs", "\"$BIN\"", 1),
+        &[],
+    );
+    assert_eq!(fs::read(dir.join("ca.pem")).unwrap(), ca_now);
+
+    // --no-backup: no backup to point at.
+    let out = run_ok(
+        d.path(),
+        &["gen", "--dir", "my certs", "--force", "--no-backup"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("replacing the old one") && !stderr.contains("kept in"),
+        "{stderr}"
+    );
+
+    // Only leaves in the way (no CA): nothing to warn about.
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("server.pem"), "old").unwrap();
+    let out = run_ok(d.path(), &["gen", "--force"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
