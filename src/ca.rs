@@ -88,10 +88,7 @@ impl LoadedCa {
         )?;
         let key = parse_private_key(&key_path, &key_bytes)?;
         if key.public_key_raw() != cert.public_key_bits.as_slice() {
-            return Err(Error::KeyMismatch {
-                key: key_path,
-                cert: pem_path,
-            });
+            return Err(Error::key_mismatch(&key_path, &pem_path));
         }
         let dn = cert.subject_dn().map_err(|reason| {
             Error::bad_file(

@@ -473,7 +473,8 @@ fn check_key(dir: &Path, cert_name: &str, e: &mut Entry) {
             Err(err) => e.problems.push(err.to_string()),
             Ok(key) if key.public_key_raw() != cert.public_key_bits.as_slice() => e.problems.push(format!(
                 "{key_name} does not belong to this certificate: the key and certificate do not match; \
-                 restore the matching key (milvus-certs keeps replaced files under backup/)"
+                 restore the matching key{}",
+                crate::error::earlier_copy(&path)
             )),
             Ok(_) => {}
         },

@@ -133,9 +133,11 @@ fn with_remove_hint(e: Error, role: Role) -> Error {
             path,
             expected,
             reason,
+            backup,
         } => Error::BadFile {
             path,
             expected,
+            backup,
             reason: format!(
                 "{reason}; move it away to renew {} from the CA's subject instead",
                 role.name()

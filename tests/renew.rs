@@ -556,3 +556,61 @@ fn concurrent_runs_never_interleave() {
     assert!(s.signed_by(&info(&dir.join("ca.pem"))));
     assert!(!dir.join(milvus_certs::store::STAGING_DIR).exists());
 }
+
+/// Issue 16: the error for a foreign `ca.key` points to a backup only when
+/// one holds a copy of it, naming that folder; without one it offers what
+/// can be done instead (a new CA), and nothing changes either way.
+#[test]
+fn a_foreign_ca_key_points_to_a_backup_only_when_there_is_one() {
+    let other = fixtures().join("bad/other-ca.key");
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    fs::copy(&other, dir.join("ca.key")).unwrap();
+    let before = snapshot(dir);
+    for cmd in [&["renew"][..], &["renew", "--ca"]] {
+        let out = run(dir, cmd);
+        let line = assert_one_error_line(&out, 1, &["ca.key", "does not belong to", "ca.pem"]);
+        assert!(
+            !line.contains("backup"),
+            "{cmd:?}: no backup exists: {line}"
+        );
+        assert!(line.contains("milvus-certs gen --force"), "{line}");
+        assert_eq!(snapshot(dir), before);
+    }
+    // inspect says the same about the key, without a backup to point at.
+    let out = run(dir, &["inspect"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let problem = stdout
+        .lines()
+        .find(|l| l.contains("ca.key does not belong"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(!problem.contains("backup"), "{problem}");
+
+    // With a backup holding a ca.key (made by gen --force), it is named.
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(dir, &["gen", "--force"]);
+    let kept = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(kept.join("ca.key").is_file());
+    fs::copy(&other, dir.join("ca.key")).unwrap();
+    let out = run(dir, &["renew"]);
+    let name = kept.file_name().unwrap().to_string_lossy().to_string();
+    let line = assert_one_error_line(&out, 1, &["ca.key", "does not belong to"]);
+    assert!(
+        line.contains(&format!("an earlier ca.key is in ./backup/{name}/")),
+        "{line}"
+    );
+    let out = run(dir, &["inspect"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "restore the matching key (an earlier ca.key is in ./backup/{name}/)"
+        )),
+        "{stdout}"
+    );
+}
