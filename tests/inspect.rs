@@ -66,7 +66,10 @@ fn healthy_directory_exits_0_with_a_summary() {
         String::from_utf8_lossy(&out.stdout)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.trim_end().ends_with("3 certificates: 3 ok"), "{text}");
+    assert!(
+        text.trim_end().ends_with("\n3 certificates: 3 ok."),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'), "no colour when not on a terminal");
     let out = run(
         d.path(),
@@ -88,8 +91,8 @@ fn expiring_within_warn_days_exits_1_else_0() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("3 certificates: 1 ok, 2 expiring the first in 9 days")
-            || text.contains("3 certificates: 1 ok, 2 expiring the first in 10 days"),
+        text.contains("\n3 certificates: 1 ok and 2 expiring, the first in 9 days (renew them before then).\n")
+            || text.contains("\n3 certificates: 1 ok and 2 expiring, the first in 10 days (renew them before then).\n"),
         "{text}"
     );
     let doc = json(&run(d.path(), &["inspect", "--warn-days", "30", "--json"]));
@@ -807,5 +810,30 @@ fn inspecting_a_file_never_writes_in_its_folder() {
     assert_eq!(
         fs::read(staging.join("server.pem")).unwrap(),
         b"half-written"
+    );
+}
+
+/// Issue 16: the summary is one sentence a person would write, whatever
+/// the mix of statuses.
+#[test]
+fn the_summary_line_is_a_sentence() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    fs::remove_file(d.path().join("client.key")).unwrap();
+    let out = run(d.path(), &["inspect", "--warn-days", "30"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap();
+    let days = last
+        .strip_prefix("3 certificates: 1 ok, 1 expiring in ")
+        .and_then(|r| r.strip_suffix(" days, and 1 invalid (see the problems above)."))
+        .unwrap_or_else(|| panic!("{last}"));
+    assert!(["9", "10"].contains(&days), "{last}");
+    let doc = json(&run(d.path(), &["inspect", "--warn-days", "30", "--json"]));
+    assert_eq!(doc["summary"].as_str(), Some(last));
+
+    let out = run(d.path(), &["inspect", "ca.pem"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().last(),
+        Some("1 certificate: 1 ok.")
     );
 }
