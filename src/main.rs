@@ -12,6 +12,7 @@ use milvus_certs::renew::{self, RenewCaOptions, RenewOptions};
 use time::OffsetDateTime;
 
 mod cli;
+mod man;
 mod output;
 
 use cli::{Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
@@ -384,16 +385,13 @@ fn run_man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
     let cmd = Cli::command().disable_help_subcommand(true);
     match out {
         None => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(cmd)
-                .render(&mut buf)
-                .context("cannot render the man page")?;
+            let buf = man::render(cmd).context("cannot render the man page")?;
             quiet_on_closed_pipe(io::stdout().lock().write_all(&buf))?;
         }
         Some(dir) => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create directory {}", dir.display()))?;
-            clap_mangen::generate_to(cmd, &dir)
+            man::write_all(cmd, &dir)
                 .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
             println!("Wrote the man pages into {}", dir.display());
         }
