@@ -271,6 +271,13 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                 writeln!(out, "    names     {}", names.join(", "))?;
             }
             writeln!(out, "    key       {}", c.key)?;
+            if let Some(enc) = e.encoding {
+                let key = e
+                    .key_encoding
+                    .map(|k| format!(" (its key file: {})", k.name()))
+                    .unwrap_or_default();
+                writeln!(out, "    encoding  {}{key}", enc.name())?;
+            }
             if let Some(ku) = &c.key_usage {
                 writeln!(out, "    usage     {}", ku.join(", "))?;
             }
@@ -380,6 +387,8 @@ pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
                 "key": c.map(|c| c.key.clone()),
                 "key_usage": c.and_then(|c| c.key_usage.clone()).unwrap_or_default(),
                 "ext_key_usage": c.and_then(|c| c.ext_key_usage.clone()).unwrap_or_default(),
+                "encoding": e.encoding.map(|x| x.name().to_ascii_lowercase()),
+                "key_encoding": e.key_encoding.map(|x| x.name().to_ascii_lowercase()),
                 "status": e.status.name(),
                 "problems": e.problems,
                 "warnings": e.warnings,

@@ -614,3 +614,81 @@ fn a_foreign_ca_key_points_to_a_backup_only_when_there_is_one() {
         "{stdout}"
     );
 }
+
+/// Issue 16: `renew` reads a CA in DER (`openssl x509|pkey -outform DER`, as
+/// Java and Windows tools export it), says so, and writes PEM; `renew --ca`
+/// rewrites the DER ca.pem as PEM with the same subject and key.
+#[test]
+fn renew_reads_a_ca_in_der_and_writes_pem() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    let pem_ca = info(&dir.join("ca.pem"));
+    fs::copy(dir.join("ca.pem"), dir.join("ca-as-pem.pem")).unwrap();
+    for (tool, file) in [("x509", "ca.pem"), ("pkey", "ca.key")] {
+        let tmp = format!("{file}.der");
+        assert!(openssl_ok(
+            dir,
+            &[tool, "-in", file, "-outform", "DER", "-out", &tmp]
+        ));
+        fs::rename(dir.join(&tmp), dir.join(file)).unwrap();
+        assert_ne!(fs::read(dir.join(file)).unwrap()[0], b'-', "{file} is DER");
+    }
+    let der_ca = fs::read(dir.join("ca.pem")).unwrap();
+
+    let out = run_ok(dir, &["renew"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: read ca.pem as DER (binary) and left it so"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`milvus-certs renew --ca`"), "{stderr}");
+    assert!(
+        stderr.contains("warning: read ca.key as DER (binary)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read(dir.join("ca.pem")).unwrap(),
+        der_ca,
+        "ca.pem is left as it was"
+    );
+    for leaf in ["server.pem", "client.pem"] {
+        let text = fs::read_to_string(dir.join(leaf)).unwrap();
+        assert!(
+            text.starts_with("-----BEGIN CERTIFICATE-----"),
+            "{leaf} is PEM"
+        );
+        assert_eq!(info(&dir.join(leaf)).issuer, pem_ca.subject);
+    }
+    // Issued by the CA read from DER: OpenSSL verifies the new leaves against
+    // the same CA in PEM.
+    assert!(openssl_ok(
+        dir,
+        &[
+            "verify",
+            "-CAfile",
+            "ca-as-pem.pem",
+            "-x509_strict",
+            "-purpose",
+            "sslserver",
+            "-verify_ip",
+            "127.0.0.1",
+            "server.pem"
+        ]
+    ));
+
+    // renew --ca: the re-signed ca.pem is PEM, same subject and key.
+    let out = run_ok(dir, &["renew", "--ca"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("read ca.pem as DER (binary); the re-signed ca.pem is PEM"),
+        "{stderr}"
+    );
+    let text = fs::read_to_string(dir.join("ca.pem")).unwrap();
+    assert!(text.starts_with("-----BEGIN CERTIFICATE-----"));
+    let ca = info(&dir.join("ca.pem"));
+    assert_eq!(ca.subject, pem_ca.subject);
+    assert_eq!(ca.public_key_bits, pem_ca.public_key_bits);
+    assert_ne!(ca.serial, pem_ca.serial);
+    assert!(openssl_verify_server(dir, "localhost"));
+    assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost", "127.0.0.1"]);
+}
