@@ -342,11 +342,11 @@ pub struct GenArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
-    /// The server name clients connect to (gen.sh's CommonName); also a subjectAltName
+    /// The server name clients connect to (gen.sh's CommonName); also a subjectAltName, and localhost also names 127.0.0.1 and ::1
     #[arg(long, value_name = "NAME", default_value = "localhost")]
     pub common_name: String,
 
-    /// Another name for the server (repeatable): an IP address becomes an IP SAN, anything else a DNS SAN
+    /// Another name for the server (repeatable; a host, without port or scheme): an IP address becomes an IP SAN, anything else a DNS SAN
     #[arg(long = "san", value_name = "NAME")]
     pub sans: Vec<String>,
 
@@ -505,7 +505,7 @@ Exit status:
 /// Options of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Certificate files (bundles too) or directories to inspect [default: the seven files of --dir]
+    /// Certificate files (PEM, bundles too, or DER) or directories to inspect [default: the seven files of --dir]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
