@@ -12,7 +12,8 @@ use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
-use crate::keys::{key_identifier, parse_private_key};
+use crate::input::Encoding;
+use crate::keys::{key_identifier, parse_private_key_or_der};
 use crate::names::Subject;
 use crate::serial::Serial;
 use crate::validity::Validity;
@@ -47,6 +48,10 @@ pub struct LoadedCa {
     pub cert: CertInfo,
     /// Its private key.
     pub key: KeyPair,
+    /// How `ca.pem` was encoded (DER is read too).
+    pub cert_encoding: Encoding,
+    /// How `ca.key` was encoded (DER is read too).
+    pub key_encoding: Encoding,
     params: CertificateParams,
 }
 
@@ -72,7 +77,8 @@ impl LoadedCa {
         let pem_path = dir.join(files::CA_PEM);
         let bytes =
             input::read_required(&pem_path, CA_PEM_EXPECTED, "the CA certificate", FILES_HINT)?;
-        let first = input::parse_certificates(&pem_path, &bytes)?.swap_remove(0);
+        let (mut certs, cert_encoding) = input::parse_certificates_or_der(&pem_path, &bytes)?;
+        let first = certs.swap_remove(0);
         let cert = CertInfo::from_der(&first)
             .map_err(|reason| Error::bad_file(&pem_path, CA_PEM_EXPECTED, reason))?;
         check_is_ca(&pem_path, &cert)?;
@@ -86,12 +92,9 @@ impl LoadedCa {
             "the CA private key",
             "renewing needs the key that signed ca.pem; restore it from your backup",
         )?;
-        let key = parse_private_key(&key_path, &key_bytes)?;
+        let (key, key_encoding) = parse_private_key_or_der(&key_path, &key_bytes)?;
         if key.public_key_raw() != cert.public_key_bits.as_slice() {
-            return Err(Error::KeyMismatch {
-                key: key_path,
-                cert: pem_path,
-            });
+            return Err(Error::key_mismatch(&key_path, &pem_path));
         }
         let dn = cert.subject_dn().map_err(|reason| {
             Error::bad_file(
@@ -104,7 +107,13 @@ impl LoadedCa {
         params.distinguished_name = dn;
         params.key_identifier_method =
             KeyIdMethod::PreSpecified(cert.ski.clone().unwrap_or_else(|| key_identifier(&key)));
-        Ok(LoadedCa { cert, key, params })
+        Ok(LoadedCa {
+            cert,
+            key,
+            cert_encoding,
+            key_encoding,
+            params,
+        })
     }
 
     /// The issuer for signing leaves: the CA's exact subject, and its SKI as

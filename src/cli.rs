@@ -18,6 +18,60 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line, or exits with clap's usage error (status 2).
+    pub fn parse_or_exit() -> Cli {
+        Cli::try_parse().unwrap_or_else(|e| with_close_option(e).exit())
+    }
+}
+
+/// Adds "a similar argument exists" to an unknown `--option` clap found no
+/// suggestion for. clap's suggestions feature is on, but it ranks names by
+/// Jaro similarity above 0.7, and a transposition in a short name scores
+/// far below that (`--dri` against `--dir`: 0.56), so the most common typo got
+/// no hint. The optimal string alignment distance counts a transposition
+/// as one edit: at most 1 for names of up to four letters, 2 beyond.
+fn with_close_option(mut err: clap::Error) -> clap::Error {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument || err.get(ContextKind::SuggestedArg).is_some() {
+        return err;
+    }
+    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
+        return err;
+    };
+    let Some(typed) = given.strip_prefix("--") else {
+        return err;
+    };
+    let typed = typed.split('=').next().unwrap_or_default().to_string();
+    // The subcommand the option was given to: the words before it that name one.
+    let root = Cli::command();
+    let mut cmd = &root;
+    for word in std::env::args().skip(1) {
+        if word.starts_with(&format!("--{typed}")) {
+            break;
+        }
+        if let Some(sub) = cmd.find_subcommand(&word) {
+            cmd = sub;
+        }
+    }
+    let limit = if typed.chars().count() <= 4 { 1 } else { 2 };
+    let best = cmd
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .chain(["help"])
+        .map(|long| (strsim::osa_distance(&typed, long), long))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d);
+    if let Some((_, long)) = best {
+        err.insert(
+            ContextKind::SuggestedArg,
+            ContextValue::String(format!("--{long}")),
+        );
+    }
+    err
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -288,11 +342,11 @@ pub struct GenArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
-    /// The server name clients connect to (gen.sh's CommonName); also a subjectAltName
+    /// The server name clients connect to (gen.sh's CommonName); also a subjectAltName, and localhost also names 127.0.0.1 and ::1
     #[arg(long, value_name = "NAME", default_value = "localhost")]
     pub common_name: String,
 
-    /// Another name for the server (repeatable): an IP address becomes an IP SAN, anything else a DNS SAN
+    /// Another name for the server (repeatable; a host, without port or scheme): an IP address becomes an IP SAN, anything else a DNS SAN
     #[arg(long = "san", value_name = "NAME")]
     pub sans: Vec<String>,
 
@@ -451,7 +505,7 @@ Exit status:
 /// Options of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Certificate files (bundles too) or directories to inspect [default: the seven files of --dir]
+    /// Certificate files (PEM, bundles too, or DER) or directories to inspect [default: the seven files of --dir]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

@@ -58,6 +58,8 @@ pub enum Error {
         expected: &'static str,
         /// What is wrong with it.
         reason: String,
+        /// The newest backup folder holding a copy of the file, if any.
+        backup: Option<PathBuf>,
     },
     /// A private key file is encrypted; we do not read encrypted keys.
     EncryptedKey {
@@ -70,6 +72,8 @@ pub enum Error {
         key: PathBuf,
         /// The certificate file.
         cert: PathBuf,
+        /// The newest backup folder holding a copy of the key, if any.
+        backup: Option<PathBuf>,
     },
     /// `ca.pem` is not a CA certificate.
     NotCa {
@@ -122,6 +126,8 @@ pub enum Error {
         cert: PathBuf,
         /// The CA certificate.
         ca: PathBuf,
+        /// The newest backup folder holding a copy of the certificate, if any.
+        backup: Option<PathBuf>,
     },
     /// `export` would replace files that exist (and `--force` was not given).
     OutputExists {
@@ -202,7 +208,61 @@ impl Error {
             path: path.to_path_buf(),
             expected,
             reason: reason.into(),
+            backup: latest_backup_of(path),
         }
+    }
+
+    pub(crate) fn key_mismatch(key: &Path, cert: &Path) -> Error {
+        Error::KeyMismatch {
+            key: key.to_path_buf(),
+            cert: cert.to_path_buf(),
+            backup: latest_backup_of(key),
+        }
+    }
+
+    pub(crate) fn not_issued_by(cert: &Path, ca: &Path) -> Error {
+        Error::NotIssuedBy {
+            cert: cert.to_path_buf(),
+            ca: ca.to_path_buf(),
+            backup: latest_backup_of(cert),
+        }
+    }
+}
+
+/// The newest `backup/<UTC time>/` folder next to `path` that holds a file of
+/// the same name, so a message points to a copy only when there is one.
+/// The folder names are UTC times (`20260101T000000Z`), which sort as text.
+pub fn latest_backup_of(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir.join("backup"))
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join(name).is_file())
+        .collect();
+    folders.sort();
+    folders.pop()
+}
+
+/// " (an earlier NAME is in DIR/)" when a backup holds a copy of `path`;
+/// nothing otherwise.
+pub(crate) fn earlier_copy(path: &Path) -> String {
+    copy_in(&latest_backup_of(path), path)
+}
+
+/// " (an earlier NAME is in DIR/)" when `backup` is known; nothing otherwise.
+fn copy_in(backup: &Option<PathBuf>, what: &Path) -> String {
+    match (backup, what.file_name()) {
+        (Some(b), Some(name)) => format!(
+            " (an earlier {} is in {}/)",
+            name.to_string_lossy(),
+            b.display()
+        ),
+        _ => String::new(),
     }
 }
 
@@ -229,14 +289,26 @@ impl fmt::Display for Error {
                 value,
                 reason,
             } => write!(f, "invalid {option} {:?}: {reason}", value),
-            Error::WouldOverwrite { dir, names } => write!(
-                f,
-                "{} already holds {}: nothing was written; pass --force to replace them \
-                 (the old files are kept under {})",
-                dir.display(),
-                names.join(", "),
-                dir.join("backup").display()
-            ),
+            Error::WouldOverwrite { dir, names } => {
+                write!(
+                    f,
+                    "{} already holds {}: nothing was written; pass --force to replace them \
+                     (the old files are kept under {})",
+                    dir.display(),
+                    names.join(", "),
+                    dir.join("backup").display()
+                )?;
+                if names.iter().any(|n| n == "ca.pem" || n == "ca.key") {
+                    // --force would make a new CA, which every client must then be given.
+                    write!(
+                        f,
+                        ", or run `milvus-certs renew --dir {}` to keep the CA and make only \
+                         new server and client certificates",
+                        crate::schedule::sh_word(&dir.display().to_string())
+                    )?;
+                }
+                Ok(())
+            }
             Error::Io {
                 path,
                 action,
@@ -259,13 +331,12 @@ impl fmt::Display for Error {
                 path,
                 expected,
                 reason,
+                backup,
             } => {
                 write!(f, "{} is not {expected}: {reason}", path.display())?;
                 // Reasons that carry their own fix say it after a "; ".
                 if !reason.contains("; ") {
-                    f.write_str(
-                        "; restore a good copy (milvus-certs keeps the files it replaced under backup/)",
-                    )?;
+                    write!(f, "; restore a good copy{}", copy_in(backup, path))?;
                 }
                 Ok(())
             }
@@ -275,12 +346,24 @@ impl fmt::Display for Error {
                  decrypt it with `openssl pkey -in {0} -out {0}.plain` and use that file",
                 path.display()
             ),
-            Error::KeyMismatch { key, cert } => write!(
-                f,
-                "{} does not belong to {}: restore the matching key or certificate (see backup/)",
-                key.display(),
-                cert.display()
-            ),
+            Error::KeyMismatch { key, cert, backup } => {
+                write!(
+                    f,
+                    "{} does not belong to {}: restore the matching key or certificate{}",
+                    key.display(),
+                    cert.display(),
+                    copy_in(backup, key)
+                )?;
+                if key.file_name().is_some_and(|n| n == "ca.key") {
+                    // Without the CA's own key nothing can be signed for this ca.pem again.
+                    f.write_str(
+                        ", or make a new CA with `milvus-certs gen --force` \
+                         (every client then needs the new ca.pem)",
+                    )
+                } else {
+                    f.write_str(", or run `milvus-certs renew` to make a new key and certificate")
+                }
+            }
             Error::NotCa { path, reason } => write!(
                 f,
                 "{} is not a CA certificate ({reason}): point --dir at the directory made by \
@@ -323,12 +406,13 @@ impl fmt::Display for Error {
                  `milvus-certs renew --only client`",
                 path.display()
             ),
-            Error::NotIssuedBy { cert, ca } => write!(
+            Error::NotIssuedBy { cert, ca, backup } => write!(
                 f,
                 "{} was not issued by {}, so clients would fail with \"unknown authority\": \
-                 restore the matching files (see backup/) or run `milvus-certs renew`",
+                 restore the matching files{} or run `milvus-certs renew`",
                 cert.display(),
-                ca.display()
+                ca.display(),
+                copy_in(backup, cert)
             ),
             Error::OutputExists { paths } => write!(
                 f,

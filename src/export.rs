@@ -272,10 +272,7 @@ fn first_cert(path: &Path, pem: &[u8]) -> Result<CertInfo> {
 fn check_key(key_path: &Path, key_pem: &[u8], cert_path: &Path, cert: &CertInfo) -> Result<()> {
     let key = parse_private_key(key_path, key_pem)?;
     if key.public_key_raw() != cert.public_key_bits.as_slice() {
-        return Err(Error::KeyMismatch {
-            key: key_path.to_path_buf(),
-            cert: cert_path.to_path_buf(),
-        });
+        return Err(Error::key_mismatch(key_path, cert_path));
     }
     Ok(())
 }
@@ -284,10 +281,7 @@ fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) 
     if cert.issuer_raw == ca.subject_raw && cert.signed_by(ca) {
         Ok(())
     } else {
-        Err(Error::NotIssuedBy {
-            cert: path.to_path_buf(),
-            ca: ca_path.to_path_buf(),
-        })
+        Err(Error::not_issued_by(path, ca_path))
     }
 }
 
@@ -340,7 +334,12 @@ fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String>
     // The default is the common name, as the guide says ("the CommonName in
     // your certificates"); it is checked the same way.
     let sni = match sni {
-        Some(s) => s.to_string(),
+        Some(s) => {
+            if let Some(e) = crate::names::url_or_port_error("--sni", s) {
+                return Err(e);
+            }
+            s.to_string()
+        }
         None => server.subject_attrs.common_name.clone().unwrap_or_default(),
     };
     let wanted = SanName::parse("--sni", &sni).ok();

@@ -138,7 +138,7 @@ impl GenOptions {
             .iter()
             .map(|s| SanName::parse("--san", s))
             .collect::<Result<Vec<_>>>()?;
-        let names = names::server_names(&self.subject.common_name, &sans)?;
+        let names = names::gen_server_names(&self.subject.common_name, &sans)?;
         Ok(Validated {
             subject: self.subject.clone(),
             ca_subject,
@@ -277,6 +277,12 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
 
     let backup_time = (opts.force && opts.backup).then_some(now);
     let backup = lock.replace_files(&new_files, backup_time)?;
+    if existing
+        .iter()
+        .any(|f| f == files::CA_PEM || f == files::CA_KEY)
+    {
+        warnings.push(ca_replaced_warning(&opts.dir, backup.as_deref()));
+    }
     Ok(GenReport {
         dir: opts.dir.clone(),
         recovery,
@@ -285,6 +291,24 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
         last_serial: serial,
         warnings,
     })
+}
+
+/// What replacing a CA means: a new ca.pem is a new trust anchor, so every
+/// peer still holding the old one rejects the new certificates ("unknown
+/// authority"). Usually the intent was new leaves from the same CA: `renew`.
+fn ca_replaced_warning(dir: &Path, backup: Option<&Path>) -> String {
+    let kept = match backup {
+        Some(b) => format!("; the old CA is kept in {}/", b.display()),
+        None => String::new(),
+    };
+    format!(
+        "made a new CA in {}/, replacing the old one: every client and server that trusts the old ca.pem now fails \
+         with \"unknown authority\" until it is given the new ca.pem; to keep the CA and make \
+         only new server and client certificates (the usual intent), use \
+         `milvus-certs renew --dir {}` instead{kept}",
+        dir.display(),
+        crate::schedule::sh_word(&dir.display().to_string()),
+    )
 }
 
 /// The serial after `serial`, or an error naming `ca.srl` when the CA has run

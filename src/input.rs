@@ -83,10 +83,86 @@ pub fn parse_certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<
             "it holds a private key; the key and certificate files may be swapped".to_string()
         } else if pem.windows(11).any(|w| w == b"-----BEGIN ") {
             "it holds no CERTIFICATE section".to_string()
+        } else if may_be_der(pem) {
+            format!(
+                "it is DER (binary), but PEM is needed here; {}",
+                der_to_pem(path, false)
+            )
         } else {
             no_pem_reason(pem)
         };
         return Err(Error::bad_file(path, EXPECTED, reason));
     }
     Ok(certs)
+}
+
+/// How a certificate or key file was encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// Base64 between `-----BEGIN ...-----` lines (RFC 7468).
+    Pem,
+    /// Binary DER, as Java's keytool and Windows' certificate export write it.
+    Der,
+}
+
+impl Encoding {
+    /// `PEM` or `DER`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Pem => "PEM",
+            Encoding::Der => "DER",
+        }
+    }
+}
+
+/// "convert it: `COMMAND`", the openssl command that rewrites the DER file
+/// at `path` as PEM. It writes a new file first and renames it over the old
+/// one, so an interrupted run leaves the old file whole; a key's new file is
+/// made under umask 077, so it is 0600 like the key it replaces.
+pub fn der_to_pem(path: &Path, key: bool) -> String {
+    let p = crate::schedule::sh_word(&path.display().to_string());
+    if key {
+        format!(
+            "convert it: `(umask 077 && openssl pkey -inform der -in {p} -out {p}.new) && mv {p}.new {p}`"
+        )
+    } else {
+        format!("convert it: `openssl x509 -inform der -in {p} -out {p}.new && mv {p}.new {p}`")
+    }
+}
+
+/// Whether `bytes` may be DER: no PEM BEGIN line, and a SEQUENCE tag first
+/// (a certificate and every private key format start with one).
+pub(crate) fn may_be_der(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&0x30) && !bytes.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+/// [`parse_certificates`], and also a file that is one DER certificate
+/// (nothing before or after it). A file that looks like DER but is no
+/// certificate is an error saying what it is.
+pub fn parse_certificates_or_der(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Vec<CertificateDer<'static>>, Encoding)> {
+    if !may_be_der(bytes) {
+        return parse_certificates(path, bytes).map(|c| (c, Encoding::Pem));
+    }
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    match X509Certificate::from_der(bytes) {
+        Ok(([], _)) => Ok((vec![CertificateDer::from(bytes.to_vec())], Encoding::Der)),
+        Ok(_) => Err(Error::bad_file(
+            path,
+            "a certificate",
+            "it holds a DER certificate followed by other bytes",
+        )),
+        Err(_) if crate::keys::der_private_key(bytes).is_some() => Err(Error::bad_file(
+            path,
+            "a certificate",
+            "it holds a private key (DER); the key and certificate files may be swapped",
+        )),
+        Err(e) => Err(Error::bad_file(
+            path,
+            "a certificate",
+            format!("it is binary (DER?) but not a valid X.509 certificate ({e})"),
+        )),
+    }
 }

@@ -16,7 +16,8 @@ use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
-use crate::keys::parse_private_key;
+use crate::input::Encoding;
+use crate::keys::parse_private_key_or_der;
 use crate::names::SanName;
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, Recovery};
@@ -130,6 +131,10 @@ pub struct Entry {
     pub problems: Vec<String>,
     /// Things worth knowing that are not problems.
     pub warnings: Vec<String>,
+    /// How the certificate's file was encoded (None for a live endpoint).
+    pub encoding: Option<Encoding>,
+    /// In a certificate directory: how the certificate's key file was encoded.
+    pub key_encoding: Option<Encoding>,
     /// Checked as part of a certificate directory (chain, keys, purposes).
     dir_checked: bool,
 }
@@ -145,6 +150,8 @@ impl Entry {
             status: Status::Invalid,
             problems: vec![problem],
             warnings: Vec::new(),
+            encoding: None,
+            key_encoding: None,
             dir_checked: false,
         }
     }
@@ -159,6 +166,8 @@ impl Entry {
             status: Status::Ok,
             problems: Vec::new(),
             warnings: Vec::new(),
+            encoding: None,
+            key_encoding: None,
             dir_checked: false,
         }
     }
@@ -210,7 +219,7 @@ pub struct InspectOptions {
 }
 
 /// File endings inspected in a directory given as a path.
-const CERT_ENDINGS: [&str; 4] = [".pem", ".crt", ".cer", ".cert"];
+const CERT_ENDINGS: [&str; 5] = [".pem", ".crt", ".cer", ".cert", ".der"];
 
 /// Inspects files at `now`.
 pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
@@ -294,7 +303,7 @@ fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
             return;
         }
     };
-    let ders = match input::parse_certificates(path, &bytes) {
+    let (ders, encoding) = match input::parse_certificates_or_der(path, &bytes) {
         Ok(d) => d,
         Err(e) => {
             out.push(Entry::unreadable(source, fallback_role, e.to_string()));
@@ -315,7 +324,9 @@ fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
                     Some(r) if i == 0 => r,
                     _ => role_from_content(&cert),
                 };
-                out.push(Entry::of(src, role, cert));
+                let mut entry = Entry::of(src, role, cert);
+                entry.encoding = Some(encoding);
+                out.push(entry);
             }
             Err(reason) => out.push(Entry::unreadable(
                 src,
@@ -364,6 +375,7 @@ fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> R
         // of a bundle is reported as found.
         if let Some(e) = report.entries.get_mut(before) {
             check_key(dir, name, e);
+            der_problems(dir, name, e);
         }
     }
     let entries = &mut report.entries[start..];
@@ -469,14 +481,42 @@ fn check_key(dir: &Path, cert_name: &str, e: &mut Entry) {
     match input::read_optional(&path, "a PEM private key") {
         Ok(None) => e.problems.push(format!("{key_name} is missing")),
         Err(err) => e.problems.push(err.to_string()),
-        Ok(Some(bytes)) => match parse_private_key(&path, &bytes) {
+        Ok(Some(bytes)) => match parse_private_key_or_der(&path, &bytes) {
             Err(err) => e.problems.push(err.to_string()),
-            Ok(key) if key.public_key_raw() != cert.public_key_bits.as_slice() => e.problems.push(format!(
-                "{key_name} does not belong to this certificate: the key and certificate do not match; \
-                 restore the matching key (milvus-certs keeps replaced files under backup/)"
-            )),
-            Ok(_) => {}
+            Ok((key, encoding)) => {
+                e.key_encoding = Some(encoding);
+                if key.public_key_raw() != cert.public_key_bits.as_slice() {
+                    e.problems.push(format!(
+                        "{key_name} does not belong to this certificate: the key and certificate do not match; \
+                         restore the matching key{}",
+                        crate::error::earlier_copy(&path)
+                    ));
+                }
+            }
         },
+    }
+}
+
+/// Milvus (Go crypto/tls: "failed to find any PEM data") and its clients
+/// (grpc, Python's ssl) read the certificate directory's files as PEM only;
+/// `ca.key` is read by milvus-certs and OpenSSL alone. So in a certificate
+/// directory a DER file that Milvus or a client loads is a problem, with
+/// the command that converts it (to a new file first: a half-written key
+/// must never replace the old one, and a new key file must be 0600).
+fn der_problems(dir: &Path, cert_name: &str, e: &mut Entry) {
+    let key_name = cert_name.replace(".pem", ".key");
+    let key_read_by_milvus = cert_name != files::CA_PEM;
+    let why = "but Milvus and its clients read PEM only (Go's crypto/tls fails with \
+               \"failed to find any PEM data\")";
+    if e.encoding == Some(Encoding::Der) {
+        let fix = input::der_to_pem(&dir.join(cert_name), false);
+        e.problems
+            .push(format!("{cert_name} is DER (binary), {why}; {fix}"));
+    }
+    if key_read_by_milvus && e.key_encoding == Some(Encoding::Der) {
+        let fix = input::der_to_pem(&dir.join(&key_name), true);
+        e.problems
+            .push(format!("{key_name} is DER (binary), {why}; {fix}"));
     }
 }
 

@@ -13,6 +13,7 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::error::{Error, Result};
+use crate::input::Encoding;
 
 /// The key types `--key-type` accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -210,6 +211,16 @@ pub fn parse_private_key(path: &Path, pem: &[u8]) -> Result<KeyPair> {
                 format!("it holds a {kind:?} section, not a private key"),
             ));
         }
+        (0, None) if crate::input::may_be_der(pem) => {
+            return Err(Error::bad_file(
+                path,
+                EXPECTED,
+                format!(
+                    "it is DER (binary), but PEM is needed here; {}",
+                    crate::input::der_to_pem(path, true)
+                ),
+            ));
+        }
         (0, None) => return Err(Error::bad_file(path, EXPECTED, no_pem_reason(pem))),
         (n, _) => {
             return Err(Error::bad_file(
@@ -230,14 +241,40 @@ pub fn parse_private_key(path: &Path, pem: &[u8]) -> Result<KeyPair> {
     })
 }
 
+/// [`parse_private_key`], and also a file that is one DER private key:
+/// PKCS#8 (`openssl pkey -outform DER`, Java, Windows), PKCS#1 or SEC1.
+pub fn parse_private_key_or_der(path: &Path, bytes: &[u8]) -> Result<(KeyPair, Encoding)> {
+    if !crate::input::may_be_der(bytes) {
+        return parse_private_key(path, bytes).map(|k| (k, Encoding::Pem));
+    }
+    if let Some(key) = der_private_key(bytes) {
+        return Ok((key, Encoding::Der));
+    }
+    use x509_parser::prelude::X509Certificate;
+    let reason = if X509Certificate::from_der(bytes).is_ok() {
+        "it holds a certificate (DER); the key and certificate files may be swapped"
+    } else {
+        "it is binary (DER?) but not a private key milvus-certs can read (an encrypted key, \
+         or damaged); supported are RSA, ECDSA P-256/P-384 and Ed25519 in PKCS#8, PKCS#1 or SEC1"
+    };
+    Err(Error::bad_file(path, "a private key", reason))
+}
+
+/// The key in a DER PKCS#8, PKCS#1 or SEC1 structure, if it is one we can use.
+pub(crate) fn der_private_key(der: &[u8]) -> Option<KeyPair> {
+    [
+        PrivateKeyDer::Pkcs8(der.to_vec().into()),
+        PrivateKeyDer::Pkcs1(der.to_vec().into()),
+        PrivateKeyDer::Sec1(der.to_vec().into()),
+    ]
+    .iter()
+    .find_map(|k| KeyPair::try_from(k).ok())
+}
+
 /// Why a byte string held no PEM section at all, in words a user understands.
 pub(crate) fn no_pem_reason(data: &[u8]) -> String {
     if data.iter().all(u8::is_ascii_whitespace) {
         "the file is empty".into()
-    } else if data.first() == Some(&0x30) {
-        "it looks like DER (binary); convert it with `openssl x509 -inform der` \
-         or `openssl pkey -inform der`"
-            .into()
     } else {
         "it holds no PEM section (-----BEGIN ...-----)".into()
     }
@@ -277,6 +314,23 @@ mod tests {
             let reread = parse_private_key(Path::new("k"), key.serialize_pem().as_bytes()).unwrap();
             assert_eq!(reread.public_key_raw(), key.public_key_raw());
         }
+    }
+
+    #[test]
+    fn der_keys_are_read_and_named() {
+        let p = Path::new("k");
+        for kt in [KeyType::EcdsaP256, KeyType::Ed25519, KeyType::Rsa2048] {
+            let key = kt.generate().unwrap();
+            let (der, enc) = parse_private_key_or_der(p, &key.serialize_der()).unwrap();
+            assert_eq!(enc, Encoding::Der);
+            assert_eq!(der.public_key_raw(), key.public_key_raw());
+            let (pem, enc) = parse_private_key_or_der(p, key.serialize_pem().as_bytes()).unwrap();
+            assert_eq!(enc, Encoding::Pem);
+            assert_eq!(pem.public_key_raw(), key.public_key_raw());
+        }
+        // Binary that is no key: refused with a reason, never a panic.
+        let err = parse_private_key_or_der(p, &[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err();
+        assert!(err.to_string().contains("not a private key"), "{err}");
     }
 
     #[test]

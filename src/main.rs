@@ -5,7 +5,6 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 use milvus_certs::generate::{self, GenOptions};
 use milvus_certs::leaf::Role;
 use milvus_certs::names::Subject;
@@ -13,6 +12,7 @@ use milvus_certs::renew::{self, RenewCaOptions, RenewOptions};
 use time::OffsetDateTime;
 
 mod cli;
+mod man;
 mod output;
 
 use cli::{Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
@@ -24,7 +24,7 @@ const FAILURE: u8 = 1;
 const INSPECT_FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     let now = OffsetDateTime::now_utc();
     let (result, failure) = match cli.command {
         Command::Gen(args) => (run_gen(args, now), FAILURE),
@@ -385,16 +385,13 @@ fn run_man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
     let cmd = Cli::command().disable_help_subcommand(true);
     match out {
         None => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(cmd)
-                .render(&mut buf)
-                .context("cannot render the man page")?;
+            let buf = man::render(cmd).context("cannot render the man page")?;
             quiet_on_closed_pipe(io::stdout().lock().write_all(&buf))?;
         }
         Some(dir) => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create directory {}", dir.display()))?;
-            clap_mangen::generate_to(cmd, &dir)
+            man::write_all(cmd, &dir)
                 .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
             println!("Wrote the man pages into {}", dir.display());
         }

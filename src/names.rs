@@ -123,6 +123,9 @@ impl SanName {
         if let Ok(ip) = IpAddr::from_str(unbracketed) {
             return Ok(SanName::Ip(ip));
         }
+        if let Some(e) = url_or_port_error(option, s) {
+            return Err(e);
+        }
         check_dns_name(s).map_err(|reason| Error::invalid(option, s, reason))?;
         Ok(SanName::Dns(s.to_ascii_lowercase()))
     }
@@ -147,6 +150,55 @@ impl fmt::Display for SanName {
             SanName::Ip(ip) => write!(f, "{ip}"),
         }
     }
+}
+
+/// The error for a name given as a URL or with a port
+/// (`https://milvus.example.com`, `milvus.example.com:19530`,
+/// `[::1]:19530`), saying what to pass instead; None for anything else.
+/// A certificate names hosts only: a dNSName or iPAddress SAN has no scheme
+/// and no port (RFC 5280 4.2.1.6), and clients compare just the host.
+pub fn url_or_port_error(option: &'static str, s: &str) -> Option<Error> {
+    let (scheme, rest) = match s.find("://") {
+        Some(i) => (true, &s[i + 3..]),
+        None => (false, s),
+    };
+    let (path, authority) = match rest.find(['/', '?', '#']) {
+        Some(i) => (true, &rest[..i]),
+        None => (false, rest),
+    };
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) if !p.contains(':') => (h, Some(p)),
+            Some(_) => return None,
+            None => (authority, None),
+        }
+    };
+    if port.is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    if !(scheme || path || port.is_some()) || host.is_empty() {
+        return None;
+    }
+    let bare = match IpAddr::from_str(host) {
+        Ok(ip) => ip.to_string(),
+        Err(_) if check_dns_name(host).is_ok() => host.to_ascii_lowercase(),
+        Err(_) => return None,
+    };
+    let what = match (scheme || path, port.is_some()) {
+        (true, _) => "is a URL",
+        (false, _) => "has a port",
+    };
+    Some(Error::invalid(
+        option,
+        s,
+        format!(
+            "{what}, but a certificate names only the host (no scheme, port or path): \
+             pass {option} {bare}"
+        ),
+    ))
 }
 
 /// A DNS name as RFC 1034 3.5 / RFC 1123 2.1 allow it in a certificate, with
@@ -212,6 +264,25 @@ pub fn server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>>
         }
     }
     Ok(names)
+}
+
+/// The names `gen` gives a server whose common name is `localhost`: the
+/// name, then the IPv4 and IPv6 loopback addresses, then every `--san`.
+///
+/// Clients that connect to an address (`https://127.0.0.1:19530`, pymilvus's
+/// `uri="https://127.0.0.1:19530"`) match it against iPAddress SANs only, never
+/// against a dNSName (RFC 6125 6.2.1, RFC 5280 4.2.1.6), so a certificate
+/// naming only `DNS:localhost`, as the guide's gen.sh makes, fails there with
+/// "doesn't contain any IP SANs". Any other common name is left as it is:
+/// which addresses reach that server is for `--san` to say.
+pub fn gen_server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
+    let mut extra = Vec::new();
+    if SanName::parse("--common-name", common_name)? == SanName::Dns("localhost".into()) {
+        extra.push(SanName::Ip(IpAddr::from([127, 0, 0, 1])));
+        extra.push(SanName::Ip(IpAddr::from(std::net::Ipv6Addr::LOCALHOST)));
+    }
+    extra.extend(sans.iter().cloned());
+    server_names(common_name, &extra)
 }
 
 #[cfg(test)]
@@ -284,5 +355,59 @@ mod tests {
         let names = server_names("localhost", &sans).unwrap();
         assert_eq!(names.len(), 2);
         assert_eq!(names[0], SanName::Dns("localhost".into()));
+    }
+
+    #[test]
+    fn urls_and_ports_say_what_to_pass_instead() {
+        for (given, bare) in [
+            ("milvus.example.com:19530", "milvus.example.com"),
+            ("https://milvus.example.com", "milvus.example.com"),
+            (
+                "https://Milvus.Example.com:19530/v2/vectordb",
+                "milvus.example.com",
+            ),
+            ("10.0.0.5:19530", "10.0.0.5"),
+            ("[::1]:19530", "::1"),
+            ("https://[::1]:19530", "::1"),
+            ("tcp://127.0.0.1", "127.0.0.1"),
+        ] {
+            let err = SanName::parse("--san", given).unwrap_err().to_string();
+            assert!(
+                err.ends_with(&format!(": pass --san {bare}")),
+                "{given}: {err}"
+            );
+            assert_eq!(SanName::parse("--san", bare).unwrap().to_string(), bare);
+        }
+        let err = SanName::parse("--server-name", "milvus:19530").unwrap_err();
+        assert!(
+            err.to_string().contains("pass --server-name milvus"),
+            "{err}"
+        );
+        // Not a URL or host:port: the usual reasons.
+        for other in ["a:b", "a b:1", "x:1:2", "https://", ":19530"] {
+            let err = SanName::parse("--san", other).unwrap_err().to_string();
+            assert!(!err.contains("pass --san"), "{other}: {err}");
+        }
+    }
+
+    #[test]
+    fn localhost_also_names_the_loopback_addresses() {
+        let names = gen_server_names("localhost", &[]).unwrap();
+        let shown: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["localhost", "127.0.0.1", "::1"]);
+        // --san keeps adding, without repeating a loopback given again.
+        let sans = [
+            SanName::parse("--san", "10.0.0.5").unwrap(),
+            SanName::parse("--san", "127.0.0.1").unwrap(),
+        ];
+        let shown: Vec<String> = gen_server_names("LocalHost", &sans)
+            .unwrap()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["localhost", "127.0.0.1", "::1", "10.0.0.5"]);
+        // Another name gets no addresses it did not ask for.
+        let names = gen_server_names("milvus.example.com", &[]).unwrap();
+        assert_eq!(names, [SanName::Dns("milvus.example.com".into())]);
     }
 }

@@ -271,6 +271,13 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                 writeln!(out, "    names     {}", names.join(", "))?;
             }
             writeln!(out, "    key       {}", c.key)?;
+            if let Some(enc) = e.encoding {
+                let key = e
+                    .key_encoding
+                    .map(|k| format!(" (its key file: {})", k.name()))
+                    .unwrap_or_default();
+                writeln!(out, "    encoding  {}{key}", enc.name())?;
+            }
             if let Some(ku) = &c.key_usage {
                 writeln!(out, "    usage     {}", ku.join(", "))?;
             }
@@ -297,7 +304,9 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
     writeln!(out)
 }
 
-/// "3 certificates: 2 ok, 1 expiring in 12 days".
+/// One sentence: "3 certificates: 3 ok.", "3 certificates: 1 ok and 2
+/// expiring, the first in 9 days (renew them before then).", "1 certificate:
+/// 1 invalid (see the problems above)."
 fn summary(r: &Report) -> String {
     let n = r.entries.len();
     let count = |s: Status| r.entries.iter().filter(|e| e.status == s).count();
@@ -314,13 +323,16 @@ fn summary(r: &Report) -> String {
             .filter_map(|e| e.days_left)
             .min()
             .unwrap_or(0);
-        let days = if soonest == 1 {
-            "1 day".to_string()
-        } else {
-            format!("{soonest} days")
+        let when = match soonest {
+            0 => "today".to_string(),
+            1 => "in 1 day".to_string(),
+            d => format!("in {d} days"),
         };
-        let lead = if expiring == 1 { "" } else { "the first " };
-        parts.push(format!("{expiring} expiring {lead}in {days}"));
+        parts.push(if expiring == 1 {
+            format!("1 expiring {when}")
+        } else {
+            format!("{expiring} expiring, the first {when}")
+        });
     }
     for s in [Status::Expired, Status::NotYetValid, Status::Invalid] {
         if count(s) > 0 {
@@ -334,17 +346,24 @@ fn summary(r: &Report) -> String {
     };
     let verdict = match r.overall() {
         Overall::Ok => "",
-        Overall::Expiring => &format!(" (renew within {} days)", r.warn_days),
+        Overall::Expiring if expiring == 1 => " (renew it before then)",
+        Overall::Expiring => " (renew them before then)",
         Overall::Problem => " (see the problems above)",
     };
-    format!(
-        "{n} {noun}: {}{verdict}",
-        if parts.is_empty() {
-            "none".to_string()
-        } else {
-            parts.join(", ")
+    let list = match parts.as_slice() {
+        [] => "none".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => {
+            // A serial comma when a part has a comma of its own.
+            let and = if rest.len() > 1 || rest.iter().any(|p| p.contains(',')) {
+                ", and "
+            } else {
+                " and "
+            };
+            format!("{}{and}{last}", rest.join(", "))
         }
-    )
+    };
+    format!("{n} {noun}: {list}{verdict}.")
 }
 
 /// The JSON document; its schema is documented in the README.
@@ -368,6 +387,8 @@ pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
                 "key": c.map(|c| c.key.clone()),
                 "key_usage": c.and_then(|c| c.key_usage.clone()).unwrap_or_default(),
                 "ext_key_usage": c.and_then(|c| c.ext_key_usage.clone()).unwrap_or_default(),
+                "encoding": e.encoding.map(|x| x.name().to_ascii_lowercase()),
+                "key_encoding": e.key_encoding.map(|x| x.name().to_ascii_lowercase()),
                 "status": e.status.name(),
                 "problems": e.problems,
                 "warnings": e.warnings,

@@ -11,7 +11,7 @@ use crate::certinfo::{CertInfo, SubjectAttrs};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::generate::{CertRole, Issued, generate_keys, next_serial};
-use crate::input;
+use crate::input::{self, Encoding};
 use crate::keys::KeyType;
 use crate::leaf::{self, LeafSpec, Role};
 use crate::names::{self, SanName, Subject};
@@ -110,19 +110,50 @@ pub struct RenewReport {
     pub warnings: Vec<String>,
 }
 
-/// A leaf certificate found in the directory (or None when absent).
-fn read_leaf(dir: &Path, role: Role) -> Result<Option<CertInfo>> {
+/// A leaf certificate found in the directory (or None when absent), PEM or DER.
+fn read_leaf(dir: &Path, role: Role) -> Result<Option<(CertInfo, Encoding)>> {
     let path = dir.join(role.cert_file());
     const EXPECTED: &str = "a PEM certificate";
     let Some(bytes) = input::read_optional(&path, EXPECTED)? else {
         return Ok(None);
     };
-    let first = input::parse_certificates(&path, &bytes)
-        .map_err(|e| with_remove_hint(e, role))?
-        .swap_remove(0);
+    let (mut certs, encoding) =
+        input::parse_certificates_or_der(&path, &bytes).map_err(|e| with_remove_hint(e, role))?;
+    let first = certs.swap_remove(0);
     CertInfo::from_der(&first)
-        .map(Some)
+        .map(|c| Some((c, encoding)))
         .map_err(|reason| with_remove_hint(Error::bad_file(&path, EXPECTED, reason), role))
+}
+
+/// Says which files were read as DER and what becomes of them: the files
+/// renew writes are PEM; a DER file it leaves in place stays DER, and Milvus
+/// and its clients read PEM only.
+fn der_notes(
+    ca: &LoadedCa,
+    leaves: &[Option<(CertInfo, Encoding)>],
+    rewrites_ca: bool,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if ca.cert_encoding == Encoding::Der {
+        notes.push(if rewrites_ca {
+            "read ca.pem as DER (binary); the re-signed ca.pem is PEM, which Milvus and its clients read".to_string()
+        } else {
+            "read ca.pem as DER (binary) and left it so, but Milvus and its clients read PEM only: \
+             rewrite it as PEM with `milvus-certs renew --ca`".to_string()
+        });
+    }
+    if ca.key_encoding == Encoding::Der {
+        notes.push("read ca.key as DER (binary); it is left as it is".to_string());
+    }
+    for (role, leaf) in Role::ALL.iter().zip(leaves) {
+        if let Some((_, Encoding::Der)) = leaf {
+            notes.push(format!(
+                "read the old {} as DER (binary); the new one is PEM",
+                role.cert_file()
+            ));
+        }
+    }
+    notes
 }
 
 /// A broken old leaf only stops us because we read its names from it: say
@@ -133,9 +164,11 @@ fn with_remove_hint(e: Error, role: Role) -> Error {
             path,
             expected,
             reason,
+            backup,
         } => Error::BadFile {
             path,
             expected,
+            backup,
             reason: format!(
                 "{reason}; move it away to renew {} from the CA's subject instead",
                 role.name()
@@ -216,13 +249,14 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     let dir = &opts.dir;
     let ca = LoadedCa::load(dir, now, true)?;
     let (srl, srl_missing) = read_serial(dir)?;
-    let old = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
+    let read = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
+    let old = read.clone().map(|l| l.map(|(c, _)| c));
     let roles: Vec<Role> = match opts.only {
         Some(r) => vec![r],
         None => Role::ALL.to_vec(),
     };
 
-    let mut warnings = Vec::new();
+    let mut warnings = der_notes(&ca, &read, false);
     // The CA's attributes, with the " CA" our gen appends removed from its CN,
     // stand in for a missing leaf (the guide's CA has the leaves' subject).
     let mut ca_attrs = ca.cert.subject_attrs.clone();
@@ -390,8 +424,8 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
     let ca = LoadedCa::load(dir, now, false)?;
     let (srl, srl_missing) = read_serial(dir)?;
     let old = [
-        read_leaf(dir, Role::Server).ok().flatten(),
-        read_leaf(dir, Role::Client).ok().flatten(),
+        read_leaf(dir, Role::Server).ok().flatten().map(|(c, _)| c),
+        read_leaf(dir, Role::Client).ok().flatten().map(|(c, _)| c),
     ];
     let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
     let (start, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
@@ -399,7 +433,7 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
     let validity = Validity::days_from(now, opts.ca_days);
     let cert = ca.resign(&serial, validity)?;
 
-    let mut warnings = Vec::new();
+    let mut warnings = der_notes(&ca, &[], true);
     if !ca.cert.other_extensions.is_empty() {
         warnings.push(format!(
             "the old CA had extensions milvus-certs does not copy ({}); the re-signed one leaves them out",

@@ -435,15 +435,18 @@ fn cert_manager_issues_from_this_ca_with_the_servers_names() {
     {
         match n {
             GeneralName::DNSName(d) => dns.push(d.to_string()),
-            GeneralName::IPAddress(b) => {
-                ips.push(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap()).to_string())
-            }
+            GeneralName::IPAddress(b) => ips.push(match b.len() {
+                4 => std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*b).unwrap()).to_string(),
+                _ => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*b).unwrap()).to_string(),
+            }),
             _ => {}
         }
     }
     assert_eq!(strs(&spec["dnsNames"]), dns);
     assert_eq!(strs(&spec["ipAddresses"]), ips);
     assert_eq!(dns, ["localhost", "milvus-proxy"]);
+    // gen's loopback addresses for `localhost` are issued by cert-manager too.
+    assert_eq!(ips[..2], ["127.0.0.1", "::1"]);
     assert_eq!(spec["commonName"].as_str(), Some("localhost"));
     assert_eq!(strs(&spec["subject"]["organizations"]), ["zilliz"]);
     assert_eq!(strs(&spec["subject"]["localities"]), ["Redwood City"]);

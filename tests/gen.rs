@@ -605,3 +605,144 @@ fn leaf_validity_is_capped_at_the_ca_with_a_warning() {
             .starts_with("warning: --days 400 would outlive the CA")
     );
 }
+
+/// Issue 16: the default server name `localhost` also names the loopback
+/// addresses, so `https://127.0.0.1:19530` and `https://[::1]:19530` work
+/// with the default files (clients match an address against IP SANs only,
+/// RFC 6125 6.2.1), and gen's summary lists the names.
+#[test]
+fn the_default_names_cover_the_loopback_addresses() {
+    let d = tempfile::tempdir().unwrap();
+    let out = run_ok(d.path(), &["gen"]);
+    let dir = d.path();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Server names: localhost, 127.0.0.1, ::1\n"),
+        "{stdout}"
+    );
+    for file in ["server.pem", "client.pem"] {
+        let der = cert_der(&dir.join(file));
+        assert_eq!(
+            sans(&parse(&der)),
+            ["DNS:localhost", "IP:127.0.0.1", "IP:::1"],
+            "{file}"
+        );
+    }
+
+    // rustls, both Milvus modes, by name and by both addresses (and a
+    // name not on the certificate still fails).
+    assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost", "127.0.0.1", "::1"]);
+    let other_ip = handshake(
+        server_config(dir, None),
+        client_config(&dir.join("ca.pem"), None),
+        "10.9.9.9",
+    );
+    assert!(
+        other_ip.is_err(),
+        "an address not on the certificate must fail"
+    );
+
+    // OpenSSL, strict: the certificate check, then a real connection.
+    for ip in ["127.0.0.1", "::1"] {
+        assert!(
+            openssl_verify(
+                dir,
+                &["-x509_strict", "-purpose", "sslserver", "-verify_ip", ip],
+                "server.pem"
+            ),
+            "{ip}"
+        );
+    }
+    let v4 = s_server(dir, &[]);
+    let lo4 = std::net::Ipv4Addr::LOCALHOST.into();
+    assert!(s_client_verify_ip(dir, &v4, lo4, "127.0.0.1"));
+    assert!(!s_client_verify_ip(dir, &v4, lo4, "10.9.9.9"));
+    drop(v4);
+    if ipv6_loopback_available() {
+        let lo6 = std::net::Ipv6Addr::LOCALHOST.into();
+        let v6 = s_server_on(dir, lo6, &[]);
+        assert!(s_client_verify_ip(dir, &v6, lo6, "::1"));
+        assert!(!s_client_verify_ip(dir, &v6, lo6, "10.9.9.9"));
+    }
+
+    // --san keeps adding; another common name gets no addresses it did not ask for.
+    let d = gen_dir(&["--san", "10.0.0.5"]);
+    let der = cert_der(&d.path().join("server.pem"));
+    assert_eq!(
+        sans(&parse(&der)),
+        ["DNS:localhost", "IP:127.0.0.1", "IP:::1", "IP:10.0.0.5"]
+    );
+    let d = gen_dir(&["--common-name", "milvus.example.com"]);
+    let der = cert_der(&d.path().join("server.pem"));
+    assert_eq!(sans(&parse(&der)), ["DNS:milvus.example.com"]);
+}
+
+/// Issue 16: `gen --force` over a CA warns that clients trusting the old
+/// ca.pem will fail, and points to `renew` (new leaves, same CA), with a
+/// command that works when copied; replacing only leaves does not warn.
+#[test]
+fn replacing_a_ca_warns_and_points_to_renew() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("my certs");
+    run_ok(d.path(), &["gen", "--dir", "my certs"]);
+    let old_ca = fs::read(dir.join("ca.pem")).unwrap();
+
+    // Without --force: refused, and renew is offered.
+    let out = run(d.path(), &["gen", "--dir", "my certs"]);
+    assert_one_error_line(&out, 1, &["--force", "milvus-certs renew --dir 'my certs'"]);
+
+    let out = run_ok(d.path(), &["gen", "--dir", "my certs", "--force"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    let w = warnings[0];
+    assert!(
+        w.starts_with("warning: made a new CA in my certs/, replacing the old one: "),
+        "{w}"
+    );
+    assert!(w.contains("\"unknown authority\""), "{w}");
+    let backup = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(fs::read(backup.join("ca.pem")).unwrap(), old_ca);
+    assert!(
+        w.contains(&format!(
+            "kept in {}/",
+            backup.strip_prefix(d.path()).unwrap().display()
+        )),
+        "{w}"
+    );
+    assert_ne!(fs::read(dir.join("ca.pem")).unwrap(), old_ca, "a new CA");
+
+    // The command it names works as copied, and keeps the (new) CA.
+    let cmd = w.split('`').nth(1).unwrap();
+    assert_eq!(cmd, "milvus-certs renew --dir 'my certs'");
+    let ca_now = fs::read(dir.join("ca.pem")).unwrap();
+    shell_ok(
+        "sh",
+        d.path(),
+        &cmd.replacen("milvus-certs", "\"$BIN\"", 1),
+        &[],
+    );
+    assert_eq!(fs::read(dir.join("ca.pem")).unwrap(), ca_now);
+
+    // --no-backup: no backup to point at.
+    let out = run_ok(
+        d.path(),
+        &["gen", "--dir", "my certs", "--force", "--no-backup"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("replacing the old one") && !stderr.contains("kept in"),
+        "{stderr}"
+    );
+
+    // Only leaves in the way (no CA): nothing to warn about.
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("server.pem"), "old").unwrap();
+    let out = run_ok(d.path(), &["gen", "--force"]);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -237,7 +237,6 @@ fn differences_from_the_guide_are_exactly_those_the_readme_lists() {
     for same in [
         "server.subject",
         "client.subject",
-        "server.subjectAltName",
         "server.extendedKeyUsage",
         "ca.key",
         "server.key",

@@ -162,10 +162,6 @@ bad_file! {
     not_pem_ca_pem: "not-pem.txt" => "ca.pem", ["no PEM section"];
     not_pem_ca_key: "not-pem.txt" => "ca.key", ["no PEM section"];
     not_pem_server_key: "not-pem.txt" => "server.key", ["no PEM section"];
-    der_ca_pem: "cert.der" => "ca.pem", ["DER"];
-    der_server_pem: "cert.der" => "server.pem", ["DER"];
-    der_ca_key: "key.der" => "ca.key", ["DER"];
-    der_server_key: "key.der" => "server.key", ["DER"];
     certificate_in_ca_key: "cert-in-key-slot.key" => "ca.key", ["holds a certificate"];
     certificate_in_server_key: "cert-in-key-slot.key" => "server.key", ["holds a certificate"];
     key_in_ca_pem: "key-in-cert-slot.pem" => "ca.pem", ["holds a private key"];
@@ -188,6 +184,77 @@ bad_file! {
     non_hex_ca_srl: "nonhex.srl" => "ca.srl", ["not a hexadecimal digit"];
     negative_ca_srl: "negative.srl" => "ca.srl", ["negative"];
     ca_srl_over_20_octets: "long.srl" => "ca.srl", ["21 octets"];
+}
+
+/// Issue 16: DER is read now (by inspect and renew), but what `export`
+/// writes is loaded by Milvus, which reads PEM only: there a DER file (the
+/// corpus's, `openssl x509|pkey -outform DER`) is still refused, saying it is
+/// DER and how to convert it. Where a DER file's content is wrong for its
+/// place (the guide's server certificate as ca.pem), the reason is that, not
+/// its encoding.
+fn check_der_refused_by_export(fixture: &str, slot: &str) {
+    for (cmd, code) in readers(slot).into_iter().filter(|(c, _)| c[0] == "export") {
+        let d = guide_dir();
+        let dir = d.path();
+        fs::copy(bad(fixture), dir.join(slot)).unwrap();
+        let before = snapshot(dir);
+        let out = run(dir, &cmd);
+        assert_refused(&out, &cmd, code, slot, &["DER", "convert it"]);
+        assert_eq!(snapshot(dir), before, "{cmd:?} changed the directory");
+    }
+}
+
+#[test]
+fn der_ca_pem_is_refused_by_export_and_read_as_what_it_is_elsewhere() {
+    check_der_refused_by_export("cert.der", "ca.pem");
+    // cert.der is the guide's server certificate: renew now reads it, and
+    // refuses it for what it is.
+    for (cmd, code) in readers("ca.pem")
+        .into_iter()
+        .filter(|(c, _)| c[0] != "export")
+    {
+        let d = guide_dir();
+        let dir = d.path();
+        fs::copy(bad("cert.der"), dir.join("ca.pem")).unwrap();
+        let before = snapshot(dir);
+        let out = run(dir, &cmd);
+        assert_refused(&out, &cmd, code, "ca.pem", &["not a CA"]);
+        assert_eq!(snapshot(dir), before, "{cmd:?} changed the directory");
+    }
+}
+
+#[test]
+fn der_server_pem_is_refused_by_export() {
+    check_der_refused_by_export("cert.der", "server.pem");
+}
+
+#[test]
+fn der_ca_key_is_refused_by_export() {
+    check_der_refused_by_export("key.der", "ca.key");
+}
+
+#[test]
+fn der_server_key_is_refused_by_export() {
+    check_der_refused_by_export("key.der", "server.key");
+}
+
+/// A key where a certificate belongs, and the reverse, in DER: the reason
+/// says the files may be swapped, as for PEM.
+#[test]
+fn swapped_der_files_are_named_as_such() {
+    for (fixture, slot, cmd) in [
+        ("key.der", "server.pem", vec!["renew"]),
+        ("key.der", "ca.pem", vec!["renew"]),
+        ("cert.der", "ca.key", vec!["renew", "--ca"]),
+    ] {
+        let d = guide_dir();
+        let dir = d.path();
+        fs::copy(bad(fixture), dir.join(slot)).unwrap();
+        let before = snapshot(dir);
+        let out = run(dir, &cmd);
+        assert_refused(&out, &cmd, 1, slot, &["DER", "may be swapped"]);
+        assert_eq!(snapshot(dir), before, "{cmd:?} changed the directory");
+    }
 }
 
 /// An expired CA: `renew` refuses to sign with it (and says `renew --ca`

@@ -66,7 +66,10 @@ fn healthy_directory_exits_0_with_a_summary() {
         String::from_utf8_lossy(&out.stdout)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.trim_end().ends_with("3 certificates: 3 ok"), "{text}");
+    assert!(
+        text.trim_end().ends_with("\n3 certificates: 3 ok."),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'), "no colour when not on a terminal");
     let out = run(
         d.path(),
@@ -88,8 +91,8 @@ fn expiring_within_warn_days_exits_1_else_0() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("3 certificates: 1 ok, 2 expiring the first in 9 days")
-            || text.contains("3 certificates: 1 ok, 2 expiring the first in 10 days"),
+        text.contains("\n3 certificates: 1 ok and 2 expiring, the first in 9 days (renew them before then).\n")
+            || text.contains("\n3 certificates: 1 ok and 2 expiring, the first in 10 days (renew them before then).\n"),
         "{text}"
     );
     let doc = json(&run(d.path(), &["inspect", "--warn-days", "30", "--json"]));
@@ -214,7 +217,13 @@ fn bad_inputs_are_invalid_with_a_reason_never_a_panic() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.pem", Vec::new(), "the file is empty"),
         ("garbage.pem", b"hello, world\n".to_vec(), "no PEM section"),
-        ("der.crt", der.clone(), "DER"),
+        // A whole DER certificate is read now (issue 16, see
+        // der_certificates_and_keys_are_read_and_named); a cut one is not.
+        (
+            "der.crt",
+            der[..der.len() / 2].to_vec(),
+            "binary (DER?) but not a valid X.509 certificate",
+        ),
         ("truncated.pem", pem.as_bytes()[..mid].to_vec(), "END"),
         (
             "key.pem",
@@ -808,4 +817,131 @@ fn inspecting_a_file_never_writes_in_its_folder() {
         fs::read(staging.join("server.pem")).unwrap(),
         b"half-written"
     );
+}
+
+/// Issue 16: the summary is one sentence a person would write, whatever
+/// the mix of statuses.
+#[test]
+fn the_summary_line_is_a_sentence() {
+    let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
+    fs::remove_file(d.path().join("client.key")).unwrap();
+    let out = run(d.path(), &["inspect", "--warn-days", "30"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap();
+    let days = last
+        .strip_prefix("3 certificates: 1 ok, 1 expiring in ")
+        .and_then(|r| r.strip_suffix(" days, and 1 invalid (see the problems above)."))
+        .unwrap_or_else(|| panic!("{last}"));
+    assert!(["9", "10"].contains(&days), "{last}");
+    let doc = json(&run(d.path(), &["inspect", "--warn-days", "30", "--json"]));
+    assert_eq!(doc["summary"].as_str(), Some(last));
+
+    let out = run(d.path(), &["inspect", "ca.pem"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().last(),
+        Some("1 certificate: 1 ok.")
+    );
+}
+
+/// `openssl x509 -outform DER` / `openssl pkey -outform DER` of `dir/from`
+/// into `dir/to`.
+fn to_der(dir: &Path, tool: &str, from: &str, to: &str) {
+    assert!(openssl_ok(
+        dir,
+        &[tool, "-in", from, "-outform", "DER", "-out", to]
+    ));
+    assert_ne!(fs::read(dir.join(to)).unwrap()[0], b'-', "{to} is binary");
+}
+
+/// Issue 16: DER certificates and keys are read, and the output says which
+/// encoding was read. Loose DER files are fine; in a certificate directory a
+/// DER file Milvus loads is a problem whose command, run as printed, fixes it.
+#[test]
+fn der_certificates_and_keys_are_read_and_named() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    fs::create_dir(dir.join("der")).unwrap();
+    to_der(dir, "x509", "ca.pem", "der/ca.der");
+    to_der(dir, "x509", "server.pem", "der/server.der");
+
+    // Loose files, and a directory of them: read, checked, named DER.
+    for args in [
+        &["inspect", "der/ca.der", "der/server.der"][..],
+        &["inspect", "der"],
+    ] {
+        let out = run(dir, args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {text}");
+        assert_eq!(text.matches("\n    encoding  DER\n").count(), 2, "{text}");
+        let mut json_args = args.to_vec();
+        json_args.push("--json");
+        let doc = json(&run(dir, &json_args));
+        let certs = doc["certificates"].as_array().unwrap();
+        assert_eq!(certs.len(), 2);
+        for c in certs {
+            assert_eq!(c["encoding"], "der", "{c}");
+            assert_eq!(c["key_encoding"], Value::Null);
+        }
+        let server = certs.iter().find(|c| c["role"] == "server").unwrap();
+        let pem =
+            milvus_certs::certinfo::CertInfo::from_der(&cert_der(&dir.join("server.pem"))).unwrap();
+        assert_eq!(server["subject"].as_str(), Some(pem.subject.as_str()));
+        assert_eq!(
+            server["serial"].as_str(),
+            Some(pem.serial.to_string().as_str())
+        );
+        assert_eq!(server["key"], "ecdsa-p256");
+    }
+    // Another CA of the same name (another key) in DER: the server's
+    // signature no longer verifies, so the DER was parsed and checked.
+    let other = gen_dir(&["--key-type", "ecdsa-p256"]);
+    fs::copy(other.path().join("ca.pem"), dir.join("other-ca.pem")).unwrap();
+    to_der(dir, "x509", "other-ca.pem", "der/ca.der");
+    let out = run(dir, &["inspect", "der"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("signature does not verify with its issuer's key"),
+        "{text}"
+    );
+
+    // In the certificate directory: ca.key in DER is fine (only milvus-certs
+    // and OpenSSL read it) ...
+    to_der(dir, "pkey", "ca.key", "ca.key.der");
+    fs::rename(dir.join("ca.key.der"), dir.join("ca.key")).unwrap();
+    let out = run(dir, &["inspect"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("    encoding  PEM (its key file: DER)\n"),
+        "{text}"
+    );
+
+    // ... but server.pem and server.key in DER are problems Milvus would hit.
+    to_der(dir, "x509", "server.pem", "server.pem.der");
+    fs::rename(dir.join("server.pem.der"), dir.join("server.pem")).unwrap();
+    to_der(dir, "pkey", "server.key", "server.key.der");
+    fs::rename(dir.join("server.key.der"), dir.join("server.key")).unwrap();
+    let out = run(dir, &["inspect"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("    encoding  DER (its key file: DER)\n"),
+        "{text}"
+    );
+    let fixes: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("is DER (binary), but Milvus and its clients read PEM only"))
+        .map(|l| l.split('`').nth(1).unwrap())
+        .collect();
+    assert_eq!(fixes.len(), 2, "{text}");
+    for fix in fixes {
+        shell_ok("sh", dir, fix, &[]);
+    }
+    assert_eq!(mode(&dir.join("server.key")), 0o600);
+    let out = run(dir, &["inspect"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost"]);
 }

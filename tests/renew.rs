@@ -201,7 +201,11 @@ fn options_override_what_is_kept() {
     );
     assert_eq!(s.key, "ecdsa-p256");
     let names: Vec<String> = s.sans.iter().map(|n| n.to_string()).collect();
-    assert_eq!(names, ["localhost", "10.0.0.5", "milvus-proxy"]);
+    // The old names (gen's loopback addresses for localhost too), then --san.
+    assert_eq!(
+        names,
+        ["localhost", "127.0.0.1", "::1", "10.0.0.5", "milvus-proxy"]
+    );
     assert_eq!((s.not_after - s.not_before).whole_days(), 365);
     assert_eq!(srl(dir), s.serial, "one serial used");
 
@@ -551,4 +555,140 @@ fn concurrent_runs_never_interleave() {
     assert!(srl(dir) >= c.serial && srl(dir) >= s.serial);
     assert!(s.signed_by(&info(&dir.join("ca.pem"))));
     assert!(!dir.join(milvus_certs::store::STAGING_DIR).exists());
+}
+
+/// Issue 16: the error for a foreign `ca.key` points to a backup only when
+/// one holds a copy of it, naming that folder; without one it offers what
+/// can be done instead (a new CA), and nothing changes either way.
+#[test]
+fn a_foreign_ca_key_points_to_a_backup_only_when_there_is_one() {
+    let other = fixtures().join("bad/other-ca.key");
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    fs::copy(&other, dir.join("ca.key")).unwrap();
+    let before = snapshot(dir);
+    for cmd in [&["renew"][..], &["renew", "--ca"]] {
+        let out = run(dir, cmd);
+        let line = assert_one_error_line(&out, 1, &["ca.key", "does not belong to", "ca.pem"]);
+        assert!(
+            !line.contains("backup"),
+            "{cmd:?}: no backup exists: {line}"
+        );
+        assert!(line.contains("milvus-certs gen --force"), "{line}");
+        assert_eq!(snapshot(dir), before);
+    }
+    // inspect says the same about the key, without a backup to point at.
+    let out = run(dir, &["inspect"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let problem = stdout
+        .lines()
+        .find(|l| l.contains("ca.key does not belong"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(!problem.contains("backup"), "{problem}");
+
+    // With a backup holding a ca.key (made by gen --force), it is named.
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(dir, &["gen", "--force"]);
+    let kept = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(kept.join("ca.key").is_file());
+    fs::copy(&other, dir.join("ca.key")).unwrap();
+    let out = run(dir, &["renew"]);
+    let name = kept.file_name().unwrap().to_string_lossy().to_string();
+    let line = assert_one_error_line(&out, 1, &["ca.key", "does not belong to"]);
+    assert!(
+        line.contains(&format!("an earlier ca.key is in ./backup/{name}/")),
+        "{line}"
+    );
+    let out = run(dir, &["inspect"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "restore the matching key (an earlier ca.key is in ./backup/{name}/)"
+        )),
+        "{stdout}"
+    );
+}
+
+/// Issue 16: `renew` reads a CA in DER (`openssl x509|pkey -outform DER`, as
+/// Java and Windows tools export it), says so, and writes PEM; `renew --ca`
+/// rewrites the DER ca.pem as PEM with the same subject and key.
+#[test]
+fn renew_reads_a_ca_in_der_and_writes_pem() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    let pem_ca = info(&dir.join("ca.pem"));
+    fs::copy(dir.join("ca.pem"), dir.join("ca-as-pem.pem")).unwrap();
+    for (tool, file) in [("x509", "ca.pem"), ("pkey", "ca.key")] {
+        let tmp = format!("{file}.der");
+        assert!(openssl_ok(
+            dir,
+            &[tool, "-in", file, "-outform", "DER", "-out", &tmp]
+        ));
+        fs::rename(dir.join(&tmp), dir.join(file)).unwrap();
+        assert_ne!(fs::read(dir.join(file)).unwrap()[0], b'-', "{file} is DER");
+    }
+    let der_ca = fs::read(dir.join("ca.pem")).unwrap();
+
+    let out = run_ok(dir, &["renew"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: read ca.pem as DER (binary) and left it so"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`milvus-certs renew --ca`"), "{stderr}");
+    assert!(
+        stderr.contains("warning: read ca.key as DER (binary)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read(dir.join("ca.pem")).unwrap(),
+        der_ca,
+        "ca.pem is left as it was"
+    );
+    for leaf in ["server.pem", "client.pem"] {
+        let text = fs::read_to_string(dir.join(leaf)).unwrap();
+        assert!(
+            text.starts_with("-----BEGIN CERTIFICATE-----"),
+            "{leaf} is PEM"
+        );
+        assert_eq!(info(&dir.join(leaf)).issuer, pem_ca.subject);
+    }
+    // Issued by the CA read from DER: OpenSSL verifies the new leaves against
+    // the same CA in PEM.
+    assert!(openssl_ok(
+        dir,
+        &[
+            "verify",
+            "-CAfile",
+            "ca-as-pem.pem",
+            "-x509_strict",
+            "-purpose",
+            "sslserver",
+            "-verify_ip",
+            "127.0.0.1",
+            "server.pem"
+        ]
+    ));
+
+    // renew --ca: the re-signed ca.pem is PEM, same subject and key.
+    let out = run_ok(dir, &["renew", "--ca"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("read ca.pem as DER (binary); the re-signed ca.pem is PEM"),
+        "{stderr}"
+    );
+    let text = fs::read_to_string(dir.join("ca.pem")).unwrap();
+    assert!(text.starts_with("-----BEGIN CERTIFICATE-----"));
+    let ca = info(&dir.join("ca.pem"));
+    assert_eq!(ca.subject, pem_ca.subject);
+    assert_eq!(ca.public_key_bits, pem_ca.public_key_bits);
+    assert_ne!(ca.serial, pem_ca.serial);
+    assert!(openssl_verify_server(dir, "localhost"));
+    assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost", "127.0.0.1"]);
 }

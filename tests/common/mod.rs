@@ -337,14 +337,19 @@ impl Drop for SServer {
 /// Starts `openssl s_server` with `dir`'s server.pem/server.key (and
 /// `extra` arguments) on a free 127.0.0.1 port, and waits until it accepts.
 pub fn s_server(dir: &Path, extra: &[&str]) -> SServer {
-    use std::net::{TcpListener, TcpStream};
+    s_server_on(dir, std::net::Ipv4Addr::LOCALHOST.into(), extra)
+}
+
+/// [`s_server`] on a free port of `ip` (e.g. `::1`).
+pub fn s_server_on(dir: &Path, ip: std::net::IpAddr, extra: &[&str]) -> SServer {
+    use std::net::{SocketAddr, TcpListener, TcpStream};
     for _attempt in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
+        let port = TcpListener::bind(SocketAddr::new(ip, 0))
+            .unwrap_or_else(|e| panic!("cannot listen on {ip}: {e}"))
             .local_addr()
             .unwrap()
             .port();
-        let accept = format!("127.0.0.1:{port}");
+        let accept = SocketAddr::new(ip, port).to_string();
         let child = Command::new("openssl")
             .args([
                 "s_server",
@@ -366,7 +371,7 @@ pub fn s_server(dir: &Path, extra: &[&str]) -> SServer {
             .expect("the openssl CLI is needed by this test: apt-get install -y openssl");
         let mut server = SServer { child, port };
         for _ in 0..100 {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if TcpStream::connect(SocketAddr::new(ip, port)).is_ok() {
                 return server;
             }
             if server.child.try_wait().unwrap().is_some() {
@@ -377,6 +382,43 @@ pub fn s_server(dir: &Path, extra: &[&str]) -> SServer {
         let _ = server.child.kill();
     }
     panic!("openssl s_server did not start");
+}
+
+/// `openssl s_client` to `server`, trusting `dir/ca.pem` and verifying the
+/// certificate for the IP address `ip` (`-verify_ip`, as a client given
+/// `https://IP:PORT` does): whether the handshake and the verification succeeded.
+pub fn s_client_verify_ip(
+    dir: &Path,
+    server: &SServer,
+    connect: std::net::IpAddr,
+    ip: &str,
+) -> bool {
+    let target = std::net::SocketAddr::new(connect, server.port).to_string();
+    let out = Command::new("timeout")
+        .args([
+            "20", "openssl", "s_client", "-connect", &target, "-CAfile", "ca.pem",
+        ])
+        .args(["-verify_ip", ip, "-verify_return_error", "-brief"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the openssl CLI is needed by this test: apt-get install -y openssl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    out.status.success() && stderr.contains("Verification: OK")
+}
+
+/// Whether this machine has an IPv6 loopback (`::1` on lo). Tests that need
+/// it fail when it is missing under CI=true, instead of passing silently.
+pub fn ipv6_loopback_available() -> bool {
+    let ok = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "this test needs the IPv6 loopback ::1 (see `ip -6 addr show lo`), which CI must provide"
+        );
+        eprintln!("SKIPPED the ::1 part: no IPv6 loopback here (`ip -6 addr show lo`)");
+    }
+    ok
 }
 
 /// Milvus's two external TLS modes with `dir`'s files, for a client trusting
