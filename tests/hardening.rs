@@ -340,7 +340,9 @@ fn run_unprivileged(cwd: &Path, args: &[&str]) -> Option<Output> {
     match out {
         Ok(o) => Some(o),
         Err(e) => {
-            eprintln!("skipped: running as root and setpriv is unavailable ({e})");
+            skip_unless_ci(&format!(
+                "running as root needs setpriv (util-linux) to drop to another user ({e})"
+            ));
             None
         }
     }

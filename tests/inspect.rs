@@ -446,7 +446,7 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: the `script` command (util-linux) is not installed to give a terminal");
+        skip_unless_ci("the `script` command (bsdutils) gives inspect a terminal");
         return;
     }
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
