@@ -159,6 +159,17 @@ pub enum Error {
         /// What it is and what to do.
         reason: String,
     },
+    /// A command that writes was given a path another user could redirect:
+    /// a folder on the way that is theirs or that others can write, or a
+    /// symbolic link they made.
+    UntrustedPath {
+        /// The path as given.
+        dir: PathBuf,
+        /// The folder or link on the way.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A key or trust store could not be made.
     Store {
         /// What was being made, e.g. "a key store".
@@ -446,6 +457,14 @@ impl fmt::Display for Error {
             Error::NotReplaceable { path, reason } => write!(
                 f,
                 "cannot replace {}: {reason}; nothing was changed",
+                path.display()
+            ),
+            Error::UntrustedPath { dir, path, reason } => write!(
+                f,
+                "will not write in {}: on the way, {} is not safe to rely on: {reason}; \
+                 nothing was written: run milvus-certs as the user who owns it, or keep \
+                 the files in a folder that only root or you can write",
+                dir.display(),
                 path.display()
             ),
             Error::Store { what, reason } => write!(f, "cannot make {what}: {reason}"),

@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -196,6 +197,8 @@ pub(crate) enum ReadError {
     NotRegular(FileType),
     /// Larger than the limit.
     TooLarge,
+    /// A symbolic link out of the directory (only with `Follow::Beneath`).
+    Escapes,
     /// Any other failure.
     Io(io::Error),
 }
@@ -211,6 +214,69 @@ impl From<Errno> for ReadError {
     }
 }
 
+/// How a read may follow symbolic links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Follow {
+    /// Not at all (`O_NOFOLLOW`).
+    Never,
+    /// Only while they stay inside the directory read from (openat2(2)
+    /// `RESOLVE_BENEATH`, Linux 5.6; elsewhere as `Never`): a mounted
+    /// Kubernetes Secret is `server.pem -> ..data/server.pem`, but a link
+    /// that leaves the directory could make root read any file.
+    Beneath,
+    /// Anywhere: for a path the user named on the command line.
+    Anywhere,
+}
+
+fn open_for_read(
+    dir: Option<BorrowedFd<'_>>,
+    path: impl rustix::path::Arg,
+    follow: Follow,
+) -> Result<OwnedFd, ReadError> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let dir = dir.unwrap_or(rfs::CWD);
+    match follow {
+        Follow::Anywhere => Ok(rfs::openat(dir, path, flags, Mode::empty())?),
+        Follow::Never => Ok(rfs::openat(
+            dir,
+            path,
+            flags | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )?),
+        Follow::Beneath => {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                use rustix::fs::ResolveFlags;
+                let path = path.into_c_str().map_err(|e| ReadError::Io(e.into()))?;
+                let how = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+                match rfs::openat2(dir, path.as_ref(), flags, Mode::empty(), how) {
+                    Ok(fd) => Ok(fd),
+                    // A link that leaves the directory.
+                    Err(Errno::XDEV) => Err(ReadError::Escapes),
+                    // No openat2 (an old kernel, or a seccomp filter that
+                    // does not know it): follow nothing.
+                    Err(Errno::NOSYS) | Err(Errno::PERM) => Ok(rfs::openat(
+                        dir,
+                        path.as_ref(),
+                        flags | OFlags::NOFOLLOW,
+                        Mode::empty(),
+                    )?),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            {
+                Ok(rfs::openat(
+                    dir,
+                    path,
+                    flags | OFlags::NOFOLLOW,
+                    Mode::empty(),
+                )?)
+            }
+        }
+    }
+}
+
 /// Reads a regular file of at most `max` bytes, relative to `dir` (or to the
 /// current directory with `None`). It never blocks: the file is opened
 /// `O_NONBLOCK` and checked with fstat before any read, so a FIFO, a device
@@ -220,16 +286,9 @@ pub(crate) fn read_small(
     dir: Option<BorrowedFd<'_>>,
     path: impl rustix::path::Arg,
     max: u64,
-    follow: bool,
+    follow: Follow,
 ) -> Result<Vec<u8>, ReadError> {
-    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    if !follow {
-        flags |= OFlags::NOFOLLOW;
-    }
-    let fd = match dir {
-        Some(d) => rfs::openat(d, path, flags, Mode::empty())?,
-        None => rfs::openat(rfs::CWD, path, flags, Mode::empty())?,
-    };
+    let fd = open_for_read(dir, path, follow)?;
     let m = fmeta(&fd).map_err(ReadError::Io)?;
     if m.kind != FileType::RegularFile {
         return Err(ReadError::NotRegular(m.kind));
@@ -246,6 +305,180 @@ pub(crate) fn read_small(
         return Err(ReadError::TooLarge);
     }
     Ok(bytes)
+}
+
+/// Opens a directory by a path the user gave: `O_DIRECTORY` (a FIFO or a
+/// file there fails at once instead of blocking) and `O_NONBLOCK`.
+pub(crate) fn open_dir_path(path: &Path) -> io::Result<OwnedFd> {
+    Ok(rfs::openat(
+        rfs::CWD,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Why a path cannot be trusted for a command that writes there.
+#[derive(Debug)]
+pub(crate) enum WalkError {
+    /// A directory or link on the way that another user controls.
+    Untrusted { path: PathBuf, reason: String },
+    /// Anything else, at `path`.
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Whether a directory on the way to where we write is safe to pass
+/// through: owned by root or by us, and not writable by group or others
+/// unless sticky (where others cannot rename or remove our entries). These
+/// are the rules of OpenSSH's StrictModes and of sudo's secure path.
+fn untrusted_dir(m: &Meta) -> Option<String> {
+    let me = euid();
+    if m.uid != 0 && m.uid != me {
+        return Some(format!(
+            "it belongs to user id {}, who could swap what is inside it for a link \
+             to any folder you can write",
+            m.uid
+        ));
+    }
+    if m.shared_writable() && m.mode & 0o1000 == 0 {
+        return Some(format!(
+            "it is writable by group or others (mode {:04o}, not sticky), so another \
+             user could swap what is inside it for a link to any folder you can write",
+            m.mode
+        ));
+    }
+    None
+}
+
+/// Opens the directory `path` for a command that writes there, refusing a
+/// path another user could redirect: every directory passed through on the
+/// way (from `/`; a relative path is taken from the current directory's
+/// real path) must pass [`untrusted_dir`], and a symbolic link on the way is
+/// followed only if root or we own it (the rule of the kernel's
+/// `fs.protected_symlinks`, applied whatever the sysctl says). The last
+/// directory itself is the caller's to judge. With `create`, missing
+/// directories are made: the last with mode `create`, the ones above 0755
+/// (whatever the umask: mkdir can only narrow the mode), and their paths
+/// are returned, parents first.
+pub(crate) fn open_dir_strict(
+    path: &Path,
+    create: Option<u32>,
+) -> Result<(OwnedFd, Meta, Vec<PathBuf>), WalkError> {
+    let io_at = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source: io::Error| WalkError::Io { path, source }
+    };
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().map_err(io_at(path))?.join(path)
+    };
+    let mut fd = open_dir_path(Path::new("/")).map_err(io_at(Path::new("/")))?;
+    let mut at = PathBuf::from("/");
+    let mut meta = fmeta(&fd).map_err(io_at(&at))?;
+    let mut created = Vec::new();
+    // Components still to walk, in reverse (a link's target is pushed).
+    let mut todo: Vec<std::ffi::OsString> = absolute
+        .components()
+        .rev()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n.to_os_string()),
+            std::path::Component::ParentDir => Some("..".into()),
+            _ => None,
+        })
+        .collect();
+    let mut links = 0;
+    while let Some(name) = todo.pop() {
+        if name == ".." {
+            // The real parent of where we are.
+            at.pop();
+            fd = open_dir_path(&at).map_err(io_at(&at))?;
+            meta = fmeta(&fd).map_err(io_at(&at))?;
+            continue;
+        }
+        // We are about to rely on `at`'s entry `name`: `at` must be ours.
+        if let Some(reason) = untrusted_dir(&meta) {
+            return Err(WalkError::Untrusted {
+                path: at.clone(),
+                reason,
+            });
+        }
+        let next = at.join(&name);
+        let name_os = name.as_os_str();
+        match lmeta(fd.as_fd(), name_os).map_err(io_at(&next))? {
+            None => {
+                let Some(last_mode) = create else {
+                    return Err(WalkError::Io {
+                        path: next,
+                        source: io::Error::from(io::ErrorKind::NotFound),
+                    });
+                };
+                let mode = if todo.is_empty() { last_mode } else { 0o755 };
+                rfs::mkdirat(&fd, name_os, Mode::from_raw_mode(mode as _)).map_err(|e| {
+                    WalkError::Io {
+                        path: next.clone(),
+                        source: e.into(),
+                    }
+                })?;
+                created.push(next.clone());
+                let new = open_dir(fd.as_fd(), name_os).map_err(io_at(&next))?;
+                // The exact mode (a umask such as 0277 would leave it
+                // unwritable), through the descriptor.
+                set_private_dir_mode(&new, mode).map_err(io_at(&next))?;
+                fd = new;
+            }
+            Some(m) if m.kind == FileType::Symlink => {
+                if m.uid != 0 && m.uid != euid() {
+                    return Err(WalkError::Untrusted {
+                        path: next,
+                        reason: format!(
+                            "it is a symbolic link made by user id {}, which milvus-certs \
+                             does not follow for a command that writes; give the real path",
+                            m.uid
+                        ),
+                    });
+                }
+                links += 1;
+                if links > 40 {
+                    return Err(WalkError::Io {
+                        path: next,
+                        source: io::Error::from_raw_os_error(Errno::LOOP.raw_os_error()),
+                    });
+                }
+                let target =
+                    rfs::readlinkat(&fd, name_os, Vec::new()).map_err(|e| WalkError::Io {
+                        path: next.clone(),
+                        source: e.into(),
+                    })?;
+                let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
+                if target.is_absolute() {
+                    fd = open_dir_path(Path::new("/")).map_err(io_at(Path::new("/")))?;
+                    at = PathBuf::from("/");
+                }
+                for c in target.components().rev() {
+                    match c {
+                        std::path::Component::Normal(n) => todo.push(n.to_os_string()),
+                        std::path::Component::ParentDir => todo.push("..".into()),
+                        _ => {}
+                    }
+                }
+                meta = fmeta(&fd).map_err(io_at(&at))?;
+                continue;
+            }
+            Some(m) if m.kind == FileType::Directory => {
+                fd = open_dir(fd.as_fd(), name_os).map_err(io_at(&next))?;
+            }
+            Some(_) => {
+                return Err(WalkError::Io {
+                    path: next,
+                    source: io::Error::from_raw_os_error(Errno::NOTDIR.raw_os_error()),
+                });
+            }
+        }
+        at = next;
+        meta = fmeta(&fd).map_err(io_at(&at))?;
+    }
+    Ok((fd, meta, created))
 }
 
 /// Removes `name` inside `dir` and, if it is a directory, everything in it,

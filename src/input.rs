@@ -21,7 +21,21 @@ pub const MAX_INPUT: u64 = crate::fsat::MAX_FILE;
 /// tree of symlinks), and it never blocks: a FIFO, a device such as
 /// `/dev/zero`, a socket or a file over [`MAX_INPUT`] is refused at once.
 pub fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
-    let reason = match fsat::read_small(None, path, MAX_INPUT, true) {
+    outcome(
+        path,
+        expected,
+        fsat::read_small(None, path, MAX_INPUT, fsat::Follow::Anywhere),
+    )
+}
+
+/// The result of a read, as `read_optional` reports it: what stopped it,
+/// as an error naming `path` and saying what to do.
+pub(crate) fn outcome(
+    path: &Path,
+    expected: &'static str,
+    read: std::result::Result<Vec<u8>, ReadError>,
+) -> Result<Option<Vec<u8>>> {
+    let reason = match read {
         Ok(bytes) => return Ok(Some(bytes)),
         Err(ReadError::Missing) => {
             if fs::symlink_metadata(path).is_ok() {
@@ -41,6 +55,9 @@ pub fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u
         ),
         Err(ReadError::TooLarge) => format!("it is larger than {} KiB", MAX_INPUT / 1024),
         Err(ReadError::Symlink) => "it is a symbolic link".into(),
+        Err(ReadError::Escapes) => "it is a symbolic link out of its folder, which \
+             milvus-certs does not follow there; put the file itself in its place"
+            .into(),
         Err(ReadError::Io(e)) => return Err(Error::io("read", path)(e)),
     };
     Err(Error::bad_file(path, expected, reason))

@@ -389,10 +389,7 @@ fn run_man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
             quiet_on_closed_pipe(io::stdout().lock().write_all(&buf))?;
         }
         Some(dir) => {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create directory {}", dir.display()))?;
-            man::write_all(cmd, &dir)
-                .with_context(|| format!("cannot write the man pages into {}", dir.display()))?;
+            man::write_all(cmd, &dir)?;
             println!("Wrote the man pages into {}", dir.display());
         }
     }

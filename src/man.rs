@@ -26,14 +26,29 @@ pub fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
 }
 
 /// Writes the page of `cmd` and of every subcommand into `dir`, as
-/// `clap_mangen::generate_to` names them (`milvus-certs-export-compose.1`).
-pub fn write_all(mut cmd: Command, dir: &Path) -> io::Result<()> {
-    cmd.build();
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_all(sub.clone(), dir)?;
+/// `clap_mangen::generate_to` names them (`milvus-certs-export-compose.1`),
+/// all whole or none and never through a symlink (`store::write_outputs`).
+pub fn write_all(cmd: Command, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    fn collect(mut cmd: Command, pages: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
+        cmd.build();
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            collect(sub.clone(), pages)?;
+        }
+        let name = clap_mangen::Man::new(cmd.clone()).get_filename();
+        pages.push((name, render(cmd)?));
+        Ok(())
     }
-    let name = clap_mangen::Man::new(cmd.clone()).get_filename();
-    std::fs::write(dir.join(name), render(cmd)?)
+    let mut pages = Vec::new();
+    collect(cmd, &mut pages)?;
+    let outputs: Vec<milvus_certs::store::Output<'_>> = pages
+        .iter()
+        .map(|(name, page)| milvus_certs::store::Output {
+            rel: name,
+            contents: page,
+            mode: milvus_certs::store::PUBLIC_MODE,
+        })
+        .collect();
+    Ok(milvus_certs::store::write_outputs(dir, &outputs, true)?)
 }
 
 /// Stands for a space the line must not break at (between an option and

@@ -2,8 +2,6 @@
 
 use std::io::{self, Write};
 
-use anyhow::Context;
-
 use milvus_certs::files;
 use milvus_certs::generate::{CertRole, GenReport, Issued};
 use milvus_certs::inspect::{Entry, Overall, Report, Status};
@@ -511,33 +509,18 @@ pub fn write_units(
         (format!("{}.timer", o.name), &u.timer),
         (format!("{}.cron", o.name), &u.crontab),
     ];
-    // Anything at the name counts, a dangling symlink too (`exists()`
-    // follows links and says false for one): replacing it is for --force.
-    let existing: Vec<String> = files
+    // Anything at the name counts, a dangling symlink too, and is replaced
+    // (the link itself, never its target) only with --force; the folder
+    // must be one no other user can write (store::write_outputs).
+    let outputs: Vec<milvus_certs::store::Output<'_>> = files
         .iter()
-        .filter(|(n, _)| std::fs::symlink_metadata(dir.join(n)).is_ok())
-        .map(|(n, _)| n.clone())
+        .map(|(name, text)| milvus_certs::store::Output {
+            rel: name,
+            contents: text.as_bytes(),
+            mode: milvus_certs::store::PUBLIC_MODE,
+        })
         .collect();
-    if !existing.is_empty() && !force {
-        anyhow::bail!(
-            "{} already holds {}: nothing was written; pass --force to replace them",
-            dir.display(),
-            existing.join(", ")
-        );
-    }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create directory {}", dir.display()))?;
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(&name);
-        milvus_certs::store::write_replacing(
-            &path,
-            text.as_bytes(),
-            milvus_certs::store::PUBLIC_MODE,
-        )?;
-        written.push(path);
-    }
-    Ok(written)
+    Ok(milvus_certs::store::write_outputs(dir, &outputs, force)?)
 }
 
 pub fn print_units_written(

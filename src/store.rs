@@ -33,7 +33,6 @@
 use std::fs::{self, File};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -189,10 +188,13 @@ impl DirLock {
         wait: Duration,
         private: bool,
     ) -> Result<(DirLock, Option<Recovery>)> {
-        let lock = DirLock::lock_only(dir, wait)?;
-        if private {
+        let lock = if private {
+            let lock = DirLock::lock_strict(dir, wait)?;
             lock.check_private()?;
-        }
+            lock
+        } else {
+            DirLock::lock_only(dir, wait)?
+        };
         match lock.recover()? {
             Some(Recovery::LeftAlone { staging, reason }) => {
                 Err(Error::UnsafePending { staging, reason })
@@ -213,21 +215,23 @@ impl DirLock {
     /// `--dry-run`, which must change nothing). See [`has_pending_write`].
     pub fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
         // The user's own path to the directory is followed (like any
-        // command's argument); nothing inside it is.
-        let handle = File::open(dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::Missing {
-                path: dir.to_path_buf(),
-                what: "the certificate directory",
-                hint: "check --dir, or make the files first with `milvus-certs gen`",
-            },
-            _ => Error::io("open directory", dir)(e),
-        })?;
+        // command's argument); nothing inside it is. O_DIRECTORY: a FIFO
+        // given as --dir fails at once instead of blocking.
+        let handle = fsat::open_dir_path(dir).map_err(|e| missing_dir(dir, e))?;
+        DirLock::lock_fd(dir, handle, wait)
+    }
+
+    /// Opens `dir` for a command that writes there: no directory above it,
+    /// and no symlink on the way, may be another user's to redirect (see
+    /// `fsat::open_dir_strict`).
+    fn lock_strict(dir: &Path, wait: Duration) -> Result<DirLock> {
+        let (handle, _, _) = fsat::open_dir_strict(dir, None).map_err(|e| walk_error(dir, e))?;
+        DirLock::lock_fd(dir, handle, wait)
+    }
+
+    fn lock_fd(dir: &Path, handle: OwnedFd, wait: Duration) -> Result<DirLock> {
+        let handle = File::from(handle);
         let meta = fsat::fmeta(&handle).map_err(Error::io("open directory", dir))?;
-        if meta.kind != FileType::Directory {
-            return Err(Error::io("use as --dir", dir)(std::io::Error::from(
-                std::io::ErrorKind::NotADirectory,
-            )));
-        }
         let deadline = Instant::now() + wait;
         loop {
             match handle.try_lock() {
@@ -255,6 +259,20 @@ impl DirLock {
     /// The locked directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Reads `name` in the locked directory, through its descriptor (so the
+    /// files read are those of the directory locked, even if its path is
+    /// swapped): a regular file of at most 1 MiB, never blocking, a symbolic
+    /// link followed only while it stays inside the directory (a mounted
+    /// Kubernetes Secret's `..data/` links; one that leaves could make root
+    /// read, use or print any file). A missing file is `Ok(None)`.
+    pub fn read(&self, name: &str, expected: &'static str) -> Result<Option<Vec<u8>>> {
+        crate::input::outcome(
+            &self.dir.join(name),
+            expected,
+            fsat::read_small(Some(self.fd()), name, fsat::MAX_FILE, fsat::Follow::Beneath),
+        )
     }
 
     fn fd(&self) -> BorrowedFd<'_> {
@@ -360,7 +378,12 @@ impl DirLock {
                 return Ok(Pending::Unsafe(reason));
             }
             if n == JOURNAL {
-                let text = match fsat::read_small(Some(fd.as_fd()), JOURNAL, MAX_JOURNAL, false) {
+                let text = match fsat::read_small(
+                    Some(fd.as_fd()),
+                    JOURNAL,
+                    MAX_JOURNAL,
+                    fsat::Follow::Never,
+                ) {
                     Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                     Err(_) => return Ok(Pending::Unsafe("its journal cannot be read".into())),
                 };
@@ -563,7 +586,8 @@ impl DirLock {
             let mut replaced = Vec::new();
             for f in files {
                 let path = self.dir.join(f.name);
-                match fsat::read_small(Some(self.fd()), f.name, fsat::MAX_FILE, false) {
+                match fsat::read_small(Some(self.fd()), f.name, fsat::MAX_FILE, fsat::Follow::Never)
+                {
                     Ok(old) => replaced.push((f, old)),
                     Err(ReadError::Missing) => {}
                     Err(ReadError::Io(e)) => return Err(Error::io("back up", &path)(e)),
@@ -644,6 +668,32 @@ impl DirLock {
             .map_err(Error::io("remove", staging_path.join(JOURNAL)))?;
         self.remove_staging()?;
         Ok((moved, backup_path))
+    }
+}
+
+/// The error for a certificate directory that cannot be opened.
+fn missing_dir(dir: &Path, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Missing {
+            path: dir.to_path_buf(),
+            what: "the certificate directory",
+            hint: "check --dir, or make the files first with `milvus-certs gen`",
+        },
+        _ => Error::io("open directory", dir)(e),
+    }
+}
+
+fn walk_error(dir: &Path, e: fsat::WalkError) -> Error {
+    match e {
+        fsat::WalkError::Untrusted { path, reason } => Error::UntrustedPath {
+            dir: dir.to_path_buf(),
+            path,
+            reason,
+        },
+        fsat::WalkError::Io { path, source } if source.kind() != std::io::ErrorKind::NotFound => {
+            missing_dir(&path, source)
+        }
+        fsat::WalkError::Io { source, .. } => missing_dir(dir, source),
     }
 }
 
@@ -752,24 +802,33 @@ pub struct Output<'a> {
 /// with `force`, is itself replaced (its target is never written). Nothing
 /// that exists is replaced without `force`. Returns the paths written.
 pub fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Vec<PathBuf>> {
-    let mut created_paths: Vec<PathBuf> = Vec::new();
-    let missing: Vec<&Path> = out
-        .ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && a.symlink_metadata().is_err())
-        .collect();
+    let (root, meta, created) =
+        fsat::open_dir_strict(out, Some(PUBLIC_DIR_MODE)).map_err(|e| walk_error(out, e))?;
     let result = (|| {
-        for dir in missing.iter().rev() {
-            fs::DirBuilder::new()
-                .mode(PUBLIC_DIR_MODE)
-                .create(dir)
-                .map_err(Error::io("create directory", dir))?;
-            created_paths.push(dir.to_path_buf());
+        // Another user's folder, or one others can write, could have its
+        // files swapped after we write them (a unit root then installs).
+        if meta.uid != 0 && meta.uid != fsat::euid() || meta.shared_writable() {
+            return Err(Error::UntrustedPath {
+                dir: out.to_path_buf(),
+                path: out.to_path_buf(),
+                reason: if meta.shared_writable() {
+                    format!(
+                        "it is writable by group or others (mode {:04o}), so another user \
+                         could replace what milvus-certs writes there",
+                        meta.mode
+                    )
+                } else {
+                    format!(
+                        "it belongs to user id {}, who could replace what milvus-certs writes there",
+                        meta.uid
+                    )
+                },
+            });
         }
-        let root = File::open(out).map_err(Error::io("open directory", out))?;
         write_below(out, root.as_fd(), files, force)
     })();
     if result.is_err() {
-        for dir in created_paths.iter().rev() {
+        for dir in created.iter().rev() {
             let _ = fs::remove_dir(dir);
         }
     }
@@ -936,34 +995,13 @@ pub fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
 }
 
 /// Creates the directory `path` 0700 (whatever the umask; missing parents
-/// are made as `mkdir -p` would). Returns whether it did; an existing
-/// directory is left as it is.
+/// are made 0755, as `mkdir -p` would with umask 022), refusing a path
+/// another user could redirect. Returns whether it created `path`; an
+/// existing directory is left as it is.
 pub fn create_private_dir_all(path: &Path) -> Result<bool> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.is_dir() => return Ok(false),
-        Ok(_) => match fs::metadata(path) {
-            Ok(m) if m.is_dir() => return Ok(false),
-            _ => {
-                return Err(Error::io("use as --dir", path)(std::io::Error::from(
-                    std::io::ErrorKind::NotADirectory,
-                )));
-            }
-        },
-        Err(_) => {}
-    }
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).map_err(Error::io("create directory", parent))?;
-    }
-    // mkdir(2) applies the umask, which can only remove bits from 0700;
-    // the exact mode is then set through the new directory's descriptor.
-    fs::DirBuilder::new()
-        .mode(PRIVATE_DIR_MODE)
-        .create(path)
-        .map_err(Error::io("create directory", path))?;
-    let fd = File::open(path).map_err(Error::io("open directory", path))?;
-    fsat::set_private_dir_mode(&fd, PRIVATE_DIR_MODE)
-        .map_err(Error::io("create directory", path))?;
-    Ok(true)
+    let (_, _, created) =
+        fsat::open_dir_strict(path, Some(PRIVATE_DIR_MODE)).map_err(|e| walk_error(path, e))?;
+    Ok(!created.is_empty())
 }
 
 #[cfg(test)]

@@ -294,7 +294,7 @@ fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
         dir,
         &["schedule", "--out", &out_dir.path().display().to_string()],
     );
-    assert_one_error_line(&again, 1, &["already holds", "--force"]);
+    assert_one_error_line(&again, 1, &["already exist", "--force"]);
 }
 
 fn time_now() -> ::time::OffsetDateTime {
@@ -358,7 +358,7 @@ fn schedule_out_does_not_follow_a_planted_symlink() {
     assert_one_error_line(
         &refused,
         1,
-        &["already holds milvus-certs-renew.service", "--force"],
+        &["milvus-certs-renew.service already exist", "--force"],
     );
     assert!(!target.exists(), "the symlink's target was created");
     assert_eq!(snapshot(out_dir.path()), before, "nothing written to --out");

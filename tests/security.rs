@@ -631,3 +631,121 @@ fn export_outputs_never_follow_symlinks() {
     assert!(m.is_file(), "the link itself was replaced by a file");
     assert_eq!(m.mode() & 0o777, 0o600);
 }
+
+/// A path another user could redirect is refused by every command that
+/// writes: a symlink they made on the way to `--dir` or `--out` (in a sticky
+/// folder), a folder of theirs on the way, or an output folder they own or
+/// can write. Root's files elsewhere stay as they were.
+#[test]
+fn paths_another_user_could_redirect_are_refused() {
+    if !two_users() {
+        return;
+    }
+    let a = arena();
+    let sticky = a.path().join("sticky");
+    fs::create_dir(&sticky).unwrap();
+    fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).unwrap();
+    let theirs = a.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    chown_tree(&theirs, NOBODY);
+    let root_app = a.path().join("root-app");
+    gen_at(&root_app);
+    fs::write(a.path().join("victim.1"), "root's page\n").unwrap();
+    as_attacker(
+        a.path(),
+        "ln -s ../root-app sticky/milvus-tls; ln -s ../root-app theirs/milvus-tls; \
+         mkdir theirs/man theirs/units; ln -s ../../victim.1 theirs/man/milvus-certs.1",
+    );
+    let before = state(a.path());
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["gen", "--force", "--dir", "sticky/milvus-tls"],
+            "symbolic link made by user id 65534",
+        ),
+        (
+            &["renew", "--dir", "sticky/milvus-tls"],
+            "symbolic link made by user id 65534",
+        ),
+        (
+            &["renew", "--ca", "--dir", "theirs/milvus-tls"],
+            "belongs to user id 65534",
+        ),
+        (&["gen", "--dir", "theirs/new"], "belongs to user id 65534"),
+        (&["man", "--out", "theirs/man"], "belongs to user id 65534"),
+        (&["man", "--out", "sticky"], "writable by group or others"),
+        (
+            &["schedule", "--dir", "root-app", "--out", "theirs/units"],
+            "belongs to user id 65534",
+        ),
+        (
+            &[
+                "export",
+                "compose",
+                "--dir",
+                "root-app",
+                "--out",
+                "theirs/deploy",
+            ],
+            "belongs to user id 65534",
+        ),
+    ];
+    for (args, why) in cases {
+        let out = run_bounded(a.path(), args);
+        assert_one_error_line(&out, 1, &["will not write", why, "nothing was written"]);
+        assert_eq!(state(a.path()), before, "{args:?}");
+    }
+    assert_eq!(
+        fs::read_to_string(a.path().join("victim.1")).unwrap(),
+        "root's page\n"
+    );
+    // The same commands work where only root can write.
+    run_ok(a.path(), &["man", "--out", "pages"]);
+    run_ok(
+        a.path(),
+        &["schedule", "--dir", "root-app", "--out", "units"],
+    );
+}
+
+/// A FIFO given as `--dir` or `--out` fails at once (O_DIRECTORY), and
+/// folders `gen` makes on the way are 0755 whatever the umask.
+#[test]
+fn a_fifo_as_the_directory_and_parents_made_under_umask_000() {
+    let a = arena();
+    let fifo = a.path().join("fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for args in [
+        &["renew", "--dir", "fifo", "--if-expiring-within", "30"][..],
+        &["inspect", "--dir", "fifo"],
+        &["export", "k8s-secret", "--dir", "fifo"],
+        &["gen", "--dir", "fifo"],
+    ] {
+        let out = run_bounded(a.path(), args);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr(&out).contains("fifo"), "{args:?}: {}", stderr(&out));
+    }
+    gen_at(&a.path().join("c"));
+    let out = run_bounded(
+        a.path(),
+        &["export", "compose", "--dir", "c", "--out", "fifo"],
+    );
+    assert_one_error_line(&out, 1, &["fifo", "Not a directory"]);
+
+    let script = "umask 000; \"$BIN\" gen --dir p1/p2/tls --key-type ecdsa-p256 >/dev/null && \
+                  \"$BIN\" schedule --dir p1/p2/tls --out q1/q2 >/dev/null";
+    shell_ok("sh", a.path(), script, &[("BIN", BIN)]);
+    for (dir, want) in [
+        ("p1", 0o755),
+        ("p1/p2", 0o755),
+        ("p1/p2/tls", 0o700),
+        ("q1", 0o755),
+        ("q1/q2", 0o755),
+    ] {
+        assert_eq!(mode(&a.path().join(dir)), want, "{dir}");
+    }
+}
