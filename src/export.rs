@@ -862,6 +862,14 @@ fn client(
     );
 
     let stdout = format!("{py}\n{}", curl.trim_start_matches("#!/bin/sh\n"));
+    let mut warnings = Vec::new();
+    if server.key_type == Some(KeyType::Ed25519) {
+        warnings.push(format!(
+            "{} has an Ed25519 key: {}",
+            dir.join(files::SERVER_PEM).display(),
+            crate::keys::ED25519_CLIENT_WARNING
+        ));
+    }
     Ok(Export {
         files: vec![
             OutFile::new("client.py", py, PUBLIC_MODE),
@@ -869,7 +877,7 @@ fn client(
         ],
         stdout: Some(stdout),
         next: vec!["python3 client.py".to_string(), "sh curl.sh".to_string()],
-        warnings: Vec::new(),
+        warnings,
         recovery: None,
     })
 }

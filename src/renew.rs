@@ -331,6 +331,12 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     }
 
     let types: Vec<KeyType> = plans.iter().map(|p| p.key_type).collect();
+    if types.contains(&KeyType::Ed25519) {
+        warnings.push(format!(
+            "the new keys are Ed25519: {}",
+            crate::keys::ED25519_CLIENT_WARNING
+        ));
+    }
     let keys = generate_keys(&types)?;
     let issuer = ca.issuer();
     let mut new_files = Vec::new();
@@ -355,7 +361,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         check_chains(&ca, cert.der(), dir)?;
         new_files.extend(NewFile::pair(
             plan.role.key_file(),
-            key.serialize_pem(),
+            crate::keys::private_key_pem(key),
             plan.role.cert_file(),
             cert.pem(),
         ));

@@ -768,3 +768,22 @@ fn chain_and_client_files_are_checked() {
         &["client.pem is missing", "renew --only client"],
     );
 }
+
+#[test]
+fn client_for_ed25519_certificates_warns_about_grpcio() {
+    let d = gen_dir(&["--key-type", "ed25519"]);
+    let out = run_ok(d.path(), &["export", "client"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("server.pem has an Ed25519 key: pymilvus and other grpcio-based clients cannot use Ed25519 TLS"),
+        "{stderr}"
+    );
+    // Not for other key types.
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let out = run_ok(d.path(), &["export", "client"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
