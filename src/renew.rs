@@ -108,6 +108,9 @@ pub struct RenewReport {
     pub last_serial: Serial,
     /// Things the user should know (shown with a `warning:` prefix).
     pub warnings: Vec<String>,
+    /// With `--ca`: extensions the old CA lacked and the re-signed one has
+    /// (see [`LoadedCa::repairs`]).
+    pub ca_added: Vec<String>,
 }
 
 /// A leaf certificate found in the directory (or None when absent), PEM or DER.
@@ -389,6 +392,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         serial_source,
         last_serial: serial,
         warnings,
+        ca_added: Vec::new(),
     })
 }
 
@@ -483,5 +487,6 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
         serial_source,
         last_serial: serial,
         warnings,
+        ca_added: ca.repairs().into_iter().map(String::from).collect(),
     })
 }

@@ -945,3 +945,42 @@ fn der_certificates_and_keys_are_read_and_named() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost"]);
 }
+
+/// The guide's CA has no keyUsage: inspect says so and gives the command
+/// that adds it (with --dir, as the directory is not the current one); after
+/// that command, the warning is gone.
+#[test]
+fn a_ca_without_key_usage_points_to_renew_ca() {
+    let d = tempfile::tempdir().unwrap();
+    let guide = d.path().join("my certs");
+    fs::create_dir(&guide).unwrap();
+    for f in ["ca.pem", "ca.key", "ca.srl", "server.pem", "server.key"] {
+        fs::copy(fixtures().join("openssl/guide").join(f), guide.join(f)).unwrap();
+    }
+    let out = run(d.path(), &["inspect", "--dir", "my certs", "--json"]);
+    let doc = json(&out);
+    let ca = entry(&doc, "ca.pem");
+    assert_eq!(ca["status"], "ok");
+    let warnings: Vec<&str> = ca["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let w = warnings
+        .iter()
+        .find(|w| w.contains("it has no keyUsage"))
+        .unwrap_or_else(|| panic!("{warnings:?}"));
+    let cmd = "milvus-certs renew --ca --dir 'my certs'";
+    assert!(w.contains(&format!("`{cmd}`")), "{w}");
+    // The command works as written.
+    shell_ok(
+        "sh",
+        d.path(),
+        &cmd.replace("milvus-certs", "\"$BIN\""),
+        &[],
+    );
+    let doc = json(&run(d.path(), &["inspect", "--dir", "my certs", "--json"]));
+    let ca = entry(&doc, "ca.pem");
+    assert_eq!(ca["warnings"].as_array().unwrap().len(), 0, "{ca}");
+}
