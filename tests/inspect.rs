@@ -641,7 +641,43 @@ fn connect_failures_are_clear() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("does not speak TLS"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "does not speak TLS: it answered in plaintext",
+        "common.security.tlsMode is 0",
+        "`milvus-certs export compose --milvus-config milvus.yaml`",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+    server.join().unwrap();
+    // Not TLS: a plaintext gRPC server (HTTP/2), which sends its SETTINGS
+    // frame first, as Milvus with tlsMode 0 does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let _ = s.write_all(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 64, 0]);
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+    });
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca",
+            &ca,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("does not speak TLS: it answered in plaintext"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     server.join().unwrap();
     // Silent: accepts, never answers; --timeout 1.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
