@@ -87,6 +87,9 @@ def try_connect(**kwargs):
             pass
 
 
+READY_TIMEOUT = 120  # seconds after /healthz for the proxy to answer a client
+
+
 def checks(binary, cert_dir):
     ca = os.path.join(cert_dir, "ca.pem")
     tls = dict(secure=True, server_pem_path=ca, server_name="localhost")
@@ -97,6 +100,13 @@ def checks(binary, cert_dir):
         ca_pem_path=ca,
         server_name="localhost",
     )
+    # /healthz can say OK before the proxy serves clients (and later on a
+    # loaded machine): wait until one of the three ways works, so that a
+    # failure below means "refused", not "not ready yet".
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not any(try_connect(**kw)["ok"] for kw in (mutual, tls, {})):
+        if time.monotonic() > deadline:
+            break
     out = {
         "plaintext": try_connect(),
         "tls_one_way": try_connect(**tls),
