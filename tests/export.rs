@@ -1082,3 +1082,53 @@ fn cert_manager_next_steps_carry_the_namespace() {
     let made = run_ok(dir, &["export", "cert-manager", "--out", "deploy2"]);
     assert!(next_steps(&made).iter().all(|c| !c.contains(" -n ")));
 }
+
+/// The check step verifies the name clients use: Compose connects to
+/// localhost, so a certificate without that name gets `--server-name`;
+/// `client` checks its --host and port. Both work as printed against a
+/// real TLS server (here openssl s_server with the same files).
+#[test]
+fn next_check_names_the_server_when_localhost_is_not_on_it() {
+    let d = gen_dir(&[
+        "--key-type",
+        "ecdsa-p256",
+        "--common-name",
+        "milvus.example.com",
+    ]);
+    let dir = d.path();
+    let abs = fs::canonicalize(dir).unwrap();
+    let made = run_ok(dir, &["export", "compose", "--out", "deploy"]);
+    assert_eq!(
+        next_steps(&made).last().unwrap(),
+        &format!(
+            "milvus-certs inspect --connect localhost:19530 --dir {} --server-name milvus.example.com",
+            abs.display()
+        )
+    );
+    let made = run_ok(
+        dir,
+        &["export", "client", "--port", "19999", "--out", "app"],
+    );
+    assert_eq!(
+        next_steps(&made).last().unwrap(),
+        &format!(
+            "milvus-certs inspect --connect milvus.example.com:19999 --dir {}",
+            abs.display()
+        )
+    );
+    // The compose check, run as printed (with the port of a real server).
+    let made = run_ok(dir, &["export", "compose", "--out", "deploy", "--force"]);
+    let server = s_server(dir, &[]);
+    let port = server.port.to_string();
+    let cmd = next_steps(&made)
+        .last()
+        .unwrap()
+        .replace("milvus-certs", "\"$BIN\"")
+        .replace(":19530", &format!(":{port}"));
+    let out = shell_ok("sh", dir, &cmd, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("localhost:{port}  server  ok")),
+        "{stdout}"
+    );
+}
