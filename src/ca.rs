@@ -128,9 +128,29 @@ impl LoadedCa {
         self.cert.ski.is_some()
     }
 
+    /// What [`LoadedCa::resign`] adds to a CA certificate that lacks it, in
+    /// words for the report. The guide's `ca.pem` (`openssl req -x509` with
+    /// no `-addext`) has no keyUsage: RFC 5280 4.2.1.3 says a CA's
+    /// certificate SHOULD carry keyUsage with keyCertSign, and strict
+    /// verifiers (`openssl verify -x509_strict`, CA/B-style checkers) want
+    /// it. A missing subjectKeyIdentifier is added as RFC 5280 4.2.1.2
+    /// method 1 (what OpenSSL writes for `subjectKeyIdentifier = hash`).
+    /// Neither changes the subject or key, so old leaves still verify.
+    pub fn repairs(&self) -> Vec<&'static str> {
+        let mut added = Vec::new();
+        if self.cert.key_usage.is_none() {
+            added.push("keyUsage keyCertSign, cRLSign (critical)");
+        }
+        if self.cert.ski.is_none() {
+            added.push("subjectKeyIdentifier (SHA-1 of the public key, RFC 5280 method 1)");
+        }
+        added
+    }
+
     /// The CA certificate re-signed with the same key, subject and extensions
     /// (basicConstraints, keyUsage, SKI) and a new serial and validity, so
-    /// every certificate it already issued still chains to it.
+    /// every certificate it already issued still chains to it. What it lacks
+    /// of keyUsage and SKI is added (see [`LoadedCa::repairs`]).
     pub fn resign(&self, serial: &Serial, validity: Validity) -> Result<Certificate> {
         let mut p = self.params.clone();
         p.serial_number = Some(serial.to_rcgen());
@@ -142,13 +162,10 @@ impl LoadedCa {
             )),
             _ => IsCa::Ca(BasicConstraints::Unconstrained),
         };
-        p.key_usages = self
-            .cert
-            .key_usage
-            .iter()
-            .flatten()
-            .filter_map(|u| key_usage_purpose(u))
-            .collect();
+        p.key_usages = match &self.cert.key_usage {
+            Some(ku) => ku.iter().filter_map(|u| key_usage_purpose(u)).collect(),
+            None => vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign],
+        };
         p.use_authority_key_identifier_extension = true;
         p.self_signed(&self.key).map_err(|source| Error::Crypto {
             what: "re-sign the CA certificate",

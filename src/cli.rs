@@ -109,7 +109,7 @@ pub enum Command {
 /// What `export` writes.
 #[derive(Debug, Subcommand)]
 pub enum ExportTarget {
-    /// Docker Compose: tls/ (server.pem, server.key, ca.pem), a milvus.yaml fragment and docker-compose.tls.yml
+    /// Docker Compose: tls/ (server.pem, server.key, ca.pem), a user.yaml fragment (or with --milvus-config a full milvus.yaml) and docker-compose.tls.yml
     #[command(after_help = COMPOSE_EXAMPLES)]
     Compose(ComposeArgs),
     /// The Kubernetes Secret `certs` with server.pem, server.key and ca.pem (as kubectl create secret generic)
@@ -179,6 +179,10 @@ pub struct ComposeArgs {
     pub common: ExportCommon,
     #[command(flatten)]
     pub tls: TlsArgs,
+
+    /// Your release's full milvus.yaml: write a copy with the TLS settings set, mounted over /milvus/configs/milvus.yaml (for Milvus 2.3 and earlier, which do not read user.yaml)
+    #[arg(long, value_name = "PATH")]
+    pub milvus_config: Option<PathBuf>,
 }
 
 const COMPOSE_EXAMPLES: &str = "\
@@ -186,9 +190,14 @@ Examples:
   milvus-certs export compose --dir cert --out .          # next to docker-compose.yml
   milvus-certs export compose --dir cert --out deploy --mode 2 --internal
 
-Writes tls/server.pem, tls/server.key (0600), tls/ca.pem, milvus.yaml (mounted
-as /milvus/configs/user.yaml, which overrides the image's milvus.yaml) and
-docker-compose.tls.yml. Then: docker compose -f docker-compose.yml -f docker-compose.tls.yml up -d";
+  milvus-certs export compose --dir cert --out deploy --milvus-config milvus.yaml   # Milvus 2.3
+
+Writes tls/server.pem, tls/server.key (0600), tls/ca.pem, user.yaml (mounted
+as /milvus/configs/user.yaml, which Milvus 2.4 and later read after their
+milvus.yaml) and docker-compose.tls.yml. Milvus 2.3 and earlier do not read
+user.yaml: with --milvus-config, a copy of that full milvus.yaml with the TLS
+settings set is written instead and mounted over /milvus/configs/milvus.yaml.
+Then: docker compose -f docker-compose.yml -f docker-compose.tls.yml up -d, then check: milvus-certs inspect --connect localhost:19530 --dir cert";
 
 const K8S_SECRET_EXAMPLES: &str = "\
 Examples:

@@ -475,7 +475,17 @@ fn describe(e: &io::Error, target: &str, timeout: Duration) -> String {
         ),
         Some(rustls::Error::InvalidMessage(_))
         | Some(rustls::Error::InappropriateMessage { .. }) => format!(
-            "{target} does not speak TLS (is TLS disabled on it, tlsMode 0, or is this another service's port?)"
+            // A plaintext Milvus (gRPC over HTTP/2 without TLS) answers a
+            // ClientHello with an HTTP/2 SETTINGS frame, an HTTP/1 server
+            // with "HTTP/1.1 400": neither parses as a TLS record. With
+            // Milvus this means tlsMode is 0 where the server reads its
+            // configuration: 2.3 reads configs/milvus.yaml only, not the
+            // user.yaml later releases add (pkg/util/paramtable/base_table.go).
+            "{target} does not speak TLS: it answered in plaintext, so TLS is off there. \
+             If it is Milvus, common.security.tlsMode is 0 or set in a file the server does not \
+             read (Milvus 2.3 and earlier read configs/milvus.yaml only, not user.yaml: make a \
+             full one with `milvus-certs export compose --milvus-config milvus.yaml`); \
+             else it is another service's port"
         ),
         Some(other) => format!("the TLS handshake failed: {other}"),
         None => match e.kind() {

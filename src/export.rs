@@ -52,8 +52,13 @@ pub struct Common {
 /// What to export.
 #[derive(Clone, Debug)]
 pub enum Target {
-    /// Docker Compose: `tls/`, a `milvus.yaml` fragment, an override file.
-    Compose,
+    /// Docker Compose: `tls/`, a `user.yaml` fragment (or, with
+    /// `milvus_config`, a full `milvus.yaml`), an override file.
+    Compose {
+        /// The user's full `milvus.yaml`, to copy with the TLS settings set
+        /// (for Milvus 2.3 and earlier, which do not read `user.yaml`).
+        milvus_config: Option<PathBuf>,
+    },
     /// The `certs` Secret, as `kubectl create secret generic` makes it.
     K8sSecret {
         /// metadata.name.
@@ -170,7 +175,9 @@ pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<E
         sni: sni.as_deref(),
     };
     let mut out = match target {
-        Target::Compose => compose(&certs, &config),
+        Target::Compose { milvus_config } => {
+            compose(&common.dir, &certs, &config, milvus_config.as_deref())?
+        }
         Target::K8sSecret { name, namespace } => k8s_secret(&certs, name, namespace.as_deref()),
         Target::Operator {
             release,
@@ -204,6 +211,11 @@ pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<E
             *http_port,
         )?,
     };
+    // Compose and client know the host and port they check.
+    if !matches!(target, Target::Compose { .. } | Target::Client { .. }) {
+        out.next
+            .push(check_command(&common.dir, &certs.server, None, 19530));
+    }
     out.warnings.splice(0..0, warnings);
     out.recovery = recovery;
     Ok(out)
@@ -420,13 +432,74 @@ impl Config<'_> {
 
 const COMPOSE_OVERRIDE: &str = "docker-compose.tls.yml";
 
-fn compose(certs: &Certs, config: &Config) -> Export {
-    let fragment = format!(
-        "# TLS settings for Milvus (made by milvus-certs). Mounted as\n\
-         # /milvus/configs/user.yaml, which Milvus reads after its own milvus.yaml,\n\
-         # so these keys override the image's defaults and the rest stays as it is.\n{}",
-        yaml::document(&config.milvus("/milvus/tls"))
-    );
+/// What `--milvus-config` must be.
+const MILVUS_CONFIG: &str = "a Milvus configuration file (YAML)";
+
+fn compose(
+    dir: &Path,
+    certs: &Certs,
+    config: &Config,
+    milvus_config: Option<&Path>,
+) -> Result<Export> {
+    let settings = config.milvus("/milvus/tls");
+    // Milvus 2.4 and later read configs/milvus.yaml, then default.yaml, then
+    // user.yaml (`defaultYaml` in pkg/util/paramtable/base_table.go), so a
+    // fragment mounted as user.yaml overrides just the TLS keys. Milvus 2.3
+    // reads milvus.yaml alone: there the whole file must be replaced.
+    let (name, mount, contents) = match milvus_config {
+        None => (
+            "user.yaml",
+            "/milvus/configs/user.yaml",
+            format!(
+                "# TLS settings for Milvus (made by milvus-certs), mounted as\n\
+                 # /milvus/configs/user.yaml. Milvus 2.4 and later read user.yaml after\n\
+                 # milvus.yaml, so these keys override the image's defaults. Milvus 2.3 and\n\
+                 # earlier do not read user.yaml: for them run\n\
+                 #   milvus-certs export compose --milvus-config milvus.yaml ...\n\
+                 # with the full milvus.yaml of your release instead.\n{}",
+                yaml::document(&settings)
+            ),
+        ),
+        Some(path) => {
+            let bytes = input::read_required(
+                path,
+                MILVUS_CONFIG,
+                "the Milvus configuration given with --milvus-config",
+                "pass the full milvus.yaml of your Milvus release (configs/milvus.yaml in the \
+                 Milvus repository at your release's tag)",
+            )?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                Error::bad_file(
+                    path,
+                    MILVUS_CONFIG,
+                    format!(
+                        "it is not UTF-8 text (invalid byte at offset {}); pass the milvus.yaml of your Milvus release",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+            })?;
+            let edited =
+                crate::milvus_yaml::set_keys(path, &text, &crate::milvus_yaml::flatten(&settings))?;
+            (
+                "milvus.yaml",
+                "/milvus/configs/milvus.yaml",
+                format!(
+                    "# {} with the TLS settings of milvus-certs (tls, common.security,\n\
+                     # proxy.http.port{}); every other line is as it was. Mounted over\n\
+                     # /milvus/configs/milvus.yaml, which every Milvus release reads.\n{edited}",
+                    path.file_name().map_or_else(
+                        || path.display().to_string(),
+                        |n| n.to_string_lossy().into_owned()
+                    ),
+                    if config.sni.is_some() {
+                        ", internaltls"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
+    };
     let override_file = yaml::document(&map([(
         "services",
         map([(
@@ -436,7 +509,7 @@ fn compose(certs: &Certs, config: &Config) -> Export {
                     "volumes",
                     Value::Seq(vec![
                         s("./tls:/milvus/tls:ro"),
-                        s("./milvus.yaml:/milvus/configs/user.yaml:ro"),
+                        s(format!("./{name}:{mount}:ro")),
                     ]),
                 ),
                 // proxy.http.port moves the RESTful API to 8080.
@@ -448,21 +521,112 @@ fn compose(certs: &Certs, config: &Config) -> Export {
         "# Use next to the guide's docker-compose.yml:\n\
          #   docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d\n{override_file}"
     );
-    Export {
+    let mut next = Vec::new();
+    if milvus_config.is_none() {
+        let mut args = format!("--dir {} --mode {}", sh_path(dir), config.mode.value());
+        if let Some(sni) = config.sni {
+            args.push_str(&format!(
+                " --internal --sni {}",
+                crate::schedule::sh_word(sni)
+            ));
+        }
+        next.push(format!(
+            "# Milvus 2.3 and earlier do not read user.yaml: for them run `milvus-certs export compose \
+             {args} --milvus-config RELEASE-milvus.yaml --out . --force` with the full milvus.yaml of \
+             your release (kept elsewhere: the input is never overwritten)"
+        ));
+    }
+    next.push(format!(
+        "docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d"
+    ));
+    next.push(check_command(dir, &certs.server, Some("localhost"), 19530));
+    Ok(Export {
         files: vec![
             OutFile::new("tls/server.pem", certs.server_pem.clone(), PUBLIC_MODE),
             OutFile::new("tls/server.key", certs.server_key.clone(), SECRET_MODE),
             OutFile::new("tls/ca.pem", certs.ca_pem.clone(), PUBLIC_MODE),
-            OutFile::new("milvus.yaml", fragment, PUBLIC_MODE),
+            OutFile::new(name, contents, PUBLIC_MODE),
             OutFile::new(COMPOSE_OVERRIDE, override_file, PUBLIC_MODE),
         ],
         stdout: None,
-        next: vec![format!(
-            "docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d"
-        )],
+        next,
         warnings: Vec::new(),
         recovery: None,
+    })
+}
+
+/// A directory as a shell word, absolute: the "Next" commands run in the
+/// output directory.
+fn sh_path(dir: &Path) -> String {
+    crate::schedule::sh_word(&crate::schedule::absolute(dir).display().to_string())
+}
+
+/// The last "Next" step of every target: check that the server really
+/// speaks TLS with these files (a server that ignored its configuration
+/// answers in plaintext, which `inspect --connect` reports). It connects to
+/// `host` (default: the name clients use, as `export client` picks it) and
+/// verifies the server's name, which is given with `--server-name` when the
+/// host is not one of the certificate's names.
+fn check_command(dir: &Path, server: &CertInfo, host: Option<&str>, port: u16) -> String {
+    let name = default_host(server);
+    let host = host.map_or_else(|| name.clone(), str::to_string);
+    let authority = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    let mut cmd = format!(
+        "milvus-certs inspect --connect {} --dir {}",
+        crate::schedule::sh_word(&format!("{authority}:{port}")),
+        sh_path(dir)
+    );
+    let matches = SanName::parse("--host", &host).is_ok_and(|n| server.matches_name(&n));
+    if !matches && !name.is_empty() {
+        cmd.push_str(&format!(
+            " --server-name {}",
+            crate::schedule::sh_word(&name)
+        ));
     }
+    cmd
+}
+
+/// The name clients use by default: the server's common name when it is
+/// one of its names, else its first subjectAltName.
+fn default_host(server: &CertInfo) -> String {
+    server
+        .subject_attrs
+        .common_name
+        .clone()
+        .filter(|cn| SanName::parse("--host", cn).is_ok_and(|n| server.matches_name(&n)))
+        .or_else(|| server.sans.first().map(|n| n.to_string()))
+        .unwrap_or_default()
+}
+
+/// Refuses an `--out` that would write onto the `--milvus-config` file:
+/// the user's configuration is never overwritten.
+pub fn check_out_spares_input(out: &Path, files: &[OutFile], input: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(src) = std::fs::metadata(input) else {
+        return Ok(());
+    };
+    for f in files {
+        let target = out.join(&f.path);
+        let same =
+            std::fs::metadata(&target).is_ok_and(|m| m.dev() == src.dev() && m.ino() == src.ino());
+        if same {
+            return Err(Error::invalid(
+                "--out",
+                &out.display().to_string(),
+                format!(
+                    "{} would be written onto the --milvus-config file {}, which milvus-certs never \
+                     overwrites; choose another --out directory",
+                    target.display(),
+                    input.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn metadata(name: &str, namespace: Option<&str>) -> Value {
@@ -725,11 +889,21 @@ fn cert_manager(
             ),
         ],
         stdout: None,
-        next: vec![
-            "kubectl apply -f cert-manager.yaml".to_string(),
-            "helm upgrade --install my-release milvus/milvus -f values-cert-manager.yaml"
-                .to_string(),
-        ],
+        next: {
+            let ns = namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
+            vec![
+                // A Secret of this name that `export k8s-secret` made is of
+                // type Opaque; cert-manager will not take it over as its
+                // kubernetes.io/tls Secret (README, "cert-manager").
+                format!(
+                    "kubectl delete secret {secret}{ns} --ignore-not-found   # if export k8s-secret made it: cert-manager's is of type kubernetes.io/tls"
+                ),
+                format!("kubectl apply{ns} -f cert-manager.yaml"),
+                format!(
+                    "helm upgrade --install my-release milvus/milvus{ns} -f values-cert-manager.yaml"
+                ),
+            ]
+        },
         warnings,
         recovery: None,
     })
@@ -774,13 +948,7 @@ fn client(
     let server = &certs.server;
     let host = match host {
         Some(h) => h.to_string(),
-        None => server
-            .subject_attrs
-            .common_name
-            .clone()
-            .filter(|cn| SanName::parse("--host", cn).is_ok_and(|n| server.matches_name(&n)))
-            .or_else(|| server.sans.first().map(|n| n.to_string()))
-            .unwrap_or_default(),
+        None => default_host(server),
     };
     // The name must be one the server certificate has, or every client
     // fails ("certificate is valid for localhost, not milvus-proxy").
@@ -862,14 +1030,26 @@ fn client(
     );
 
     let stdout = format!("{py}\n{}", curl.trim_start_matches("#!/bin/sh\n"));
+    let mut warnings = Vec::new();
+    if server.key_type == Some(KeyType::Ed25519) {
+        warnings.push(format!(
+            "{} has an Ed25519 key: {}",
+            dir.join(files::SERVER_PEM).display(),
+            crate::keys::ED25519_CLIENT_WARNING
+        ));
+    }
     Ok(Export {
         files: vec![
             OutFile::new("client.py", py, PUBLIC_MODE),
             OutFile::new("curl.sh", curl, 0o755),
         ],
         stdout: Some(stdout),
-        next: vec!["python3 client.py".to_string(), "sh curl.sh".to_string()],
-        warnings: Vec::new(),
+        next: vec![
+            "python3 client.py".to_string(),
+            "sh curl.sh".to_string(),
+            check_command(&dir, server, Some(&host), port),
+        ],
+        warnings,
         recovery: None,
     })
 }
@@ -910,7 +1090,7 @@ fn check_target_names(target: &Target) -> Result<()> {
             check_dns_subdomain("--secret", secret)?;
             check_namespace(namespace.as_deref())
         }
-        Target::Compose | Target::Client { .. } => Ok(()),
+        Target::Compose { .. } | Target::Client { .. } => Ok(()),
     }
 }
 

@@ -211,6 +211,12 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
             opts.days, opts.ca_days
         ));
     }
+    if opts.key_type == KeyType::Ed25519 {
+        warnings.push(format!(
+            "--key-type ed25519: {}",
+            crate::keys::ED25519_CLIENT_WARNING
+        ));
+    }
 
     let ca_serial = Serial::random();
     let ca_params = ca::params(&v.ca_subject, &ca_key, &ca_serial, ca_validity);
@@ -224,7 +230,7 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
 
     let mut new_files = NewFile::pair(
         files::CA_KEY,
-        ca_key.serialize_pem(),
+        crate::keys::private_key_pem(&ca_key),
         files::CA_PEM,
         ca_cert.pem(),
     )
@@ -258,7 +264,7 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
             })?;
         new_files.extend(NewFile::pair(
             role.key_file(),
-            key.serialize_pem(),
+            crate::keys::private_key_pem(key),
             role.cert_file(),
             cert.pem(),
         ));

@@ -379,6 +379,10 @@ fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> R
         }
     }
     let entries = &mut report.entries[start..];
+    let ca_cert = entries
+        .iter()
+        .find(|e| e.role == Role::Ca)
+        .and_then(|e| e.cert.clone());
     let (found, srl_problem) = {
         let ca = entries
             .iter()
@@ -395,12 +399,55 @@ fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> R
         e.dir_checked = true;
         e.add(f);
     }
+    if let (Some(w), Some(ca_entry)) = (
+        ca_cert.as_ref().and_then(|c| ca_repair_warning(dir, c)),
+        entries.iter_mut().find(|e| e.role == Role::Ca),
+    ) {
+        ca_entry.warnings.push(w);
+    }
     if let (Some(problem), Some(ca_entry)) =
         (srl_problem, entries.iter_mut().find(|e| e.role == Role::Ca))
     {
         ca_entry.problems.push(problem);
     }
     Ok(())
+}
+
+/// A CA the guide's gen.sh made has no keyUsage (`openssl req -x509` adds
+/// none): strict verifiers such as `openssl verify -x509_strict` refuse the
+/// chain ("CA cert does not include key usage extension"). `renew --ca`
+/// adds it (and a missing subjectKeyIdentifier) with the same key and
+/// subject, so this points there, with `--dir` when it is not the current
+/// directory.
+fn ca_repair_warning(dir: &Path, ca: &CertInfo) -> Option<String> {
+    if !ca.is_ca() || not_ca_reason(ca).is_some() {
+        return None;
+    }
+    let missing: Vec<&str> = [
+        ("keyUsage", ca.key_usage.is_none()),
+        ("subjectKeyIdentifier", ca.ski.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(name, lacks)| lacks.then_some(name))
+    .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let dir_arg = if dir == Path::new(".") || dir.as_os_str().is_empty() {
+        String::new()
+    } else {
+        format!(
+            " --dir {}",
+            crate::schedule::sh_word(&dir.display().to_string())
+        )
+    };
+    Some(format!(
+        "it has no {} (as the guide's gen.sh makes it): strict verifiers such as \
+         `openssl verify -x509_strict` refuse the certificates it issued; add {} with \
+         `milvus-certs renew --ca{dir_arg}` (same key and subject: issued certificates stay valid)",
+        missing.join(" and no "),
+        if missing.len() == 1 { "it" } else { "them" },
+    ))
 }
 
 /// Each `*.pem|crt|cer|cert` file of a directory given as a path.

@@ -171,6 +171,63 @@ pub fn sha1(data: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
+/// The warning for Ed25519 certificates: grpcio (the gRPC core pymilvus and
+/// most non-Go Milvus SDKs use) offers no Ed25519 signature algorithm in its
+/// TLS handshake, so those clients fail with a handshake error.
+pub const ED25519_CLIENT_WARNING: &str = "pymilvus and other grpcio-based clients \
+     cannot use Ed25519 TLS (the handshake fails); for them make the certificates with \
+     --key-type ecdsa-p256 or rsa2048";
+
+/// The DER prefix of an Ed25519 private key in PKCS#8 v1 (RFC 8410 section 7):
+/// SEQUENCE { INTEGER 0, AlgorithmIdentifier { id-Ed25519 }, OCTET STRING {
+/// OCTET STRING (32 bytes) } }, followed by the 32-byte seed. This is what
+/// `openssl genpkey -algorithm ED25519` writes.
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// The private key as a PEM `PRIVATE KEY` (PKCS#8) file. RSA and ECDSA keys
+/// are written as generated. Ed25519 keys are written as PKCS#8 v1 (seed
+/// only): aws-lc-rs makes v2 (RFC 5958, with the public key), which
+/// OpenSSL 3.0 (`openssl pkey`: "unsupported"), Python `cryptography` and
+/// grpcio cannot read. Our own readers accept both (see [`parse_private_key`]).
+pub fn private_key_pem(key: &KeyPair) -> String {
+    if key.algorithm() != &rcgen::PKCS_ED25519 {
+        return key.serialize_pem();
+    }
+    match ed25519_seed(&key.serialize_der()) {
+        Some(seed) => {
+            let mut der = ED25519_PKCS8_V1_PREFIX.to_vec();
+            der.extend_from_slice(seed);
+            pem("PRIVATE KEY", &der)
+        }
+        // Not reached for keys aws-lc-rs makes; keep what it wrote.
+        None => key.serialize_pem(),
+    }
+}
+
+/// The 32-byte seed of an Ed25519 PKCS#8 key, v1 or v2: the inner OCTET
+/// STRING that follows the algorithm identifier `30 05 06 03 2b 65 70`.
+fn ed25519_seed(der: &[u8]) -> Option<&[u8]> {
+    const MARKER: [u8; 11] = [
+        0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ];
+    let at = der.windows(MARKER.len()).position(|w| w == MARKER)?;
+    der.get(at + MARKER.len()..at + MARKER.len() + 32)
+}
+
+/// A PEM section (RFC 7468): base64 in lines of 64 characters.
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = crate::export::base64(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// Reads a private key from PEM text: PKCS#8 (`PRIVATE KEY`), PKCS#1
 /// (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`), exactly one key per file.
 /// Encrypted keys are refused with the command that decrypts them.
@@ -331,6 +388,29 @@ mod tests {
         // Binary that is no key: refused with a reason, never a panic.
         let err = parse_private_key_or_der(p, &[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err();
         assert!(err.to_string().contains("not a private key"), "{err}");
+    }
+
+    #[test]
+    fn ed25519_keys_are_written_as_pkcs8_v1_and_read_back() {
+        let key = KeyType::Ed25519.generate().unwrap();
+        // aws-lc-rs makes v2 (version 1, with the public key)...
+        assert_eq!(&key.serialize_der()[2..5], &[0x02, 0x01, 0x01]);
+        let pem_text = private_key_pem(&key);
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(pem_text.as_bytes())
+            .unwrap()
+            .secret_pkcs8_der()
+            .to_vec();
+        // ...we write v1, as `openssl genpkey -algorithm ED25519`: 48 bytes.
+        assert_eq!(der.len(), 48);
+        assert_eq!(der[..16], ED25519_PKCS8_V1_PREFIX);
+        // Both read back to the same key.
+        let v1 = parse_private_key(Path::new("k"), pem_text.as_bytes()).unwrap();
+        let v2 = parse_private_key(Path::new("k"), key.serialize_pem().as_bytes()).unwrap();
+        assert_eq!(v1.public_key_raw(), key.public_key_raw());
+        assert_eq!(v2.public_key_raw(), key.public_key_raw());
+        // Other key types are written as generated.
+        let ec = KeyType::EcdsaP256.generate().unwrap();
+        assert_eq!(private_key_pem(&ec), ec.serialize_pem());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod input;
 pub mod inspect;
 pub mod keys;
 pub mod leaf;
+pub mod milvus_yaml;
 pub mod names;
 pub mod pkcs12;
 pub mod renew;

@@ -286,7 +286,14 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
     };
     let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
     let (name, common, (mode, internal, sni), target) = match target {
-        T::Compose(a) => ("compose", a.common, tls(&a.tls), Target::Compose),
+        T::Compose(a) => (
+            "compose",
+            a.common,
+            tls(&a.tls),
+            Target::Compose {
+                milvus_config: a.milvus_config,
+            },
+        ),
         T::K8sSecret(a) => (
             "k8s-secret",
             a.common,
@@ -353,6 +360,12 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
             "export {name} writes several files: pass --out DIR (nothing was written)"
         ),
         (Some(out), _) => {
+            if let Target::Compose {
+                milvus_config: Some(input),
+            } = &target
+            {
+                export::check_out_spares_input(out, &made.files, input)?;
+            }
             let written = export::write(out, &made.files, common.force)?;
             quiet_on_closed_pipe(output::print_export(out, &made, &written))?;
         }

@@ -164,6 +164,9 @@ pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<
             print_issued(&mut out, &rn.new, rn.old_not_after)?;
         }
     }
+    for added in &r.ca_added {
+        writeln!(out, "  {:<11} added {added}", files::CA_PEM)?;
+    }
     print_serial_line(&mut out, &r.last_serial)?;
     let leaves: Vec<&Issued> = r
         .renewed

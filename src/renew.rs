@@ -108,6 +108,9 @@ pub struct RenewReport {
     pub last_serial: Serial,
     /// Things the user should know (shown with a `warning:` prefix).
     pub warnings: Vec<String>,
+    /// With `--ca`: extensions the old CA lacked and the re-signed one has
+    /// (see [`LoadedCa::repairs`]).
+    pub ca_added: Vec<String>,
 }
 
 /// A leaf certificate found in the directory (or None when absent), PEM or DER.
@@ -331,6 +334,12 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     }
 
     let types: Vec<KeyType> = plans.iter().map(|p| p.key_type).collect();
+    if types.contains(&KeyType::Ed25519) {
+        warnings.push(format!(
+            "the new keys are Ed25519: {}",
+            crate::keys::ED25519_CLIENT_WARNING
+        ));
+    }
     let keys = generate_keys(&types)?;
     let issuer = ca.issuer();
     let mut new_files = Vec::new();
@@ -355,7 +364,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         check_chains(&ca, cert.der(), dir)?;
         new_files.extend(NewFile::pair(
             plan.role.key_file(),
-            key.serialize_pem(),
+            crate::keys::private_key_pem(key),
             plan.role.cert_file(),
             cert.pem(),
         ));
@@ -383,6 +392,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         serial_source,
         last_serial: serial,
         warnings,
+        ca_added: Vec::new(),
     })
 }
 
@@ -477,5 +487,6 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
         serial_source,
         last_serial: serial,
         warnings,
+        ca_added: ca.repairs().into_iter().map(String::from).collect(),
     })
 }

@@ -36,6 +36,23 @@ fn yaml(out: &std::process::Output) -> Vec<Yaml> {
     YamlLoader::load_from_str(std::str::from_utf8(&out.stdout).unwrap()).unwrap()
 }
 
+/// The commands under "Next, in DIR:" of an `export --out` run.
+fn next_steps(out: &std::process::Output) -> Vec<String> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, after) = stdout
+        .split_once("\nNext, in ")
+        .unwrap_or_else(|| panic!("no Next: {stdout}"));
+    after
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.strip_prefix("  ")
+                .unwrap_or_else(|| panic!("{l:?}"))
+                .to_string()
+        })
+        .collect()
+}
+
 fn yaml_file(path: &Path) -> Vec<Yaml> {
     YamlLoader::load_from_str(&fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -238,7 +255,7 @@ fn compose_writes_the_guides_layout() {
     let dir = d.path();
     // A multi-file target needs --out, and says so.
     assert_one_error_line(&run(dir, &["export", "compose"]), 1, &["--out"]);
-    run_ok(
+    let made = run_ok(
         dir,
         &[
             "export",
@@ -251,11 +268,44 @@ fn compose_writes_the_guides_layout() {
         ],
     );
     let out = dir.join("deploy");
+    let abs = fs::canonicalize(dir).unwrap();
+    let next = next_steps(&made);
+    assert_eq!(
+        next[0],
+        format!(
+            "# Milvus 2.3 and earlier do not read user.yaml: for them run `milvus-certs export compose \
+             --dir {} --mode 2 --internal --sni localhost --milvus-config RELEASE-milvus.yaml --out . --force` \
+             with the full milvus.yaml of your release (kept elsewhere: the input is never overwritten)",
+            abs.display()
+        )
+    );
+    assert_eq!(
+        next[1..],
+        [
+            "docker compose -f docker-compose.yml -f docker-compose.tls.yml up -d".to_string(),
+            format!(
+                "milvus-certs inspect --connect localhost:19530 --dir {}",
+                abs.display()
+            ),
+        ]
+    );
+    // The fragment's first comment says which releases need --milvus-config.
+    let fragment = fs::read_to_string(out.join("user.yaml")).unwrap();
+    assert!(
+        fragment.starts_with("# TLS settings for Milvus"),
+        "{fragment}"
+    );
+    assert!(
+        fragment.contains("Milvus 2.3 and\n# earlier do not read user.yaml")
+            && fragment.contains("--milvus-config"),
+        "{fragment}"
+    );
+    assert!(!out.join("milvus.yaml").exists());
     for (f, m) in [
         ("tls/server.pem", 0o644),
         ("tls/server.key", 0o600),
         ("tls/ca.pem", 0o644),
-        ("milvus.yaml", 0o644),
+        ("user.yaml", 0o644),
         ("docker-compose.tls.yml", 0o644),
     ] {
         assert_eq!(mode(&out.join(f)), m, "{f}");
@@ -267,7 +317,7 @@ fn compose_writes_the_guides_layout() {
             "{f}"
         );
     }
-    let config = &yaml_file(&out.join("milvus.yaml"))[0];
+    let config = &yaml_file(&out.join("user.yaml"))[0];
     assert_milvus_config(config, "/milvus/tls", 2, Some("localhost"));
     let compose = &yaml_file(&out.join("docker-compose.tls.yml"))[0];
     let standalone = &compose["services"]["standalone"];
@@ -275,7 +325,7 @@ fn compose_writes_the_guides_layout() {
         strs(&standalone["volumes"]),
         [
             "./tls:/milvus/tls:ro",
-            "./milvus.yaml:/milvus/configs/user.yaml:ro"
+            "./user.yaml:/milvus/configs/user.yaml:ro"
         ]
     );
     assert_eq!(strs(&standalone["ports"]), ["8080:8080"]);
@@ -285,11 +335,11 @@ fn compose_writes_the_guides_layout() {
     assert_one_error_line(
         &run(dir, &["export", "compose", "--out", "deploy"]),
         1,
-        &["milvus.yaml", "already exist", "--force"],
+        &["user.yaml", "already exist", "--force"],
     );
     assert_eq!(snapshot(&out), before);
     run_ok(dir, &["export", "compose", "--out", "deploy", "--force"]);
-    let config = &yaml_file(&out.join("milvus.yaml"))[0];
+    let config = &yaml_file(&out.join("user.yaml"))[0];
     assert_milvus_config(config, "/milvus/tls", 1, None);
 }
 
@@ -702,6 +752,12 @@ fn readme_export_commands_work_as_written() {
             "milvus.example.com",
         ],
     );
+    // The release's milvus.yaml the README downloads.
+    fs::copy(
+        fixtures().join("milvus/milvus-2.3.5.yaml"),
+        d.path().join("milvus-2.3.5.yaml"),
+    )
+    .unwrap();
     let bin_dir = Path::new(BIN).parent().unwrap();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
     for c in &commands {
@@ -766,5 +822,313 @@ fn chain_and_client_files_are_checked() {
         &run(dir, &["export", "client", "--mode", "2"]),
         1,
         &["client.pem is missing", "renew --only client"],
+    );
+}
+
+#[test]
+fn client_for_ed25519_certificates_warns_about_grpcio() {
+    let d = gen_dir(&["--key-type", "ed25519"]);
+    let out = run_ok(d.path(), &["export", "client"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("server.pem has an Ed25519 key: pymilvus and other grpcio-based clients cannot use Ed25519 TLS"),
+        "{stderr}"
+    );
+    // Not for other key types.
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let out = run_ok(d.path(), &["export", "client"]);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Sets `keys` to `value` in a parsed document: an existing key in place,
+/// a new one at the end of its mapping (the order the file keeps).
+fn set_in(doc: &mut Yaml, keys: &[&str], value: Yaml) {
+    let Yaml::Hash(h) = doc else {
+        panic!("not a mapping")
+    };
+    let key = Yaml::String(keys[0].to_string());
+    if keys.len() == 1 {
+        match h.get_mut(&key) {
+            Some(v) => *v = value,
+            None => {
+                h.insert(key, value);
+            }
+        }
+        return;
+    }
+    if !matches!(h.get(&key), Some(Yaml::Hash(_))) {
+        h.insert(key.clone(), Yaml::Hash(Default::default()));
+    }
+    set_in(h.get_mut(&key).unwrap(), &keys[1..], value);
+}
+
+/// `--milvus-config`: Milvus 2.3.5's own default milvus.yaml (from the
+/// `milvus` wheel) copied with the TLS keys set; parsed, it is the input
+/// with exactly those keys changed, and every comment line of the input is
+/// still there, in order.
+#[test]
+fn compose_milvus_config_copies_the_release_file_with_only_tls_changed() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let input_path = fixtures().join("milvus/milvus-2.3.5.yaml");
+    fs::copy(&input_path, dir.join("release.yaml")).unwrap();
+    let input = fs::read_to_string(&input_path).unwrap();
+    let made = run_ok(
+        dir,
+        &[
+            "export",
+            "compose",
+            "--milvus-config",
+            "release.yaml",
+            "--out",
+            "deploy",
+            "--mode",
+            "2",
+            "--internal",
+        ],
+    );
+    assert_eq!(fs::read_to_string(dir.join("release.yaml")).unwrap(), input);
+    let out = dir.join("deploy");
+    assert!(!out.join("user.yaml").exists());
+    let written = fs::read_to_string(out.join("milvus.yaml")).unwrap();
+    assert!(written.starts_with("# release.yaml with the TLS settings of milvus-certs"));
+
+    let mut want = YamlLoader::load_from_str(&input).unwrap().remove(0);
+    assert_eq!(want["common"]["security"]["tlsMode"].as_i64(), Some(0));
+    assert!(want["proxy"]["http"]["port"].is_badvalue());
+    for (keys, value) in [
+        (&["proxy", "http", "port"][..], Yaml::Integer(8080)),
+        (&["common", "security", "tlsMode"], Yaml::Integer(2)),
+        (
+            &["common", "security", "internaltlsEnabled"],
+            Yaml::Boolean(true),
+        ),
+        (
+            &["tls", "serverPemPath"],
+            Yaml::String("/milvus/tls/server.pem".into()),
+        ),
+        (
+            &["tls", "serverKeyPath"],
+            Yaml::String("/milvus/tls/server.key".into()),
+        ),
+        (
+            &["tls", "caPemPath"],
+            Yaml::String("/milvus/tls/ca.pem".into()),
+        ),
+        (
+            &["internaltls", "serverPemPath"],
+            Yaml::String("/milvus/tls/server.pem".into()),
+        ),
+        (
+            &["internaltls", "serverKeyPath"],
+            Yaml::String("/milvus/tls/server.key".into()),
+        ),
+        (
+            &["internaltls", "caPemPath"],
+            Yaml::String("/milvus/tls/ca.pem".into()),
+        ),
+        (&["internaltls", "sni"], Yaml::String("localhost".into())),
+    ] {
+        set_in(&mut want, keys, value);
+    }
+    let got = yaml_file(&out.join("milvus.yaml")).remove(0);
+    assert_eq!(got, want);
+    assert_milvus_config(&got, "/milvus/tls", 2, Some("localhost"));
+    // Comments and order: the input's comment lines are all there, in order.
+    let comments = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.contains('#'))
+            .map(|l| l[l.find('#').unwrap()..].to_string())
+            .collect()
+    };
+    let (before, after) = (comments(&input), comments(&written));
+    let mut it = after.iter();
+    for c in &before {
+        assert!(it.any(|a| a == c), "comment {c:?} lost or moved");
+    }
+    // Only the edited lines differ: the input has 715 lines; 3 lines of
+    // header, proxy.http.port, internaltlsEnabled and the internaltls block
+    // (a blank line, the key, four entries) are new.
+    assert_eq!(input.lines().count(), 715);
+    assert_eq!(written.lines().count(), 715 + 3 + 1 + 1 + 6);
+
+    let compose = &yaml_file(&out.join("docker-compose.tls.yml"))[0];
+    assert_eq!(
+        strs(&compose["services"]["standalone"]["volumes"]),
+        [
+            "./tls:/milvus/tls:ro",
+            "./milvus.yaml:/milvus/configs/milvus.yaml:ro"
+        ]
+    );
+    let next = next_steps(&made);
+    assert_eq!(next.len(), 2, "{next:?}");
+    assert!(next[1].starts_with("milvus-certs inspect --connect localhost:19530 --dir /"));
+
+    // Never onto the input, even with --force; nothing changes.
+    let before = snapshot(dir);
+    assert_one_error_line(
+        &run(
+            dir,
+            &[
+                "export",
+                "compose",
+                "--milvus-config",
+                "deploy/milvus.yaml",
+                "--out",
+                "deploy",
+                "--force",
+            ],
+        ),
+        1,
+        &[
+            "--out",
+            "deploy/milvus.yaml",
+            "--milvus-config",
+            "never overwrites",
+        ],
+    );
+    assert_eq!(snapshot(dir), before);
+}
+
+#[test]
+fn compose_milvus_config_refuses_what_it_cannot_edit_in_one_line() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let cases: [(&str, &str, &[&str]); 5] = [
+        (
+            "bad.yaml",
+            "etcd:\n  endpoints: x\nproxy: [\n  port: 1\n",
+            &[
+                "bad.yaml is not a Milvus configuration file (YAML): line ",
+                "fix that line",
+            ],
+        ),
+        (
+            "flow.yaml",
+            "tls: {serverPemPath: a}\n",
+            &[
+                "flow.yaml",
+                "`tls` is `{serverPemPath: a}`, not a block mapping",
+                "block-style",
+            ],
+        ),
+        ("empty.yaml", "", &["empty.yaml", "it is empty"]),
+        ("list.yaml", "- a\n", &["list.yaml", "not a mapping"]),
+        (
+            "missing.yaml",
+            "",
+            &[
+                "missing.yaml is missing",
+                "milvus.yaml of your Milvus release",
+            ],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        if name != "missing.yaml" {
+            fs::write(dir.join(name), text).unwrap();
+        }
+        let before = snapshot(dir);
+        assert_one_error_line(
+            &run(
+                dir,
+                &[
+                    "export",
+                    "compose",
+                    "--milvus-config",
+                    name,
+                    "--out",
+                    "deploy",
+                ],
+            ),
+            1,
+            needles,
+        );
+        assert_eq!(snapshot(dir), before, "{name}: nothing written");
+    }
+}
+
+/// cert-manager: the namespace is on every command, the Opaque Secret is
+/// deleted first, and the last step checks TLS with the CA.
+#[test]
+fn cert_manager_next_steps_carry_the_namespace() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256", "--san", "milvus.example.com"]);
+    let dir = d.path();
+    let made = run_ok(
+        dir,
+        &[
+            "export",
+            "cert-manager",
+            "--namespace",
+            "milvus",
+            "--out",
+            "deploy",
+        ],
+    );
+    let abs = fs::canonicalize(dir).unwrap();
+    assert_eq!(
+        next_steps(&made),
+        [
+            "kubectl delete secret certs -n milvus --ignore-not-found   # if export k8s-secret made it: cert-manager's is of type kubernetes.io/tls".to_string(),
+            "kubectl apply -n milvus -f cert-manager.yaml".to_string(),
+            "helm upgrade --install my-release milvus/milvus -n milvus -f values-cert-manager.yaml".to_string(),
+            format!("milvus-certs inspect --connect localhost:19530 --dir {}", abs.display()),
+        ]
+    );
+    // Without a namespace, no -n.
+    let made = run_ok(dir, &["export", "cert-manager", "--out", "deploy2"]);
+    assert!(next_steps(&made).iter().all(|c| !c.contains(" -n ")));
+}
+
+/// The check step verifies the name clients use: Compose connects to
+/// localhost, so a certificate without that name gets `--server-name`;
+/// `client` checks its --host and port. Both work as printed against a
+/// real TLS server (here openssl s_server with the same files).
+#[test]
+fn next_check_names_the_server_when_localhost_is_not_on_it() {
+    let d = gen_dir(&[
+        "--key-type",
+        "ecdsa-p256",
+        "--common-name",
+        "milvus.example.com",
+    ]);
+    let dir = d.path();
+    let abs = fs::canonicalize(dir).unwrap();
+    let made = run_ok(dir, &["export", "compose", "--out", "deploy"]);
+    assert_eq!(
+        next_steps(&made).last().unwrap(),
+        &format!(
+            "milvus-certs inspect --connect localhost:19530 --dir {} --server-name milvus.example.com",
+            abs.display()
+        )
+    );
+    let made = run_ok(
+        dir,
+        &["export", "client", "--port", "19999", "--out", "app"],
+    );
+    assert_eq!(
+        next_steps(&made).last().unwrap(),
+        &format!(
+            "milvus-certs inspect --connect milvus.example.com:19999 --dir {}",
+            abs.display()
+        )
+    );
+    // The compose check, run as printed (with the port of a real server).
+    let made = run_ok(dir, &["export", "compose", "--out", "deploy", "--force"]);
+    let server = s_server(dir, &[]);
+    let port = server.port.to_string();
+    let cmd = next_steps(&made)
+        .last()
+        .unwrap()
+        .replace("milvus-certs", "\"$BIN\"")
+        .replace(":19530", &format!(":{port}"));
+    let out = shell_ok("sh", dir, &cmd, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("localhost:{port}  server  ok")),
+        "{stdout}"
     );
 }

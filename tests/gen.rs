@@ -3,6 +3,9 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
+
+use rustls::pki_types::PrivateKeyDer;
 
 use common::*;
 use x509_parser::der_parser::asn1_rs::Tag;
@@ -745,4 +748,77 @@ fn replacing_a_ca_warns_and_points_to_renew() {
     fs::write(d.path().join("server.pem"), "old").unwrap();
     let out = run_ok(d.path(), &["gen", "--force"]);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// The Ed25519 keys gen and renew write are PKCS#8 v1, as `openssl genpkey
+/// -algorithm ED25519` writes them, so OpenSSL 3.0 and Python `cryptography`
+/// read them, and a real OpenSSL handshake (mutual TLS) works with them.
+#[test]
+fn ed25519_keys_are_pkcs8_v1_that_openssl_and_python_read() {
+    let d = tempfile::tempdir().unwrap();
+    let out = run_ok(d.path(), &["gen", "--dir", ".", "--key-type", "ed25519"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning: --key-type ed25519: pymilvus and other grpcio-based clients cannot use Ed25519 TLS"), "{stderr}");
+    assert_ed25519_files_usable(d.path());
+
+    let out = run_ok(d.path(), &["renew", "--dir", ".", "--no-backup"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("grpcio-based clients cannot use Ed25519"),
+        "{stderr}"
+    );
+    assert_ed25519_files_usable(d.path());
+}
+
+fn assert_ed25519_files_usable(dir: &Path) {
+    const V1_PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    for name in ["ca.key", "server.key", "client.key"] {
+        let PrivateKeyDer::Pkcs8(der) = key(&dir.join(name)) else {
+            panic!("{name} is not PKCS#8");
+        };
+        let der = der.secret_pkcs8_der();
+        assert_eq!(der.len(), 48, "{name}");
+        assert_eq!(der[..16], V1_PREFIX, "{name}");
+        let out = openssl(dir, &["pkey", "-in", name, "-noout", "-text"]);
+        assert!(
+            out.status.success(),
+            "openssl pkey {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("ED25519 Private-Key"));
+    }
+    let py = [
+        "import sys",
+        "from cryptography.hazmat.primitives.serialization import load_pem_private_key",
+        "from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey",
+        "for f in sys.argv[1:]:",
+        "    k = load_pem_private_key(open(f, 'rb').read(), None)",
+        "    assert isinstance(k, Ed25519PrivateKey), f",
+        "print('ok')",
+    ]
+    .join("\n");
+    let out = shell_ok(
+        "sh",
+        dir,
+        "python3 -c \"$PY\" ca.key server.key client.key",
+        &[("PY", &py)],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+
+    // tlsMode 2 with OpenSSL on both ends.
+    let server = s_server(dir, &["-Verify", "1", "-CAfile", "ca.pem"]);
+    let port = server.port.to_string();
+    let out = shell_ok(
+        "sh",
+        dir,
+        "openssl s_client -connect 127.0.0.1:$PORT -servername localhost -verify_hostname localhost \
+         -CAfile ca.pem -cert client.pem -key client.key -verify_return_error -brief </dev/null 2>&1",
+        &[("PORT", &port)],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Verification: OK"), "{text}");
+    assert!(text.contains("Signature type: ed25519"), "{text}");
 }

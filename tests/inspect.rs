@@ -641,7 +641,43 @@ fn connect_failures_are_clear() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("does not speak TLS"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "does not speak TLS: it answered in plaintext",
+        "common.security.tlsMode is 0",
+        "`milvus-certs export compose --milvus-config milvus.yaml`",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+    server.join().unwrap();
+    // Not TLS: a plaintext gRPC server (HTTP/2), which sends its SETTINGS
+    // frame first, as Milvus with tlsMode 0 does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let _ = s.write_all(&[0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 5, 0, 0, 64, 0]);
+        let mut buf = [0u8; 512];
+        let _ = s.read(&mut buf);
+    });
+    let out = run(
+        d.path(),
+        &[
+            "inspect",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+            "--ca",
+            &ca,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("does not speak TLS: it answered in plaintext"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     server.join().unwrap();
     // Silent: accepts, never answers; --timeout 1.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -944,4 +980,43 @@ fn der_certificates_and_keys_are_read_and_named() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost"]);
+}
+
+/// The guide's CA has no keyUsage: inspect says so and gives the command
+/// that adds it (with --dir, as the directory is not the current one); after
+/// that command, the warning is gone.
+#[test]
+fn a_ca_without_key_usage_points_to_renew_ca() {
+    let d = tempfile::tempdir().unwrap();
+    let guide = d.path().join("my certs");
+    fs::create_dir(&guide).unwrap();
+    for f in ["ca.pem", "ca.key", "ca.srl", "server.pem", "server.key"] {
+        fs::copy(fixtures().join("openssl/guide").join(f), guide.join(f)).unwrap();
+    }
+    let out = run(d.path(), &["inspect", "--dir", "my certs", "--json"]);
+    let doc = json(&out);
+    let ca = entry(&doc, "ca.pem");
+    assert_eq!(ca["status"], "ok");
+    let warnings: Vec<&str> = ca["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let w = warnings
+        .iter()
+        .find(|w| w.contains("it has no keyUsage"))
+        .unwrap_or_else(|| panic!("{warnings:?}"));
+    let cmd = "milvus-certs renew --ca --dir 'my certs'";
+    assert!(w.contains(&format!("`{cmd}`")), "{w}");
+    // The command works as written.
+    shell_ok(
+        "sh",
+        d.path(),
+        &cmd.replace("milvus-certs", "\"$BIN\""),
+        &[],
+    );
+    let doc = json(&run(d.path(), &["inspect", "--dir", "my certs", "--json"]));
+    let ca = entry(&doc, "ca.pem");
+    assert_eq!(ca["warnings"].as_array().unwrap().len(), 0, "{ca}");
 }

@@ -692,3 +692,102 @@ fn renew_reads_a_ca_in_der_and_writes_pem() {
     assert!(openssl_verify_server(dir, "localhost"));
     assert_milvus_tls_works(dir, &dir.join("ca.pem"), &["localhost", "127.0.0.1"]);
 }
+
+/// The guide's ca.pem has no keyUsage, which `openssl verify -x509_strict`
+/// refuses ("CA cert does not include key usage extension"). `renew --ca`
+/// adds it, says so, and keeps subject, key and SKI, so the guide's old
+/// leaves and new ones verify strictly.
+#[test]
+fn renew_ca_adds_key_usage_to_the_guides_ca() {
+    use x509_parser::extensions::ParsedExtension;
+    let d = guide_copy();
+    let dir = d.path();
+    let strict = |file: &str| openssl_verify(dir, &["-x509_strict"], file);
+    assert!(!strict("server.pem"), "the guide's CA fails -x509_strict");
+    let old_ca_der = cert_der(&dir.join("ca.pem"));
+    let old_ca = parse(&old_ca_der);
+    assert!(old_ca.key_usage().unwrap().is_none());
+
+    let out = run_ok(dir, &["renew", "--ca", "--dir", "."]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("ca.pem      added keyUsage keyCertSign, cRLSign (critical)"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("subjectKeyIdentifier"),
+        "the guide's CA has one: {stdout}"
+    );
+
+    let ca_der = cert_der(&dir.join("ca.pem"));
+    let ca = parse(&ca_der);
+    let ku = ca.key_usage().unwrap().expect("keyUsage added");
+    assert!(ku.critical);
+    assert!(ku.value.key_cert_sign() && ku.value.crl_sign());
+    assert!(!ku.value.digital_signature());
+    let ku_ext = ca
+        .extensions()
+        .iter()
+        .find(|e| matches!(e.parsed_extension(), ParsedExtension::KeyUsage(_)))
+        .unwrap();
+    assert!(ku_ext.critical);
+    assert_eq!(ca.subject().as_raw(), old_ca.subject().as_raw());
+    assert_eq!(ca.public_key().raw, old_ca.public_key().raw);
+    assert_eq!(ski(&ca), ski(&old_ca));
+    assert_ne!(ca.serial, old_ca.serial);
+
+    // The guide's old leaves verify strictly now...
+    assert!(strict("server.pem"));
+    assert!(strict("client.pem"));
+    assert!(openssl_verify_server(dir, "localhost"));
+    // ...and so do new ones.
+    run_ok(dir, &["renew", "--dir", ".", "--no-backup"]);
+    assert!(strict("server.pem"));
+    assert!(strict("client.pem"));
+    // Nothing more to add the second time.
+    let out = run_ok(dir, &["renew", "--ca", "--dir", ".", "--no-backup"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("added"));
+}
+
+/// A CA without subjectKeyIdentifier gets one (RFC 5280 method 1).
+#[test]
+fn renew_ca_adds_a_missing_subject_key_identifier() {
+    let d = guide_copy();
+    let dir = d.path();
+    // The guide's CA, re-made without SKI/AKI by OpenSSL itself.
+    let out = openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=no-ski",
+            "-addext",
+            "subjectKeyIdentifier=none",
+            "-addext",
+            "authorityKeyIdentifier=none",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ski(&parse(&cert_der(&dir.join("ca.pem")))).is_none());
+    let out = run_ok(dir, &["renew", "--ca", "--dir", "."]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("added subjectKeyIdentifier"), "{stdout}");
+    assert!(stdout.contains("added keyUsage"), "{stdout}");
+    let ca_der = cert_der(&dir.join("ca.pem"));
+    let ca = parse(&ca_der);
+    assert_eq!(ski(&ca), Some(method1_key_id(&ca)));
+}

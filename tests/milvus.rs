@@ -1,0 +1,244 @@
+//! The real Milvus 2.3.5 server (PyPI wheel `milvus==2.3.5`, with
+//! `pymilvus==2.3.8`) started with the `milvus.yaml` that `export compose
+//! --milvus-config` wrote from that server's own default configuration:
+//! pymilvus connects with TLS and fails in plaintext in tlsMode 1 and 2
+//! (mode 2 only with client.pem), and `inspect --connect` reports a server
+//! that ignored its TLS settings (the `user.yaml` fragment, which 2.3 does
+//! not read) as plaintext.
+//!
+//! Needs root (for `unshare`: a private network and PID namespace, so the
+//! server's fixed ports are free, nothing outside reaches it, and nothing
+//! outlives the test), Linux x86_64, and a virtualenv with the two packages
+//! (`.ci/run` makes it): `$MILVUS_VENV`, default `/opt/milvus-venv`. Without
+//! them the test says SKIPPED and passes, except under `CI=true`, where it
+//! fails (`skip_unless_ci`).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+use yaml_rust2::YamlLoader;
+
+const DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/milvus_driver.py");
+
+/// The venv's python, or why the test cannot run.
+fn python() -> Result<PathBuf, String> {
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        return Err("the milvus wheel's server is built for Linux x86_64".into());
+    }
+    let venv = std::env::var_os("MILVUS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/milvus-venv"));
+    let py = venv.join("bin/python");
+    let ok = Command::new(&py)
+        .args([
+            "-c",
+            "import milvus, pymilvus; assert milvus.__version__ == '2.3.5'",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        return Err(format!(
+            "{} cannot import milvus 2.3.5 and pymilvus: run the virtualenv step of .ci/run",
+            py.display()
+        ));
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let tools = ["unshare", "ip", "timeout"].iter().all(|t| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !root || !tools {
+        return Err(
+            "it needs root and unshare, ip and timeout (util-linux, iproute2, coreutils)".into(),
+        );
+    }
+    Ok(py)
+}
+
+/// Runs the driver inside fresh network, PID and mount namespaces with loopback
+/// up: when the driver exits, or `timeout` kills it, the kernel ends every
+/// process left in the namespace (the server included).
+fn in_namespace(py: &Path, args: &[&str], limit_s: u32) -> std::process::Output {
+    let out = Command::new("timeout")
+        .args(["-k", "10", &limit_s.to_string()])
+        .args([
+            "unshare",
+            "--net",
+            "--pid",
+            "--fork",
+            // The server reads /proc/<its pid> (gopsutil): a /proc of the new PID namespace.
+            "--mount-proc",
+            "--kill-child",
+            "sh",
+            "-c",
+        ])
+        .arg("ip link set lo up && exec \"$0\" \"$@\"")
+        .arg(py)
+        .arg(DRIVER)
+        .args(args)
+        .output()
+        .expect("run unshare");
+    assert!(
+        out.status.success(),
+        "milvus_driver.py {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The copy `export compose` wrote, with the container's /milvus/tls/
+/// paths pointed at the exported tls/ directory (the override file mounts
+/// it there; here the server runs without a container).
+fn local_copy(export: &Path, run: &Path, file: &str) {
+    let text = fs::read_to_string(export.join(file)).unwrap();
+    let tls = export.join("tls");
+    let local = text.replace("\"/milvus/tls/", &format!("\"{}/", tls.display()));
+    assert_eq!(
+        local.matches(&format!("\"{}/", tls.display())).count(),
+        3,
+        "the three tls paths: {text}"
+    );
+    fs::create_dir_all(run).unwrap();
+    fs::write(run.join(file), local).unwrap();
+}
+
+fn ok(results: &Value, run: &str, check: &str) -> bool {
+    results[run][check]["ok"]
+        .as_bool()
+        .unwrap_or_else(|| panic!("{run}.{check} missing: {results}"))
+}
+
+#[test]
+fn milvus_2_3_5_serves_tls_with_the_exported_config() {
+    let py = match python() {
+        Ok(py) => py,
+        Err(why) => {
+            skip_unless_ci(&format!("the real Milvus test: {why}"));
+            return;
+        }
+    };
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let data = root.join("data");
+    let data_s = data.to_str().unwrap();
+    run_ok(root, &["gen", "--dir", "certs"]);
+
+    // The server's own default configuration, written by the wheel.
+    in_namespace(&py, &["config", data_s], 120);
+    let default = root.join("default.yaml");
+    fs::copy(data.join("configs/milvus.yaml"), &default).unwrap();
+    let default_doc = YamlLoader::load_from_str(&fs::read_to_string(&default).unwrap())
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        default_doc["common"]["security"]["tlsMode"].as_i64(),
+        Some(0)
+    );
+
+    // tlsMode 1 and 2: the full milvus.yaml export compose --milvus-config wrote.
+    let mut runs: Vec<(String, PathBuf)> = Vec::new();
+    for mode in ["1", "2"] {
+        let export = root.join(format!("export{mode}"));
+        run_ok(
+            root,
+            &[
+                "export",
+                "compose",
+                "--dir",
+                "certs",
+                "--mode",
+                mode,
+                "--milvus-config",
+                default.to_str().unwrap(),
+                "--out",
+                export.to_str().unwrap(),
+            ],
+        );
+        let run = root.join(format!("run{mode}"));
+        local_copy(&export, &run, "milvus.yaml");
+        runs.push((format!("mode{mode}"), run));
+    }
+    // The user.yaml fragment next to the default milvus.yaml: 2.3.5 does not
+    // read it, so the server stays in plaintext (tlsMode 0).
+    let export = root.join("export-fragment");
+    run_ok(
+        root,
+        &[
+            "export",
+            "compose",
+            "--dir",
+            "certs",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+    );
+    let run = root.join("run-fragment");
+    local_copy(&export, &run, "user.yaml");
+    fs::copy(&default, run.join("milvus.yaml")).unwrap();
+    runs.push(("fragment".into(), run));
+
+    let certs = fs::canonicalize(root.join("certs")).unwrap();
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        data_s.into(),
+        BIN.into(),
+        certs.to_str().unwrap().into(),
+    ];
+    for (label, dir) in &runs {
+        args.push(label.clone());
+        args.push(dir.to_str().unwrap().into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = in_namespace(&py, &args, 900);
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "driver output: {e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+
+    // tlsMode 1: TLS works (a client certificate is not needed), plaintext fails.
+    assert!(ok(&results, "mode1", "tls_one_way"), "{results}");
+    assert!(ok(&results, "mode1", "tls_with_client_cert"), "{results}");
+    assert!(!ok(&results, "mode1", "plaintext"), "{results}");
+    // tlsMode 2: only with client.pem.
+    assert!(ok(&results, "mode2", "tls_with_client_cert"), "{results}");
+    assert!(!ok(&results, "mode2", "tls_one_way"), "{results}");
+    assert!(!ok(&results, "mode2", "plaintext"), "{results}");
+    for mode in ["mode1", "mode2"] {
+        let inspect = &results[mode]["inspect"];
+        assert_eq!(inspect["code"], 0, "{mode}: {inspect}");
+        let stdout = inspect["stdout"].as_str().unwrap();
+        assert!(
+            stdout.contains("localhost:19530  server  ok"),
+            "{mode}: {stdout}"
+        );
+    }
+    // The fragment: Milvus 2.3.5 ignored user.yaml and serves plaintext;
+    // inspect --connect says so and names the likely cause.
+    assert!(ok(&results, "fragment", "plaintext"), "{results}");
+    assert!(!ok(&results, "fragment", "tls_one_way"), "{results}");
+    let inspect = &results["fragment"]["inspect"];
+    assert_eq!(inspect["code"], 2, "{inspect}");
+    let stdout = inspect["stdout"].as_str().unwrap();
+    for needle in [
+        "localhost:19530 does not speak TLS: it answered in plaintext",
+        "common.security.tlsMode is 0",
+        "not user.yaml",
+        "--milvus-config",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+}
