@@ -446,14 +446,41 @@ impl fmt::Display for Error {
                     staging.display()
                 )
             }
-            Error::SharedDirectory { dir, mode } => write!(
-                f,
-                "{} is writable by group or others (mode {mode:04o}), so another user could \
-                 replace its keys or plant files for milvus-certs to act on; nothing was written: \
-                 make it private with `chmod go-w {}` and run again",
-                dir.display(),
-                crate::shell::quote(&dir.display().to_string())
-            ),
+            Error::SharedDirectory { dir, mode } => {
+                let shown = match std::path::absolute(dir) {
+                    Ok(abs) if abs != *dir => format!("{} ({})", dir.display(), abs.display()),
+                    _ => dir.display().to_string(),
+                };
+                write!(
+                    f,
+                    "{shown} is writable by group or others (mode {mode:04o}), so another user \
+                     could replace its keys or plant files for milvus-certs to act on; nothing \
+                     was written: "
+                )?;
+                if mode & 0o1000 != 0 {
+                    // A sticky folder such as /tmp is shared on purpose:
+                    // chmod would break it for everyone.
+                    write!(
+                        f,
+                        "keep the files in a private folder of their own, e.g. `--dir {}`",
+                        crate::shell::quote(
+                            &if dir.as_os_str() == "." {
+                                PathBuf::from("milvus-certs")
+                            } else {
+                                dir.join("milvus-certs")
+                            }
+                            .display()
+                            .to_string()
+                        )
+                    )
+                } else {
+                    write!(
+                        f,
+                        "make it private with `chmod go-w {}` and run again",
+                        crate::shell::quote(&dir.display().to_string())
+                    )
+                }
+            }
             Error::NotReplaceable { path, reason } => write!(
                 f,
                 "cannot replace {}: {reason}; nothing was changed",
