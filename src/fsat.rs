@@ -525,6 +525,22 @@ pub(crate) fn rename(from: BorrowedFd<'_>, a: &str, to: BorrowedFd<'_>, b: &str)
     Ok(rfs::renameat(from, a, to, b)?)
 }
 
+/// Opens a regular file in `dir` for reading (a lock): no link followed,
+/// never blocking.
+pub(crate) fn open_regular(dir: BorrowedFd<'_>, name: &str) -> io::Result<OwnedFd> {
+    Ok(rfs::openat(
+        dir,
+        name,
+        nofollow(OFlags::RDONLY | OFlags::NONBLOCK),
+        Mode::empty(),
+    )?)
+}
+
+/// `linkat` within a directory; fails if `to` exists.
+pub(crate) fn link(dir: BorrowedFd<'_>, from: &str, to: &str) -> io::Result<()> {
+    Ok(rfs::linkat(dir, from, dir, to, AtFlags::empty())?)
+}
+
 /// `unlinkat` of a non-directory.
 pub(crate) fn unlink(dir: BorrowedFd<'_>, name: &str) -> io::Result<()> {
     Ok(rfs::unlinkat(dir, name, AtFlags::empty())?)

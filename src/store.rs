@@ -167,7 +167,17 @@ pub struct DirLock {
     dir: PathBuf,
     handle: File,
     meta: Meta,
+    /// The lock file, when the directory has one (see [`LOCK_FILE`]).
+    lock_file: std::sync::OnceLock<File>,
 }
+
+/// The lock file, `DIR/.milvus-certs.lock` (0600). flock(2) on the
+/// directory itself needs only read access, so any local user who can list
+/// a 0755 directory could hold its lock and make every renewal time out;
+/// nobody but its owner can open a 0600 file. A directory without one (made
+/// by an older release or the guide's scripts) is locked through the
+/// directory, and gets its lock file with its first write.
+pub const LOCK_FILE: &str = ".milvus-certs.lock";
 
 impl DirLock {
     /// Takes the exclusive lock on `dir` (waiting up to `wait` for another run
@@ -233,27 +243,76 @@ impl DirLock {
         let handle = File::from(handle);
         let meta = fsat::fmeta(&handle).map_err(Error::io("open directory", dir))?;
         let deadline = Instant::now() + wait;
+        let lock = DirLock {
+            dir: dir.to_path_buf(),
+            handle,
+            meta,
+            lock_file: std::sync::OnceLock::new(),
+        };
+        if let Some(file) = lock.open_lock_file() {
+            lock.wait_for(&file, deadline)?;
+            let _ = lock.lock_file.set(file);
+            return Ok(lock);
+        }
+        lock.wait_for(&lock.handle, deadline)?;
+        // A run that held the directory's lock may have made the lock file
+        // meanwhile; runs that started after it lock only that file.
+        if let Some(file) = lock.open_lock_file() {
+            lock.wait_for(&file, deadline)?;
+            let _ = lock.lock_file.set(file);
+        }
+        Ok(lock)
+    }
+
+    fn wait_for(&self, file: &File, deadline: Instant) -> Result<()> {
         loop {
-            match handle.try_lock() {
-                Ok(()) => break,
+            match file.try_lock() {
+                Ok(()) => return Ok(()),
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     thread::sleep(Duration::from_millis(20));
                 }
                 Err(fs::TryLockError::WouldBlock) => {
                     return Err(Error::Locked {
-                        dir: dir.to_path_buf(),
+                        dir: self.dir.clone(),
                     });
                 }
                 Err(fs::TryLockError::Error(e)) => {
-                    return Err(Error::io("lock directory", dir)(e));
+                    return Err(Error::io("lock directory", &self.dir)(e));
                 }
             }
         }
-        Ok(DirLock {
-            dir: dir.to_path_buf(),
-            handle,
-            meta,
-        })
+    }
+
+    /// The lock file, if there is one we can trust: a regular file (not a
+    /// link) of ours or the directory owner's.
+    fn open_lock_file(&self) -> Option<File> {
+        let fd = fsat::open_regular(self.fd(), LOCK_FILE).ok()?;
+        let m = fsat::fmeta(&fd).ok()?;
+        let ours = m.uid == fsat::euid() || m.uid == self.meta.uid;
+        (m.kind == FileType::RegularFile && ours).then(|| File::from(fd))
+    }
+
+    /// Gives a directory locked through itself its lock file, holding it
+    /// (best effort: a read-only or full file system keeps the old way).
+    /// Made under a temporary name, locked, then linked into place, so that
+    /// no other run can lock it first.
+    fn make_lock_file(&self) {
+        if self.lock_file.get().is_some() {
+            return;
+        }
+        let tmp = format!("{LOCK_FILE}.{}", std::process::id());
+        let _ = fsat::unlink(self.fd(), &tmp);
+        if fsat::create_file(self.fd(), &tmp, b"", SECRET_MODE).is_err() {
+            return;
+        }
+        if let Ok(fd) = fsat::open_regular(self.fd(), &tmp) {
+            let file = File::from(fd);
+            if file.try_lock().is_ok() && fsat::link(self.fd(), &tmp, LOCK_FILE).is_ok() {
+                let _ = self.lock_file.set(file);
+            }
+        }
+        let _ = fsat::unlink(self.fd(), &tmp);
+        let _ = fsat::sync(self.fd());
     }
 
     /// The locked directory.
@@ -567,6 +626,7 @@ impl DirLock {
             }
         };
         let (_, backup) = self.apply(&staging, &plan)?;
+        self.make_lock_file();
         Ok(backup)
     }
 

@@ -108,9 +108,21 @@ fn gen_writes_the_seven_files_field_by_field() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
+    // The seven, and the lock file (0600, empty: see store::LOCK_FILE).
     let mut seven: Vec<String> = SEVEN.iter().map(|s| s.to_string()).collect();
+    seven.push(milvus_certs::store::LOCK_FILE.into());
     seven.sort();
-    assert_eq!(names, seven, "exactly the seven files, no leftovers");
+    assert_eq!(
+        names, seven,
+        "exactly the seven files and the lock, no leftovers"
+    );
+    assert_eq!(mode(&dir.join(milvus_certs::store::LOCK_FILE)), 0o600);
+    assert_eq!(
+        fs::metadata(dir.join(milvus_certs::store::LOCK_FILE))
+            .unwrap()
+            .len(),
+        0
+    );
 
     let ca_der = cert_der(&dir.join("ca.pem"));
     let ca = parse(&ca_der);

@@ -750,3 +750,38 @@ fn a_fifo_as_the_directory_and_parents_made_under_umask_000() {
         assert_eq!(mode(&a.path().join(dir)), want, "{dir}");
     }
 }
+
+/// Another user who can only read the directory cannot block the daily
+/// renewal by holding a lock on it: milvus-certs locks its 0600 lock file,
+/// which they cannot open.
+#[test]
+fn a_reader_holding_a_lock_on_the_directory_does_not_block_renewal() {
+    if !two_users() {
+        return;
+    }
+    let a = arena();
+    let c = a.path().join("c");
+    gen_at(&c);
+    fs::set_permissions(&c, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(mode(&c.join(milvus_certs::store::LOCK_FILE)), 0o600);
+    let mut holder = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "flock"])
+        .arg(&c)
+        .args(["sleep", "60"])
+        .spawn()
+        .expect("flock (util-linux)");
+    std::thread::sleep(Duration::from_millis(300));
+    let start = Instant::now();
+    let out = run_bounded(
+        a.path(),
+        &["renew", "--dir", "c", "--if-expiring-within", "36500"],
+    );
+    let took = start.elapsed();
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        took < Duration::from_secs(5),
+        "waited on the other user's lock: {took:?}"
+    );
+}
