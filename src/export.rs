@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
+use crate::checks::{self, Finding, Purpose, Remedy};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::{KeyType, parse_private_key};
 use crate::names::SanName;
 use crate::store::{self, DirLock, LOCK_WAIT, PUBLIC_MODE, Recovery, SECRET_MODE};
-use crate::validity::date;
 use crate::yaml::{self, Value, map, s};
 
 /// Milvus's `common.security.tlsMode` for external connections.
@@ -247,13 +247,14 @@ fn load(dir: &Path) -> Result<Certs> {
         &server,
     )?;
     check_issued_by(&server_path, &server, &ca_path, &ca)?;
-    if !server.allows_eku("serverAuth") {
-        return Err(Error::bad_file(
-            &server_path,
-            "a server certificate",
-            "its extendedKeyUsage lacks serverAuth, so clients refuse it; \
-             make a new one with `milvus-certs renew --only server`",
-        ));
+    if let Some(finding) = checks::purpose(&server, Purpose::Server, ca_dir(dir))
+        .into_iter()
+        .next()
+    {
+        return Err(Error::Check {
+            path: server_path,
+            finding: Box::new(finding),
+        });
     }
     Ok(Certs {
         ca_pem,
@@ -269,19 +270,23 @@ fn first_cert(path: &Path, pem: &[u8]) -> Result<CertInfo> {
     CertInfo::from_der(&der).map_err(|r| Error::bad_file(path, CERT, r))
 }
 
+/// The folder itself when it holds `ca.key` (so `renew` works there).
+fn ca_dir(dir: &Path) -> Option<&Path> {
+    dir.join(files::CA_KEY).exists().then_some(dir)
+}
+
 fn check_key(key_path: &Path, key_pem: &[u8], cert_path: &Path, cert: &CertInfo) -> Result<()> {
     let key = parse_private_key(key_path, key_pem)?;
-    if key.public_key_raw() != cert.public_key_bits.as_slice() {
+    if !checks::key_matches(&key, cert) {
         return Err(Error::key_mismatch(key_path, cert_path));
     }
     Ok(())
 }
 
 fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) -> Result<()> {
-    if cert.issuer_raw == ca.subject_raw && cert.signed_by(ca) {
-        Ok(())
-    } else {
-        Err(Error::not_issued_by(path, ca_path))
+    match checks::issued_by(cert, ca, &ca_path.display().to_string(), None) {
+        None => Ok(()),
+        Some(_) => Err(Error::not_issued_by(path, ca_path)),
     }
 }
 
@@ -292,7 +297,8 @@ fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) 
 /// may hold their certificates elsewhere.
 fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<String>> {
     let path = dir.join(files::CLIENT_PEM);
-    let hint = "tlsMode 2 needs a client certificate: run `milvus-certs renew --only client`";
+    let hint = "tlsMode 2 needs a client certificate: make one with `milvus-certs renew --only client` \
+                in the folder holding ca.key";
     let pem = if need_key {
         input::read_required(&path, CERT, "the client certificate", hint)?
     } else {
@@ -301,15 +307,25 @@ fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<Stri
             None => {
                 return Ok(Some(format!(
                     "{} is missing: with tlsMode 2 every client needs a certificate issued by ca.pem \
-                     with clientAuth; run `milvus-certs renew --only client` to make one",
-                    path.display()
+                     with clientAuth; {}",
+                    path.display(),
+                    Remedy::renew(ca_dir(dir), &["--only", "client"])
                 )));
             }
         }
     };
     let cert = first_cert(&path, &pem)?;
-    if !cert.allows_eku("clientAuth") {
-        return Err(Error::MissingClientAuth { path });
+    if let Some(finding) = checks::purpose(&cert, Purpose::Client, ca_dir(dir))
+        .into_iter()
+        .next()
+    {
+        return Err(match finding {
+            Finding::MissingClientAuth { .. } => Error::MissingClientAuth { path },
+            finding => Error::Check {
+                path,
+                finding: Box::new(finding),
+            },
+        });
     }
     check_issued_by(&path, &cert, &dir.join(files::CA_PEM), ca)?;
     if need_key {
@@ -358,23 +374,25 @@ fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String>
     }
 }
 
+/// Expired or expiring (within [`checks::EXPORT_WARN_DAYS`]) certificates
+/// do not stop an export, but are said.
 fn expiry_warnings(dir: &Path, certs: &Certs, now: OffsetDateTime) -> Vec<String> {
     let mut w = Vec::new();
-    for (name, cert) in [
-        (files::SERVER_PEM, &certs.server),
-        (files::CA_PEM, &certs.ca),
+    for (name, cert, args) in [
+        (files::SERVER_PEM, &certs.server, &["--only", "server"][..]),
+        (files::CA_PEM, &certs.ca, &["--ca"][..]),
     ] {
-        let path = dir.join(name).display().to_string();
-        let days = (cert.not_after - now).whole_days();
-        if cert.not_after <= now {
+        let remedy = Remedy::renew(ca_dir(dir), args);
+        if let Some(f) = checks::validity(cert, now, checks::EXPORT_WARN_DAYS, Some(remedy)) {
+            let consequence = if f.is_problem() {
+                " (TLS clients will refuse it)"
+            } else {
+                ""
+            };
             w.push(format!(
-                "{path} expired on {}: TLS clients will refuse it; run `milvus-certs renew` first",
-                date(cert.not_after)
-            ));
-        } else if days < 30 {
-            w.push(format!(
-                "{path} expires on {} (in {days} days): run `milvus-certs renew` soon",
-                date(cert.not_after)
+                "{}: {f}{consequence}; {}",
+                dir.join(name).display(),
+                f.fix().unwrap_or_default()
             ));
         }
     }

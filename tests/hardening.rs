@@ -458,7 +458,7 @@ fn bad_names_and_values_are_refused_before_anything_is_written() {
     for (args, option) in &cases {
         let mut argv = vec!["gen", "--dir", "out"];
         argv.extend(args.iter().map(String::as_str));
-        let line = assert_one_error_line(&run(d.path(), &argv), 1, &[option]);
+        let line = assert_one_error_line(&run(d.path(), &argv), 2, &[option]);
         assert_has_fix(&line);
         assert!(!d.path().join("out").exists(), "{args:?}");
     }
@@ -473,13 +473,13 @@ fn bad_names_and_values_are_refused_before_anything_is_written() {
     let g = guide_dir();
     let before = snapshot(g.path());
     for (argv, code, option) in [
-        (vec!["renew", "--san", "bad\u{1}name"], 1, "--san"),
+        (vec!["renew", "--san", "bad\u{1}name"], 2, "--san"),
         (
             vec!["renew", "--common-name", long_label.as_str()],
-            1,
+            2,
             "--common-name",
         ),
-        (vec!["renew", "--days", "0"], 1, "--days"),
+        (vec!["renew", "--days", "0"], 2, "--days"),
         (
             vec!["inspect", "--server-name", "bad\u{1}name"],
             2,
@@ -487,17 +487,17 @@ fn bad_names_and_values_are_refused_before_anything_is_written() {
         ),
         (
             vec!["export", "client", "--host", long_name.as_str()],
-            1,
+            2,
             "--host",
         ),
         (
             vec!["export", "helm", "--internal", "--sni", "a\u{7f}"],
-            1,
+            2,
             "--sni",
         ),
         (
             vec!["export", "k8s-secret", "--name", "bad\u{1}"],
-            1,
+            2,
             "--name",
         ),
     ] {
