@@ -798,13 +798,31 @@ fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
             .map(|(e, c)| (e.source.clone(), c))
             .collect();
         let cas: Vec<(&str, &CertInfo)> = cas.iter().map(|(s, c)| (s.as_str(), *c)).collect();
+        // `--ca FILE` applies to a folder's leaves too.
+        let given: Vec<(&str, &CertInfo)> = entries
+            .iter()
+            .filter(|e| e.file.as_ref().is_some_and(|f| opts.ca_files.contains(f)))
+            .filter_map(|e| e.cert.as_ref().map(|c| (e.source.as_str(), c)))
+            .filter(|(_, c)| c.is_ca())
+            .collect();
         entries
             .iter()
             .map(|e| {
                 let mut f = Vec::new();
-                let Some(c) = e.cert.as_ref().filter(|_| !e.dir_checked) else {
+                let Some(c) = e.cert.as_ref() else {
                     return f;
                 };
+                if e.dir_checked {
+                    let leaf = matches!(e.role, Role::Server | Role::Client) && !c.is_ca();
+                    let chained = !e
+                        .findings
+                        .iter()
+                        .any(|f| matches!(f, Finding::NotIssuedByCa { .. }));
+                    if leaf && chained && !given.is_empty() {
+                        f.extend(checks::issued_by_any(c, &given, e.remedy.clone()));
+                    }
+                    return f;
+                }
                 if !c.is_ca() && !cas.is_empty() {
                     let remedy = Remedy::renew(None, renew_args(e.role));
                     f.extend(checks::issued_by_any(c, &cas, Some(remedy)));

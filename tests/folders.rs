@@ -93,6 +93,12 @@ fn the_export_tls_folder_passes_and_a_foreign_ca_of_the_same_name_fails() {
     assert_eq!(code, Some(0));
     assert_eq!(doc["folders"][0]["kind"], "server");
     assert!(all_codes(&doc).is_empty(), "{doc:#}");
+    // --ca FILE applies to the folder's leaves too.
+    let (code, doc) = inspect_json(d.path(), &["--dir", "deploy/tls", "--ca", "other/ca.pem"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(codes_of(entry(&doc, "server.pem")), ["not_issued_by_ca"]);
+    let (code, _) = inspect_json(d.path(), &["--dir", "deploy/tls", "--ca", "cert/ca.pem"]);
+    assert_eq!(code, Some(0));
 
     fs::copy(
         d.path().join("other/ca.pem"),

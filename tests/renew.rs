@@ -792,6 +792,7 @@ fn the_daily_run_fails_when_renewing_would() {
     let out = run(dir, &["renew", "--if-expiring-within", "30"]);
     assert_one_error_line(&out, 1, &["ca.key is missing", "restore it"]);
     assert!(out.stdout.is_empty());
+    assert_eq!(snapshot(dir), before, "nothing changed");
     // A ca.key of another CA.
     let other = gen_dir(&["--key-type", "ecdsa-p256"]);
     fs::copy(other.path().join("ca.key"), dir.join("ca.key")).unwrap();
@@ -810,7 +811,6 @@ fn the_daily_run_fails_when_renewing_would() {
         fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
         assert_one_error_line(&out, 1, &["cannot write into"]);
     }
-    let _ = before;
     run_ok(dir, &["renew", "--if-expiring-within", "30"]);
 }
 
