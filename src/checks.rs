@@ -256,11 +256,6 @@ pub enum Finding {
         /// The folder.
         dir: PathBuf,
     },
-    /// Renewing is impossible: no usable CA key or CA certificate.
-    CannotRenew {
-        /// Why, naming the file.
-        reason: String,
-    },
     /// `inspect --connect` could not connect or finish the handshake.
     ConnectionFailed {
         /// Why.
@@ -274,6 +269,34 @@ pub enum Finding {
     /// The server asked for a client certificate and none was given.
     ClientCertNotGiven,
 }
+
+/// Every finding code, as the README's table lists them.
+pub const CODES: [&str; 24] = [
+    "expired",
+    "not_yet_valid",
+    "expiring",
+    "key_mismatch",
+    "key_unreadable",
+    "not_issued_by_ca",
+    "not_a_ca",
+    "bad_signature",
+    "not_a_leaf",
+    "missing_server_auth",
+    "missing_client_auth",
+    "name_mismatch",
+    "outlives_ca",
+    "serial_behind",
+    "serial_file_invalid",
+    "file_missing",
+    "der_encoded",
+    "not_a_certificate",
+    "key_readable_by_others",
+    "directory_writable_by_others",
+    "pending_write",
+    "connection_failed",
+    "client_cert_rejected",
+    "client_cert_not_given",
+];
 
 impl Finding {
     /// The stable snake_case code.
@@ -300,7 +323,6 @@ impl Finding {
             Finding::KeyReadableByOthers { .. } => "key_readable_by_others",
             Finding::DirectoryWritableByOthers { .. } => "directory_writable_by_others",
             Finding::PendingWrite { .. } => "pending_write",
-            Finding::CannotRenew { .. } => "cannot_renew",
             Finding::ConnectionFailed { .. } => "connection_failed",
             Finding::ClientCertRejected { .. } => "client_cert_rejected",
             Finding::ClientCertNotGiven => "client_cert_not_given",
@@ -384,10 +406,6 @@ impl Finding {
                 "run `{}` to complete or roll it back",
                 shell::milvus_certs("inspect", dir, &[])
             )),
-            Finding::CannotRenew { .. } => Some(
-                "restore ca.key and ca.pem from your backup, or renew on the machine that holds them"
-                    .into(),
-            ),
             Finding::ConnectionFailed { .. } => None,
             Finding::ClientCertRejected { .. } => Some(
                 "present a client certificate issued by the CA the server trusts, with clientAuth (--client-cert/--client-key, or --dir)"
@@ -517,7 +535,6 @@ impl fmt::Display for Finding {
                 "{} holds an interrupted write (.milvus-certs-pending) that was not completed: the files may be from two runs",
                 dir.display()
             ),
-            Finding::CannotRenew { reason } => write!(f, "renewing would fail: {reason}"),
             Finding::ConnectionFailed { reason } => f.write_str(reason),
             Finding::ClientCertRejected { reason } => {
                 write!(f, "client certificate rejected: {reason}")
@@ -779,6 +796,81 @@ pub fn pending_write(dir: &Path) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_variant_has_a_listed_unique_code_and_a_message() {
+        let t = OffsetDateTime::UNIX_EPOCH;
+        let s = String::from("x");
+        let all = [
+            Finding::Expired {
+                not_after: t,
+                remedy: None,
+            },
+            Finding::NotYetValid { not_before: t },
+            Finding::Expiring {
+                not_after: t,
+                days_left: 1,
+                remedy: None,
+            },
+            Finding::KeyMismatch {
+                key_file: s.clone(),
+                backup: None,
+                remedy: None,
+            },
+            Finding::KeyUnreadable { reason: s.clone() },
+            Finding::NotIssuedByCa {
+                ca: s.clone(),
+                issuer: s.clone(),
+                why: ChainBreak::Signature,
+                remedy: None,
+            },
+            Finding::NotACa { reason: "r" },
+            Finding::BadSignature,
+            Finding::NotALeaf { remedy: None },
+            Finding::MissingServerAuth { remedy: None },
+            Finding::MissingClientAuth { remedy: None },
+            Finding::NameMismatch {
+                name: SanName::Dns(s.clone()),
+                has: Vec::new(),
+                remedy: None,
+            },
+            Finding::OutlivesCa { ca_not_after: t },
+            Finding::SerialBehind {
+                srl: Serial::from_be_bytes(&[1]),
+                highest: Serial::from_be_bytes(&[2]),
+                dir: ".".into(),
+            },
+            Finding::SerialFileInvalid { reason: s.clone() },
+            Finding::FileMissing {
+                file: s.clone(),
+                what: "w",
+                needed_by: "n",
+            },
+            Finding::DerEncoded {
+                file: s.clone(),
+                fix: s.clone(),
+            },
+            Finding::NotACertificate { reason: s.clone() },
+            Finding::KeyReadableByOthers {
+                file: "k".into(),
+                mode: 0o644,
+            },
+            Finding::DirectoryWritableByOthers {
+                dir: "d".into(),
+                mode: 0o777,
+            },
+            Finding::PendingWrite { dir: "d".into() },
+            Finding::ConnectionFailed { reason: s.clone() },
+            Finding::ClientCertRejected { reason: s.clone() },
+            Finding::ClientCertNotGiven,
+        ];
+        let codes: Vec<&str> = all.iter().map(Finding::code).collect();
+        assert_eq!(codes, CODES);
+        for f in &all {
+            assert!(!f.to_string().is_empty());
+            assert!(f.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        }
+    }
 
     #[test]
     fn codes_are_snake_case_and_fixes_carry_the_dir() {

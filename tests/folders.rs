@@ -358,3 +358,20 @@ fn summary_counts_inputs_without_a_certificate_and_a_closed_pipe_is_quiet() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "{\n");
 }
+
+/// The README lists every finding code in its table.
+#[test]
+fn the_readme_lists_every_code() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = readme
+        .split("### Finding codes")
+        .nth(1)
+        .expect("a Finding codes section");
+    for code in milvus_certs::checks::CODES {
+        assert!(
+            table.contains(&format!("| `{code}` |")),
+            "{code} not in the README"
+        );
+    }
+}
