@@ -570,12 +570,18 @@ fn describe(e: &io::Error, target: &str, timeout: Duration) -> String {
 
 fn certificate_error(e: &CertificateError) -> String {
     match e {
-        CertificateError::UnknownIssuer => "it is signed by an unknown authority (not by the CA given)".into(),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            "it is not valid for the server name (add the name with `milvus-certs renew --san NAME`)".into()
+        CertificateError::UnknownIssuer => {
+            "it is signed by an unknown authority (not by the CA given)".into()
         }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => "it has expired".into(),
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => "it is not valid yet".into(),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "it is not valid for the server name (its subjectAltNames do not include it)".into()
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "it has expired".into()
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "it is not valid yet".into()
+        }
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
             "its extendedKeyUsage does not allow serverAuth".into()
         }

@@ -50,6 +50,15 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// A file that must exist does not, with a fix that names its folder.
+    MissingFile {
+        /// The missing file.
+        path: PathBuf,
+        /// What the file is for, e.g. "the server key".
+        what: &'static str,
+        /// What to do, with a command that works when copied.
+        fix: String,
+    },
     /// A file is not what the command expects (not PEM, wrong label, garbage, ...).
     BadFile {
         /// The file.
@@ -337,6 +346,9 @@ impl fmt::Display for Error {
                 "another milvus-certs run is working on {}: wait for it to finish, then try again",
                 dir.display()
             ),
+            Error::MissingFile { path, what, fix } => {
+                write!(f, "{} is missing ({what}): {fix}", path.display())
+            }
             Error::Missing { path, what, hint } => {
                 write!(f, "{} is missing ({what}): {hint}", path.display())
             }

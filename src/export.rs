@@ -142,7 +142,23 @@ struct Certs {
     server: CertInfo,
 }
 
-const HINT: &str = "run `milvus-certs gen` first, or pass --dir";
+/// Reads a file `export` needs; a missing one says how to make it there.
+fn read_needed(
+    dir: &Path,
+    name: &str,
+    expected: &'static str,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    input::read_optional(&path, expected)?.ok_or_else(|| Error::MissingFile {
+        fix: format!(
+            "make the files with `{}`, or pass --dir with the folder that holds them",
+            crate::shell::milvus_certs("gen", dir, &[])
+        ),
+        path,
+        what,
+    })
+}
 const CERT: &str = "a PEM certificate";
 const KEY: &str = "a PEM private key";
 
@@ -233,10 +249,9 @@ pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>>
 fn load(dir: &Path) -> Result<Certs> {
     let ca_path = dir.join(files::CA_PEM);
     let server_path = dir.join(files::SERVER_PEM);
-    let ca_pem = input::read_required(&ca_path, CERT, "the CA certificate", HINT)?;
-    let server_pem = input::read_required(&server_path, CERT, "the server certificate", HINT)?;
-    let server_key =
-        input::read_required(&dir.join(files::SERVER_KEY), KEY, "the server key", HINT)?;
+    let ca_pem = read_needed(dir, files::CA_PEM, CERT, "the CA certificate")?;
+    let server_pem = read_needed(dir, files::SERVER_PEM, CERT, "the server certificate")?;
+    let server_key = read_needed(dir, files::SERVER_KEY, KEY, "the server key")?;
     let ca = first_cert(&ca_path, &ca_pem)?;
     crate::ca::check_is_ca(&ca_path, &ca)?;
     let server = first_cert(&server_path, &server_pem)?;
@@ -297,10 +312,17 @@ fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) 
 /// may hold their certificates elsewhere.
 fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<String>> {
     let path = dir.join(files::CLIENT_PEM);
-    let hint = "tlsMode 2 needs a client certificate: make one with `milvus-certs renew --only client` \
-                in the folder holding ca.key";
+    let missing = |path: PathBuf, what: &'static str| Error::MissingFile {
+        path,
+        what,
+        fix: format!(
+            "tlsMode 2 needs a client certificate and key: {}",
+            Remedy::renew(ca_dir(dir), &["--only", "client"])
+        ),
+    };
     let pem = if need_key {
-        input::read_required(&path, CERT, "the client certificate", hint)?
+        input::read_optional(&path, CERT)?
+            .ok_or_else(|| missing(path.clone(), "the client certificate"))?
     } else {
         match input::read_optional(&path, CERT)? {
             Some(pem) => pem,
@@ -330,7 +352,8 @@ fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<Stri
     check_issued_by(&path, &cert, &dir.join(files::CA_PEM), ca)?;
     if need_key {
         let key_path = dir.join(files::CLIENT_KEY);
-        let key = input::read_required(&key_path, KEY, "the client key", hint)?;
+        let key = input::read_optional(&key_path, KEY)?
+            .ok_or_else(|| missing(key_path.clone(), "the client key"))?;
         check_key(&key_path, &key, &path, &cert)?;
     }
     Ok(None)

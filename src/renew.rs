@@ -470,7 +470,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
 /// CA's exact subject as issuer and its signature verifies with the CA's key.
 fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
     let ok = CertInfo::from_der(der)
-        .map(|c| c.issuer_raw == ca.cert.subject_raw && c.signed_by(&ca.cert))
+        .map(|c| crate::checks::issued_by(&c, &ca.cert, files::CA_PEM, None).is_none())
         .unwrap_or(false);
     if ok {
         Ok(())
