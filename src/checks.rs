@@ -399,7 +399,7 @@ impl Finding {
                 shell::quote(&file.to_string_lossy())
             )),
             Finding::DirectoryWritableByOthers { dir, .. } => Some(format!(
-                "run `chmod o-w {}`",
+                "run `chmod go-w {}`",
                 shell::quote(&dir.to_string_lossy())
             )),
             Finding::PendingWrite { dir } => Some(format!(
@@ -526,7 +526,8 @@ impl fmt::Display for Finding {
             ),
             Finding::DirectoryWritableByOthers { dir, mode } => write!(
                 f,
-                "{} is writable by every user (mode {:04o}): anyone may replace the certificates",
+                "{} is writable by group or others (mode {:04o}): they may replace the certificates, \
+                 and milvus-certs refuses to write there",
                 dir.display(),
                 mode & 0o7777
             ),
@@ -776,11 +777,12 @@ pub fn key_permissions(path: &Path) -> Option<Finding> {
     })
 }
 
-/// A folder every user may write into (without the sticky bit).
+/// A folder group or others may write into (without the sticky bit): they
+/// could swap the files, and commands that write refuse it.
 pub fn dir_permissions(dir: &Path) -> Option<Finding> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(dir).ok()?.permissions().mode();
-    (mode & 0o002 != 0 && mode & 0o1000 == 0).then(|| Finding::DirectoryWritableByOthers {
+    (mode & 0o022 != 0 && mode & 0o1000 == 0).then(|| Finding::DirectoryWritableByOthers {
         dir: dir.to_path_buf(),
         mode,
     })

@@ -287,6 +287,8 @@ pub fn check_writable(dir: &Path) -> Result<()> {
 /// would work (`ca.key` present, readable and `ca.pem`'s; `ca.pem` a valid
 /// CA; the directory writable).
 pub fn preflight(dir: &Path, now: OffsetDateTime) -> Result<()> {
+    // What the real run's acquire_for_write refuses, refused now.
+    DirLock::lock_only(dir, LOCK_WAIT)?.check_private()?;
     LoadedCa::load(dir, now, true)?;
     check_writable(dir)
 }

@@ -244,13 +244,15 @@ fn each_code_appears_where_expected() {
         ["key_readable_by_others"]
     );
     assert_eq!(codes_of(entry(&doc, "ca.pem")), ["serial_behind"]);
-    chmod(g.path(), 0o777);
-    let (_, doc) = inspect_json(g.path(), &[]);
-    chmod(g.path(), 0o700);
-    assert_eq!(
-        doc["folders"][0]["problems"][0]["code"], "directory_writable_by_others",
-        "{doc:#}"
-    );
+    for shared in [0o777, 0o770] {
+        chmod(g.path(), shared);
+        let (_, doc) = inspect_json(g.path(), &[]);
+        chmod(g.path(), 0o700);
+        assert_eq!(
+            doc["folders"][0]["problems"][0]["code"], "directory_writable_by_others",
+            "{doc:#}"
+        );
+    }
 
     // not_a_ca, missing_server_auth, missing_client_auth, not_a_certificate,
     // file_missing, pending_write.

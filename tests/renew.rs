@@ -804,6 +804,11 @@ fn the_daily_run_fails_when_renewing_would() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
+    // A folder group or others may write to: the real run would refuse it.
+    fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o770)).unwrap();
+    let out = run(dir, &["renew", "--if-expiring-within", "30"]);
+    fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    assert_one_error_line(&out, 1, &["writable by group or others", "chmod go-w"]);
     // An unwritable folder (not for root, who may write anyway).
     if !is_root() {
         fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o500)).unwrap();
