@@ -162,6 +162,19 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         };
         renew::renew(&opts, now)?
     };
+    let mut report = report;
+    if let Some(within) = args.if_expiring_within {
+        let short = report
+            .renewed
+            .iter()
+            .any(|r| r.new.not_after - now <= time::Duration::days(i64::from(within)));
+        if short {
+            report.warnings.push(format!(
+                "the new certificates expire within {within} days too, so the next run \
+                 renews them again: pass --days N (more than {within}) to give them a longer life"
+            ));
+        }
+    }
     if args.dry_run {
         if reasons.is_empty() {
             reasons = report
@@ -185,19 +198,6 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
-    if let Some(within) = args.if_expiring_within {
-        let short = report
-            .renewed
-            .iter()
-            .any(|r| r.new.not_after - now <= time::Duration::days(i64::from(within)));
-        if short {
-            let _ = writeln!(
-                io::stderr(),
-                "warning: the new certificates expire within {within} days too, so the next run \
-                 renews them again: pass --days N (more than {within}) to give them a longer life"
-            );
-        }
-    }
 
     if let Some(cmd) = &args.then {
         let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.role.name()).collect();

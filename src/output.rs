@@ -518,13 +518,15 @@ pub fn print_dry_run(
         "Dry run: nothing was changed in {}/. Every check passed; a real run would renew:",
         dir.display()
     )?;
-    for (file, why) in reasons {
-        writeln!(out, "  {file}: {why}")?;
-    }
     for rn in &r.renewed {
+        let why = reasons
+            .iter()
+            .find(|(file, _)| file == rn.new.cert_file)
+            .map(|(_, why)| why.as_str())
+            .unwrap_or("asked for");
         writeln!(
             out,
-            "  {:<11} the new one would expire {} (the current one: {})",
+            "  {:<11} {why}; the new one would expire {} (the current one: {})",
             rn.new.cert_file,
             date(rn.new.not_after),
             rn.old_not_after
