@@ -768,8 +768,13 @@ fn cert_manager(
         stdout: None,
         next: vec![
             "kubectl apply -f cert-manager.yaml".to_string(),
-            "helm upgrade --install my-release milvus/milvus -f values-cert-manager.yaml"
-                .to_string(),
+            // Milvus must run where cert-manager keeps its Secret.
+            format!(
+                "helm upgrade --install my-release milvus/milvus{} -f values-cert-manager.yaml",
+                namespace
+                    .map(|ns| format!(" -n {}", crate::shell::quote(ns)))
+                    .unwrap_or_default()
+            ),
         ],
         warnings,
         recovery: None,

@@ -373,7 +373,7 @@ fn cert_manager_issues_from_this_ca_with_the_servers_names() {
     ]);
     let dir = d.path();
     assert_one_error_line(&run(dir, &["export", "cert-manager"]), 2, &["--out"]);
-    run_ok(
+    let out = run_ok(
         dir,
         &[
             "export",
@@ -385,6 +385,14 @@ fn cert_manager_issues_from_this_ca_with_the_servers_names() {
             "--mode",
             "2",
         ],
+    );
+    // The suggested helm command installs Milvus where the Secret is.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(
+            "helm upgrade --install my-release milvus/milvus -n milvus -f values-cert-manager.yaml"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
     let path = dir.join("cm/cert-manager.yaml");
     assert_eq!(mode(&path), 0o600, "it holds ca.key");
