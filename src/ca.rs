@@ -172,18 +172,9 @@ fn key_usage_purpose(name: &str) -> Option<KeyUsagePurpose> {
     })
 }
 
-/// Why `cert` cannot act as a CA, if it cannot: basicConstraints CA:TRUE is
-/// required, and keyCertSign when keyUsage is present (RFC 5280 4.2.1.3, 4.2.1.9).
-pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
-    match cert.basic_constraints {
-        None => Some("it has no basicConstraints CA:TRUE"),
-        Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
-        Some((true, _)) => match &cert.key_usage {
-            Some(ku) if !ku.contains(&"keyCertSign") => Some("its keyUsage lacks keyCertSign"),
-            _ => None,
-        },
-    }
-}
+/// Why `cert` cannot act as a CA, if it cannot (the rule is
+/// [`crate::checks::not_ca_reason`]'s).
+pub use crate::checks::not_ca_reason;
 
 /// The error for a `ca.pem` that is not a CA (see [`not_ca_reason`]).
 pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {

@@ -644,10 +644,22 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
-/// Why `cert` cannot act as a CA: basicConstraints CA:TRUE is required, and
-/// keyCertSign when keyUsage is present (RFC 5280 4.2.1.3, 4.2.1.9).
+/// Why `cert` cannot act as a CA, if it cannot: basicConstraints CA:TRUE is
+/// required, and keyCertSign when keyUsage is present (RFC 5280 4.2.1.3, 4.2.1.9).
+pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
+    match cert.basic_constraints {
+        None => Some("it has no basicConstraints CA:TRUE"),
+        Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
+        Some((true, _)) => match &cert.key_usage {
+            Some(ku) if !ku.contains(&"keyCertSign") => Some("its keyUsage lacks keyCertSign"),
+            _ => None,
+        },
+    }
+}
+
+/// [`not_ca_reason`] as a finding.
 pub fn not_a_ca(cert: &CertInfo) -> Option<Finding> {
-    crate::ca::not_ca_reason(cert).map(|reason| Finding::NotACa { reason })
+    not_ca_reason(cert).map(|reason| Finding::NotACa { reason })
 }
 
 /// `cert` must be issued by `ca` (`ca_name` is how the CA is called in the
