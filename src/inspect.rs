@@ -371,6 +371,16 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
     let mut loose_dirs: Vec<PathBuf> = Vec::new();
     for path in opts.paths.iter().chain(&opts.ca_files) {
         let is_ca_file = opts.ca_files.contains(path);
+        let same = |f: &Path| f.canonicalize().ok() == path.canonicalize().ok();
+        if is_ca_file
+            && report
+                .entries
+                .iter()
+                .any(|e| e.file.as_deref().is_some_and(same))
+        {
+            // `--ca` naming a file already read (the folder's own ca.pem).
+            continue;
+        }
         if path.is_dir() {
             if folder.as_deref() == Some(path.as_path()) {
                 continue;

@@ -99,6 +99,13 @@ fn the_export_tls_folder_passes_and_a_foreign_ca_of_the_same_name_fails() {
     assert_eq!(codes_of(entry(&doc, "server.pem")), ["not_issued_by_ca"]);
     let (code, _) = inspect_json(d.path(), &["--dir", "deploy/tls", "--ca", "cert/ca.pem"]);
     assert_eq!(code, Some(0));
+    // --ca naming the folder's own ca.pem does not list it twice.
+    let (code, doc) = inspect_json(
+        d.path(),
+        &["--dir", "deploy/tls", "--ca", "./deploy/tls/ca.pem"],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(doc["certificates"].as_array().unwrap().len(), 2, "{doc:#}");
 
     fs::copy(
         d.path().join("other/ca.pem"),
