@@ -809,22 +809,31 @@ fn the_daily_run_fails_when_renewing_would() {
     let out = run(dir, &["renew", "--if-expiring-within", "30"]);
     fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     assert_one_error_line(&out, 1, &["writable by group or others", "chmod go-w"]);
-    // An unwritable folder (not for root, who may write anyway).
-    if !is_root() {
-        fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o500)).unwrap();
-        let out = run(dir, &["renew", "--if-expiring-within", "30"]);
-        fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        assert_one_error_line(&out, 1, &["cannot write into"]);
-    }
     run_ok(dir, &["renew", "--if-expiring-within", "30"]);
-}
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
+    // A folder this user may read but not write (0555; as root, through
+    // setpriv as another user, since root writes anyway).
+    let shared = shared_dir();
+    let ro = shared.path().join("cert");
+    fs::create_dir(&ro).unwrap();
+    for f in SEVEN {
+        fs::copy(dir.join(f), ro.join(f)).unwrap();
+        fs::set_permissions(
+            ro.join(f),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    fs::set_permissions(&ro, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    let before = snapshot(&ro);
+    if let Some(out) = run_unprivileged(
+        shared.path(),
+        &["renew", "--dir", "cert", "--if-expiring-within", "30"],
+    ) {
+        assert_one_error_line(&out, 1, &["cannot write into", "cert"]);
+    }
+    fs::set_permissions(&ro, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    assert_eq!(snapshot(&ro), before);
 }
 
 /// The command between the first pair of backticks after `marker`.
