@@ -93,7 +93,7 @@ impl LoadedCa {
             "renewing needs the key that signed ca.pem; restore it from your backup",
         )?;
         let (key, key_encoding) = parse_private_key_or_der(&key_path, &key_bytes)?;
-        if key.public_key_raw() != cert.public_key_bits.as_slice() {
+        if !crate::checks::key_matches(&key, &cert) {
             return Err(Error::key_mismatch(&key_path, &pem_path));
         }
         let dn = cert.subject_dn().map_err(|reason| {
@@ -189,18 +189,9 @@ fn key_usage_purpose(name: &str) -> Option<KeyUsagePurpose> {
     })
 }
 
-/// Why `cert` cannot act as a CA, if it cannot: basicConstraints CA:TRUE is
-/// required, and keyCertSign when keyUsage is present (RFC 5280 4.2.1.3, 4.2.1.9).
-pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
-    match cert.basic_constraints {
-        None => Some("it has no basicConstraints CA:TRUE"),
-        Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
-        Some((true, _)) => match &cert.key_usage {
-            Some(ku) if !ku.contains(&"keyCertSign") => Some("its keyUsage lacks keyCertSign"),
-            _ => None,
-        },
-    }
-}
+/// Why `cert` cannot act as a CA, if it cannot (the rule is
+/// [`crate::checks::not_ca_reason`]'s).
+pub use crate::checks::not_ca_reason;
 
 /// The error for a `ca.pem` that is not a CA (see [`not_ca_reason`]).
 pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
@@ -214,15 +205,15 @@ pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
 }
 
 fn check_valid_now(path: &Path, cert: &CertInfo, now: OffsetDateTime) -> Result<()> {
-    let reason = if now > cert.not_after {
-        format!("expired on {}", crate::validity::date(cert.not_after))
-    } else if now < cert.not_before {
-        format!(
-            "is not valid until {}",
-            crate::validity::date(cert.not_before)
-        )
-    } else {
-        return Ok(());
+    use crate::checks::{Finding, validity};
+    let reason = match validity(cert, now, 0, None) {
+        Some(Finding::Expired { not_after, .. }) => {
+            format!("expired on {}", crate::validity::date(not_after))
+        }
+        Some(Finding::NotYetValid { not_before }) => {
+            format!("is not valid until {}", crate::validity::date(not_before))
+        }
+        _ => return Ok(()),
     };
     Err(Error::CaNotValid {
         path: path.to_path_buf(),

@@ -418,7 +418,8 @@ one it replaces; options override them. Serials continue from ca.srl. The
 replaced files are kept under DIR/backup/<UTC time>/ unless --no-backup.
 
 Exit status: 0 renewed (or nothing due), 1 an error (nothing was changed),
-2 a usage error, 3 renewed but the --then hook failed (the new files stay).";
+2 a usage error (an unknown option or an invalid value), 3 renewed but the
+--then hook failed (the new files stay). A --dry-run fails as the real run would.";
 
 /// Options of `renew`.
 #[derive(Debug, Args)]
@@ -431,9 +432,9 @@ pub struct RenewArgs {
     #[arg(long, value_name = "WHICH", value_parser = ["server", "client"])]
     pub only: Option<String>,
 
-    /// Validity of the new certificates
-    #[arg(long, value_name = "N", default_value_t = 3650)]
-    pub days: u32,
+    /// Validity of the new certificates [default: the lifetime of the one each replaces, 3650 for a missing one]
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
 
     /// A new common name [default: the old certificate's]
     #[arg(long, value_name = "NAME")]
@@ -481,9 +482,9 @@ pub struct RenewArgs {
           "locality", "organization", "org_unit", "key_type"])]
     pub ca: bool,
 
-    /// With --ca: validity of the re-signed CA certificate
-    #[arg(long, value_name = "N", default_value_t = 36500, requires = "ca")]
-    pub ca_days: u32,
+    /// With --ca: validity of the re-signed CA certificate [default: the old CA certificate's lifetime]
+    #[arg(long, value_name = "N", requires = "ca")]
+    pub ca_days: Option<u32>,
 
     /// Renew only the leaves that expire within DAYS (or are expired, mismatched or lack their purpose); otherwise do nothing and exit 0
     #[arg(long, value_name = "DAYS", conflicts_with = "ca")]
@@ -493,7 +494,7 @@ pub struct RenewArgs {
     #[arg(long, value_name = "CMD")]
     pub then: Option<String>,
 
-    /// Print what would be renewed and why; change nothing
+    /// Check everything a real run would (values, files, the CA key) and print what it would renew; change nothing
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -518,7 +519,7 @@ pub struct InspectArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// A certificate directory: its seven files are checked together [default: . when no PATH is given]
+    /// A folder: recognised as a CA, server deployment or client folder and checked for what it needs [default: . when no PATH is given]
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
@@ -538,9 +539,13 @@ pub struct InspectArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub connect: Vec<String>,
 
-    /// With --connect: the CA to verify the server against [default: DIR/ca.pem]
+    /// A CA certificate every leaf among the PATHs must verify against; with --connect, the CA to verify the server against [default: DIR/ca.pem]
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+
+    /// The deployment's tlsMode: 1 (one-way TLS) needs no client files anywhere [default: 2, client files needed]
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub mode: Option<u8>,
 
     /// With --connect: the client certificate to present if the server asks [default: DIR/client.pem]
     #[arg(long, value_name = "FILE", requires = "client_key")]
@@ -574,6 +579,10 @@ pub struct ScheduleArgs {
     /// Renew when a certificate expires within this many days
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub within: u32,
+
+    /// Passed to renew: validity of the new certificates [default: renew keeps each one's lifetime]
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
 
     /// The command that makes Milvus load the new files (run only after a renewal); one line: put several commands in a script and pass its path
     #[arg(long, value_name = "CMD")]

@@ -18,8 +18,9 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
+use crate::checks::{self, Finding, Purpose};
 use crate::input;
-use crate::inspect::{Entry, InspectOptions, Role, finish, name_problems, role_from_content};
+use crate::inspect::{ClientAuth, Entry, InspectOptions, Role, finish, role_from_content};
 use crate::names::SanName;
 
 /// How to reach and verify a server.
@@ -129,8 +130,12 @@ pub fn inspect_endpoint(
     inspect: &InspectOptions,
     now: OffsetDateTime,
 ) -> Vec<Entry> {
-    let fail = |problem: String| {
-        let mut e = Entry::unreadable(target.to_string(), Role::Server, problem);
+    let fail = |reason: String| {
+        let mut e = Entry::unreadable(
+            target.to_string(),
+            Role::Server,
+            Finding::ConnectionFailed { reason },
+        );
         finish(&mut e, now, inspect.warn_days);
         vec![e]
     };
@@ -176,48 +181,68 @@ pub fn inspect_endpoint(
                 } else {
                     role_from_content(&cert)
                 };
-                let mut problems = Vec::new();
+                let mut found = Vec::new();
                 if i == 0 {
-                    if !cert.allows_eku("serverAuth") {
-                        problems.push("its extendedKeyUsage lacks serverAuth".to_string());
-                    }
+                    found.extend(checks::purpose(&cert, Purpose::Server, None));
                     let mut names: Vec<SanName> = inspect.server_names.clone();
                     if names.is_empty() {
                         names.extend(SanName::parse("--connect", &host).ok());
                     }
-                    problems.extend(name_problems(&cert, &names));
+                    found.extend(checks::names(&cert, &names, None));
                 }
                 let mut e = Entry::of(source, role, cert);
-                e.problems = problems;
-                if i == 0 && asked {
-                    e.warnings.push(match &opts.client_cert {
-                            Some(c) => format!("the server asked for a client certificate (mutual TLS); presented {}", c.display()),
-                            None => "the server asked for a client certificate (mutual TLS) and none was given: pass --dir or --client-cert/--client-key".into(),
-                        });
-                }
+                e.findings = found;
                 entries.push(e);
             }
             Err(reason) => entries.push(Entry::unreadable(
                 source,
                 Role::Other,
-                format!("the server presented an unreadable certificate: {reason}"),
+                Finding::NotACertificate {
+                    reason: format!("the server presented an unreadable certificate: {reason}"),
+                },
             )),
         }
     }
-    if let Err(problem) = outcome {
+    let client_auth = match (&outcome, asked) {
+        (_, false) => None,
+        (Err(Failed(Failure::ClientRejected, reason)), true) if opts.client_cert.is_some() => {
+            Some(ClientAuth::Rejected(reason.clone()))
+        }
+        (Err(Failed(Failure::ClientRequired, _)), true) => Some(ClientAuth::NotGiven),
+        (Err(_), true) => None,
+        (Ok(()), true) => Some(match &opts.client_cert {
+            Some(c) => ClientAuth::Accepted(c.clone()),
+            None => ClientAuth::NotGiven,
+        }),
+    };
+    if let Some(leaf) = entries.first_mut() {
+        match &client_auth {
+            Some(ClientAuth::Rejected(reason)) => leaf.findings.push(Finding::ClientCertRejected {
+                reason: reason.clone(),
+            }),
+            Some(ClientAuth::NotGiven) => leaf.findings.push(Finding::ClientCertNotGiven),
+            _ => {}
+        }
+        leaf.client_auth = client_auth.clone();
+    }
+    if let Err(Failed(kind, reason)) = outcome {
         match entries.first_mut() {
             Some(leaf) => {
-                // Keep the name problem we found ourselves rather than saying it twice.
-                if !(problem.contains("not valid for")
-                    && leaf
-                        .problems
-                        .iter()
-                        .any(|p| p.contains("no subjectAltName matches")))
-                {
-                    leaf.problems.push(problem);
+                // Keep the name finding of our own rather than saying it twice.
+                let named = leaf
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f, Finding::NameMismatch { .. }));
+                let said = match kind {
+                    Failure::NameMismatch => named,
+                    Failure::ClientRejected => client_auth.is_some(),
+                    _ => false,
+                };
+                if !said {
+                    leaf.findings.push(Finding::ConnectionFailed { reason });
                 }
             }
-            None => return fail(problem),
+            None => return fail(reason),
         }
     }
     for e in &mut entries {
@@ -375,7 +400,7 @@ fn handshake(
     config: Arc<rustls::ClientConfig>,
     timeout: Duration,
     client_cert: &ClientCert,
-) -> Result<(), String> {
+) -> Result<(), Failed> {
     // One deadline for everything below: resolving, connecting (to every
     // address in turn), the handshake and the wait for a rejection alert.
     let deadline = Instant::now() + timeout;
@@ -414,10 +439,11 @@ fn handshake(
         sock: &sock,
         deadline,
     };
-    let mut conn = rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
+    let mut conn =
+        rustls::ClientConnection::new(config, name).map_err(|e| Failed::from(e.to_string()))?;
     while conn.is_handshaking() {
         conn.complete_io(&mut io)
-            .map_err(|e| describe(&e, &target, timeout))?;
+            .map_err(|e| failed(&e, &target, timeout))?;
     }
     // In TLS 1.3 the server checks our certificate after our handshake is
     // done; a rejection arrives as an alert just after. Wait briefly for it,
@@ -435,19 +461,67 @@ fn handshake(
                     io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(describe(&e, &target, timeout));
+                return Err(failed(&e, &target, timeout));
             }
             _ => {}
         }
         if let Err(e) = conn.reader().read(&mut buf)
             && e.kind() != io::ErrorKind::WouldBlock
         {
-            return Err(describe(&e, &target, timeout));
+            return Err(failed(&e, &target, timeout));
         }
     }
     conn.send_close_notify();
     let _ = conn.complete_io(&mut io);
     Ok(())
+}
+
+/// What kind of failure ended the handshake, from rustls's typed error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The server certificate is not valid for the name.
+    NameMismatch,
+    /// The server rejected our client certificate.
+    ClientRejected,
+    /// The server requires a client certificate and we had none.
+    ClientRequired,
+    /// Anything else.
+    Other,
+}
+
+/// A failed connection: its kind, and its description.
+#[derive(Debug)]
+struct Failed(Failure, String);
+
+impl From<String> for Failed {
+    fn from(reason: String) -> Failed {
+        Failed(Failure::Other, reason)
+    }
+}
+
+fn failed(e: &io::Error, target: &str, timeout: Duration) -> Failed {
+    let kind = match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+        )) => Failure::NameMismatch,
+        Some(rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired)) => {
+            Failure::ClientRequired
+        }
+        Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA
+            | rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::UnsupportedCertificate
+            | rustls::AlertDescription::CertificateUnknown
+            | rustls::AlertDescription::CertificateExpired
+            | rustls::AlertDescription::CertificateRevoked
+            | rustls::AlertDescription::AccessDenied,
+        )) => Failure::ClientRejected,
+        _ => Failure::Other,
+    };
+    Failed(kind, describe(e, target, timeout))
 }
 
 /// A handshake failure in words: which side refused and why.
@@ -506,12 +580,18 @@ fn describe(e: &io::Error, target: &str, timeout: Duration) -> String {
 
 fn certificate_error(e: &CertificateError) -> String {
     match e {
-        CertificateError::UnknownIssuer => "it is signed by an unknown authority (not by the CA given)".into(),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            "it is not valid for the server name (add the name with `milvus-certs renew --san NAME`)".into()
+        CertificateError::UnknownIssuer => {
+            "it is signed by an unknown authority (not by the CA given)".into()
         }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => "it has expired".into(),
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => "it is not valid yet".into(),
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "it is not valid for the server name (its subjectAltNames do not include it)".into()
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "it has expired".into()
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "it is not valid yet".into()
+        }
         CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
             "its extendedKeyUsage does not allow serverAuth".into()
         }

@@ -50,6 +50,15 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// A file that must exist does not, with a fix that names its folder.
+    MissingFile {
+        /// The missing file.
+        path: PathBuf,
+        /// What the file is for, e.g. "the server key".
+        what: &'static str,
+        /// What to do, with a command that works when copied.
+        fix: String,
+    },
     /// A file is not what the command expects (not PEM, wrong label, garbage, ...).
     BadFile {
         /// The file.
@@ -177,6 +186,13 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
+    /// A health rule of [`crate::checks`] failed for a file a command needs.
+    Check {
+        /// The file concerned.
+        path: PathBuf,
+        /// What was found.
+        finding: Box<crate::checks::Finding>,
+    },
     /// The journal of an interrupted write could not be understood.
     BadJournal {
         /// The journal file.
@@ -259,12 +275,6 @@ pub fn latest_backup_of(path: &Path) -> Option<PathBuf> {
     folders.pop()
 }
 
-/// " (an earlier NAME is in DIR/)" when a backup holds a copy of `path`;
-/// nothing otherwise.
-pub(crate) fn earlier_copy(path: &Path) -> String {
-    copy_in(&latest_backup_of(path), path)
-}
-
 /// " (an earlier NAME is in DIR/)" when `backup` is known; nothing otherwise.
 fn copy_in(backup: &Option<PathBuf>, what: &Path) -> String {
     match (backup, what.file_name()) {
@@ -275,6 +285,18 @@ fn copy_in(backup: &Option<PathBuf>, what: &Path) -> String {
         ),
         _ => String::new(),
     }
+}
+
+/// The folder a file is in, as a suggested command's `--dir` needs it.
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// A suggested `milvus-certs renew` for the folder holding `path`.
+fn renew_in(path: &Path, args: &[&str]) -> String {
+    crate::shell::milvus_certs("renew", dir_of(path), args)
 }
 
 /// Hints for the most common I/O failures, so the message says what to do.
@@ -335,6 +357,9 @@ impl fmt::Display for Error {
                 "another milvus-certs run is working on {}: wait for it to finish, then try again",
                 dir.display()
             ),
+            Error::MissingFile { path, what, fix } => {
+                write!(f, "{} is missing ({what}): {fix}", path.display())
+            }
             Error::Missing { path, what, hint } => {
                 write!(f, "{} is missing ({what}): {hint}", path.display())
             }
@@ -383,9 +408,10 @@ impl fmt::Display for Error {
             ),
             Error::CaNotValid { path, reason } => write!(
                 f,
-                "{} {reason}: renew it with `milvus-certs renew --ca`, or make a new set with \
-                 `milvus-certs gen --force`",
-                path.display()
+                "{} {reason}: renew it with `{}`, or make a new set with `{}`",
+                path.display(),
+                renew_in(path, &["--ca"]),
+                crate::shell::milvus_certs("gen", dir_of(path), &["--force"])
             ),
             Error::BadSerialFile { path, reason } => write!(
                 f,
@@ -402,29 +428,35 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "invalid {option} {name:?}: {} has no such name, so TLS clients would refuse it \
-                 (it has: {}); pass one of those, or add the name with `milvus-certs renew --san {name}`",
+                 (it has: {}); pass one of those, or add the name with `{}`",
                 cert.display(),
                 if names.is_empty() {
                     "none".to_string()
                 } else {
                     names.join(", ")
-                }
+                },
+                renew_in(cert, &["--only", "server", "--san", name])
             ),
             Error::MissingClientAuth { path } => write!(
                 f,
                 "{} lacks the clientAuth extended key usage, so Milvus with tlsMode 2 (Go crypto/tls) \
                  rejects it (\"certificate specifies an incompatible key usage\"): make a new one with \
-                 `milvus-certs renew --only client`",
-                path.display()
+                 `{}`",
+                path.display(),
+                renew_in(path, &["--only", "client"])
             ),
             Error::NotIssuedBy { cert, ca, backup } => write!(
                 f,
                 "{} was not issued by {}, so clients would fail with \"unknown authority\": \
-                 restore the matching files{} or run `milvus-certs renew`",
+                 restore the matching files{} or run `{}`",
                 cert.display(),
                 ca.display(),
-                copy_in(backup, cert)
+                copy_in(backup, cert),
+                renew_in(cert, &[])
             ),
+            Error::Check { path, finding } => {
+                write!(f, "{}: {}", path.display(), finding.with_fix())
+            }
             Error::OutputExists { paths } => write!(
                 f,
                 "{} already exist{}: nothing was written; pass --force to replace {}",

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
+use crate::checks::{self, Finding, Purpose, Remedy};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::{KeyType, parse_private_key};
 use crate::names::SanName;
 use crate::store::{self, DirLock, LOCK_WAIT, PUBLIC_MODE, Recovery, SECRET_MODE};
-use crate::validity::date;
 use crate::yaml::{self, Value, map, s};
 
 /// Milvus's `common.security.tlsMode` for external connections.
@@ -147,7 +147,23 @@ struct Certs {
     server: CertInfo,
 }
 
-const HINT: &str = "run `milvus-certs gen` first, or pass --dir";
+/// Reads a file `export` needs; a missing one says how to make it there.
+fn read_needed(
+    dir: &Path,
+    name: &str,
+    expected: &'static str,
+    what: &'static str,
+) -> Result<Vec<u8>> {
+    let path = dir.join(name);
+    input::read_optional(&path, expected)?.ok_or_else(|| Error::MissingFile {
+        fix: format!(
+            "make the files with `{}`, or pass --dir with the folder that holds them",
+            crate::shell::milvus_certs("gen", dir, &[])
+        ),
+        path,
+        what,
+    })
+}
 const CERT: &str = "a PEM certificate";
 const KEY: &str = "a PEM private key";
 
@@ -245,10 +261,9 @@ pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>>
 fn load(dir: &Path) -> Result<Certs> {
     let ca_path = dir.join(files::CA_PEM);
     let server_path = dir.join(files::SERVER_PEM);
-    let ca_pem = input::read_required(&ca_path, CERT, "the CA certificate", HINT)?;
-    let server_pem = input::read_required(&server_path, CERT, "the server certificate", HINT)?;
-    let server_key =
-        input::read_required(&dir.join(files::SERVER_KEY), KEY, "the server key", HINT)?;
+    let ca_pem = read_needed(dir, files::CA_PEM, CERT, "the CA certificate")?;
+    let server_pem = read_needed(dir, files::SERVER_PEM, CERT, "the server certificate")?;
+    let server_key = read_needed(dir, files::SERVER_KEY, KEY, "the server key")?;
     let ca = first_cert(&ca_path, &ca_pem)?;
     crate::ca::check_is_ca(&ca_path, &ca)?;
     let server = first_cert(&server_path, &server_pem)?;
@@ -259,13 +274,14 @@ fn load(dir: &Path) -> Result<Certs> {
         &server,
     )?;
     check_issued_by(&server_path, &server, &ca_path, &ca)?;
-    if !server.allows_eku("serverAuth") {
-        return Err(Error::bad_file(
-            &server_path,
-            "a server certificate",
-            "its extendedKeyUsage lacks serverAuth, so clients refuse it; \
-             make a new one with `milvus-certs renew --only server`",
-        ));
+    if let Some(finding) = checks::purpose(&server, Purpose::Server, ca_dir(dir))
+        .into_iter()
+        .next()
+    {
+        return Err(Error::Check {
+            path: server_path,
+            finding: Box::new(finding),
+        });
     }
     Ok(Certs {
         ca_pem,
@@ -281,19 +297,23 @@ fn first_cert(path: &Path, pem: &[u8]) -> Result<CertInfo> {
     CertInfo::from_der(&der).map_err(|r| Error::bad_file(path, CERT, r))
 }
 
+/// The folder itself when it holds `ca.key` (so `renew` works there).
+fn ca_dir(dir: &Path) -> Option<&Path> {
+    dir.join(files::CA_KEY).exists().then_some(dir)
+}
+
 fn check_key(key_path: &Path, key_pem: &[u8], cert_path: &Path, cert: &CertInfo) -> Result<()> {
     let key = parse_private_key(key_path, key_pem)?;
-    if key.public_key_raw() != cert.public_key_bits.as_slice() {
+    if !checks::key_matches(&key, cert) {
         return Err(Error::key_mismatch(key_path, cert_path));
     }
     Ok(())
 }
 
 fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) -> Result<()> {
-    if cert.issuer_raw == ca.subject_raw && cert.signed_by(ca) {
-        Ok(())
-    } else {
-        Err(Error::not_issued_by(path, ca_path))
+    match checks::issued_by(cert, ca, &ca_path.display().to_string(), None) {
+        None => Ok(()),
+        Some(_) => Err(Error::not_issued_by(path, ca_path)),
     }
 }
 
@@ -304,29 +324,48 @@ fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) 
 /// may hold their certificates elsewhere.
 fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<String>> {
     let path = dir.join(files::CLIENT_PEM);
-    let hint = "tlsMode 2 needs a client certificate: run `milvus-certs renew --only client`";
+    let missing = |path: PathBuf, what: &'static str| Error::MissingFile {
+        path,
+        what,
+        fix: format!(
+            "tlsMode 2 needs a client certificate and key: {}",
+            Remedy::renew(ca_dir(dir), &["--only", "client"])
+        ),
+    };
     let pem = if need_key {
-        input::read_required(&path, CERT, "the client certificate", hint)?
+        input::read_optional(&path, CERT)?
+            .ok_or_else(|| missing(path.clone(), "the client certificate"))?
     } else {
         match input::read_optional(&path, CERT)? {
             Some(pem) => pem,
             None => {
                 return Ok(Some(format!(
                     "{} is missing: with tlsMode 2 every client needs a certificate issued by ca.pem \
-                     with clientAuth; run `milvus-certs renew --only client` to make one",
-                    path.display()
+                     with clientAuth; {}",
+                    path.display(),
+                    Remedy::renew(ca_dir(dir), &["--only", "client"])
                 )));
             }
         }
     };
     let cert = first_cert(&path, &pem)?;
-    if !cert.allows_eku("clientAuth") {
-        return Err(Error::MissingClientAuth { path });
+    if let Some(finding) = checks::purpose(&cert, Purpose::Client, ca_dir(dir))
+        .into_iter()
+        .next()
+    {
+        return Err(match finding {
+            Finding::MissingClientAuth { .. } => Error::MissingClientAuth { path },
+            finding => Error::Check {
+                path,
+                finding: Box::new(finding),
+            },
+        });
     }
     check_issued_by(&path, &cert, &dir.join(files::CA_PEM), ca)?;
     if need_key {
         let key_path = dir.join(files::CLIENT_KEY);
-        let key = input::read_required(&key_path, KEY, "the client key", hint)?;
+        let key = input::read_optional(&key_path, KEY)?
+            .ok_or_else(|| missing(key_path.clone(), "the client key"))?;
         check_key(&key_path, &key, &path, &cert)?;
     }
     Ok(None)
@@ -370,23 +409,25 @@ fn check_sni(dir: &Path, server: &CertInfo, sni: Option<&str>) -> Result<String>
     }
 }
 
+/// Expired or expiring (within [`checks::EXPORT_WARN_DAYS`]) certificates
+/// do not stop an export, but are said.
 fn expiry_warnings(dir: &Path, certs: &Certs, now: OffsetDateTime) -> Vec<String> {
     let mut w = Vec::new();
-    for (name, cert) in [
-        (files::SERVER_PEM, &certs.server),
-        (files::CA_PEM, &certs.ca),
+    for (name, cert, args) in [
+        (files::SERVER_PEM, &certs.server, &["--only", "server"][..]),
+        (files::CA_PEM, &certs.ca, &["--ca"][..]),
     ] {
-        let path = dir.join(name).display().to_string();
-        let days = (cert.not_after - now).whole_days();
-        if cert.not_after <= now {
+        let remedy = Remedy::renew(ca_dir(dir), args);
+        if let Some(f) = checks::validity(cert, now, checks::EXPORT_WARN_DAYS, Some(remedy)) {
+            let consequence = if f.is_problem() {
+                " (TLS clients will refuse it)"
+            } else {
+                ""
+            };
             w.push(format!(
-                "{path} expired on {}: TLS clients will refuse it; run `milvus-certs renew` first",
-                date(cert.not_after)
-            ));
-        } else if days < 30 {
-            w.push(format!(
-                "{path} expires on {} (in {days} days): run `milvus-certs renew` soon",
-                date(cert.not_after)
+                "{}: {f}{consequence}; {}",
+                dir.join(name).display(),
+                f.fix().unwrap_or_default()
             ));
         }
     }
@@ -890,7 +931,9 @@ fn cert_manager(
         ],
         stdout: None,
         next: {
-            let ns = namespace.map(|n| format!(" -n {n}")).unwrap_or_default();
+            let ns = namespace
+                .map(|n| format!(" -n {}", crate::shell::quote(n)))
+                .unwrap_or_default();
             vec![
                 // A Secret of this name that `export k8s-secret` made is of
                 // type Opaque; cert-manager will not take it over as its

@@ -4,20 +4,21 @@
 //!
 //! Every file is read once and parsed once. Nothing here panics on input:
 //! what cannot be read becomes an entry with status `invalid` and a reason.
+//! The rules themselves are [`crate::checks`]'s; this module decides which
+//! apply to what it finds (a CA folder, a deployment folder, a client folder,
+//! loose files).
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use crate::ca::not_ca_reason;
 use crate::certinfo::CertInfo;
+use crate::checks::{self, Finding, Purpose, Remedy};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::input::Encoding;
-use crate::keys::parse_private_key_or_der;
 use crate::names::SanName;
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, Recovery};
@@ -111,7 +112,7 @@ impl Overall {
     }
 }
 
-/// One inspected certificate (or a file that should have held one).
+/// One inspected certificate (or an input that should have held one).
 #[derive(Clone, Debug)]
 pub struct Entry {
     /// The file (or `host:port`) it came from, with `#N` for the Nth
@@ -127,20 +128,35 @@ pub struct Entry {
     pub days_left: Option<i64>,
     /// The verdict.
     pub status: Status,
-    /// Why it is not ok, as short sentences.
-    pub problems: Vec<String>,
-    /// Things worth knowing that are not problems.
-    pub warnings: Vec<String>,
+    /// What was found, problems and warnings.
+    pub findings: Vec<Finding>,
+    /// With `--connect`, when the server asked for a client certificate:
+    /// whether it accepted the one presented.
+    pub client_auth: Option<ClientAuth>,
+    /// Checked as part of a folder (chain, keys, purposes).
     /// How the certificate's file was encoded (None for a live endpoint).
     pub encoding: Option<Encoding>,
-    /// In a certificate directory: how the certificate's key file was encoded.
+    /// In a folder: how the certificate's key file was encoded.
     pub key_encoding: Option<Encoding>,
-    /// Checked as part of a certificate directory (chain, keys, purposes).
+    /// Checked as part of a folder (chain, keys, purposes).
     dir_checked: bool,
+    /// How to renew it, when the folder holding its CA key is known.
+    remedy: Option<Remedy>,
+}
+
+/// What a server did with the client certificate it asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// It accepted this certificate.
+    Accepted(PathBuf),
+    /// It rejected it, for this reason.
+    Rejected(String),
+    /// None was presented.
+    NotGiven,
 }
 
 impl Entry {
-    pub(crate) fn unreadable(source: String, role: Role, problem: String) -> Entry {
+    pub(crate) fn unreadable(source: String, role: Role, finding: Finding) -> Entry {
         Entry {
             source,
             file: None,
@@ -148,11 +164,12 @@ impl Entry {
             cert: None,
             days_left: None,
             status: Status::Invalid,
-            problems: vec![problem],
-            warnings: Vec::new(),
+            findings: vec![finding],
+            client_auth: None,
             encoding: None,
             key_encoding: None,
             dir_checked: false,
+            remedy: None,
         }
     }
 
@@ -164,13 +181,108 @@ impl Entry {
             cert: Some(cert),
             days_left: None,
             status: Status::Ok,
-            problems: Vec::new(),
-            warnings: Vec::new(),
+            findings: Vec::new(),
+            client_auth: None,
             encoding: None,
             key_encoding: None,
             dir_checked: false,
+            remedy: None,
         }
     }
+
+    /// The problems found.
+    pub fn problems(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_problem())
+    }
+
+    /// The warnings found.
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.is_problem())
+    }
+}
+
+/// What a folder holds, recognised from its files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FolderKind {
+    /// Made by `gen` (or the guide's gen.sh): has `ca.key` or `ca.srl`; needs
+    /// the seven files (the client files only for tlsMode 2).
+    Ca,
+    /// What Milvus reads: `server.pem`, `server.key`, `ca.pem` (export's
+    /// `tls/`, a mounted Kubernetes Secret).
+    Server,
+    /// What a client needs: `ca.pem`, and `client.pem`/`client.key` for
+    /// tlsMode 2.
+    Client,
+}
+
+impl FolderKind {
+    /// `ca`, `server` or `client`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FolderKind::Ca => "ca",
+            FolderKind::Server => "server",
+            FolderKind::Client => "client",
+        }
+    }
+
+    /// Recognises `dir` from the files it holds. A folder holding none of
+    /// them is judged as the CA folder `gen` makes.
+    pub fn of(dir: &Path) -> FolderKind {
+        let has = |name: &str| fs::symlink_metadata(dir.join(name)).is_ok();
+        if has(files::CA_KEY) || has(files::CA_SRL) {
+            FolderKind::Ca
+        } else if has(files::SERVER_PEM) || has(files::SERVER_KEY) {
+            FolderKind::Server
+        } else if has(files::CA_PEM) || has(files::CLIENT_PEM) || has(files::CLIENT_KEY) {
+            FolderKind::Client
+        } else {
+            FolderKind::Ca
+        }
+    }
+
+    /// The files this kind of folder needs, with what each is for.
+    pub fn needs(self, one_way: bool) -> Vec<(&'static str, &'static str)> {
+        let mut v = Vec::new();
+        if self == FolderKind::Ca {
+            v.push((files::CA_KEY, "the CA private key"));
+            v.push((files::CA_SRL, "the CA's last serial number"));
+        }
+        v.push((files::CA_PEM, "the CA certificate"));
+        if matches!(self, FolderKind::Ca | FolderKind::Server) {
+            v.push((files::SERVER_PEM, "the server certificate"));
+            v.push((files::SERVER_KEY, "the server private key"));
+        }
+        if !one_way && matches!(self, FolderKind::Ca | FolderKind::Client) {
+            v.push((files::CLIENT_PEM, "the client certificate"));
+            v.push((files::CLIENT_KEY, "the client private key"));
+        }
+        v
+    }
+
+    fn needed_by(self, one_way: bool) -> &'static str {
+        match (self, one_way) {
+            (FolderKind::Ca, false) => {
+                "a CA folder needs it (pass --mode 1 if clients use one-way TLS)"
+            }
+            (FolderKind::Ca, true) => "a CA folder needs it",
+            (FolderKind::Server, _) => "Milvus reads it",
+            (FolderKind::Client, false) => {
+                "a client needs it for tlsMode 2 (pass --mode 1 for one-way TLS)"
+            }
+            (FolderKind::Client, true) => "a client needs it",
+        }
+    }
+}
+
+/// A folder inspected as a whole.
+#[derive(Clone, Debug)]
+pub struct Folder {
+    /// The folder.
+    pub path: PathBuf,
+    /// What it was recognised as.
+    pub kind: FolderKind,
+    /// Findings about the folder itself (permissions, an interrupted write).
+    pub findings: Vec<Finding>,
 }
 
 /// The result of an inspection.
@@ -178,6 +290,8 @@ impl Entry {
 pub struct Report {
     /// Every certificate, in the order inspected.
     pub entries: Vec<Entry>,
+    /// The folders inspected as a whole.
+    pub folders: Vec<Folder>,
     /// What was done about interrupted writes found in inspected directories.
     pub recoveries: Vec<(PathBuf, Recovery)>,
     /// The warning period used, in days.
@@ -185,13 +299,27 @@ pub struct Report {
 }
 
 impl Report {
+    /// An empty report.
+    pub fn new(warn_days: u32) -> Report {
+        Report {
+            entries: Vec::new(),
+            folders: Vec::new(),
+            recoveries: Vec::new(),
+            warn_days,
+        }
+    }
+
     /// The overall verdict.
     pub fn overall(&self) -> Overall {
         let left_alone = self
             .recoveries
             .iter()
             .any(|(_, r)| matches!(r, Recovery::LeftAlone { .. }));
-        if left_alone || self.entries.iter().any(|e| e.status.is_problem()) {
+        let folder_problem = self
+            .folders
+            .iter()
+            .any(|f| f.findings.iter().any(Finding::is_problem));
+        if left_alone || folder_problem || self.entries.iter().any(|e| e.status.is_problem()) {
             Overall::Problem
         } else if self.entries.iter().any(|e| e.status == Status::Expiring) {
             Overall::Expiring
@@ -204,49 +332,83 @@ impl Report {
 /// What to inspect and how.
 #[derive(Clone, Debug, Default)]
 pub struct InspectOptions {
-    /// A certificate directory: its seven files are checked together.
+    /// A folder: recognised by what it holds and judged by what that kind
+    /// of folder needs.
     pub dir: Option<PathBuf>,
     /// Files and directories to inspect. With neither `dir` nor `paths`, the
-    /// current directory is inspected as a certificate directory.
+    /// current directory is inspected as a folder.
     pub paths: Vec<PathBuf>,
+    /// CA certificates (`--ca FILE`) every loose leaf must verify against.
+    pub ca_files: Vec<PathBuf>,
     /// Certificates expiring within this many days are `expiring`.
     pub warn_days: u32,
     /// Names clients use to reach the server; each must match a SAN of
     /// `server.pem` (IP names against IP SANs).
     pub server_names: Vec<SanName>,
-    /// Change nothing: leave an interrupted write for the next real command.
+    /// The deployment uses one-way TLS (tlsMode 1): no client files are needed.
+    pub one_way: bool,
+    /// Change nothing: leave an interrupted write in `dir` for the next
+    /// real command. Loose files are always inspected read-only.
     pub read_only: bool,
 }
 
 /// File endings inspected in a directory given as a path.
 const CERT_ENDINGS: [&str; 5] = [".pem", ".crt", ".cer", ".cert", ".der"];
 
-/// Inspects files at `now`.
+/// Inspects files at `now`. Only a folder given as `dir` (or the current
+/// directory by default) may be written to, to complete an interrupted
+/// write; files and directories given as paths are only read.
 pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
-    let mut report = Report {
-        entries: Vec::new(),
-        recoveries: Vec::new(),
-        warn_days: opts.warn_days,
-    };
-    let seven_dir = match (&opts.dir, opts.paths.is_empty()) {
+    let mut report = Report::new(opts.warn_days);
+    let folder = match (&opts.dir, opts.paths.is_empty() && opts.ca_files.is_empty()) {
         (Some(d), _) => Some(d.clone()),
         (None, true) => Some(PathBuf::from(".")),
         (None, false) => None,
     };
-    if let Some(dir) = &seven_dir {
-        inspect_cert_dir(dir, opts, &mut report)?;
+    if let Some(dir) = &folder {
+        inspect_folder(dir, opts, opts.read_only, true, &mut report)?;
     }
-    for path in &opts.paths {
+    let mut loose_dirs: Vec<PathBuf> = Vec::new();
+    for path in opts.paths.iter().chain(&opts.ca_files) {
+        let is_ca_file = opts.ca_files.contains(path);
+        let same = |f: &Path| f.canonicalize().ok() == path.canonicalize().ok();
+        if is_ca_file
+            && report
+                .entries
+                .iter()
+                .any(|e| e.file.as_deref().is_some_and(same))
+        {
+            // `--ca` naming a file already read (the folder's own ca.pem).
+            continue;
+        }
         if path.is_dir() {
-            if seven_dir.as_deref() == Some(path.as_path()) {
+            if folder.as_deref() == Some(path.as_path()) {
                 continue;
             }
             inspect_plain_dir(path, opts, &mut report)?;
         } else {
-            // A loose file: read only. Its folder is not ours to change
-            // (an interrupted write there is for `inspect --dir` or the next
-            // command that writes).
-            inspect_file(path, role_from_name(path), &mut report.entries);
+            let parent = parent_of(path).to_path_buf();
+            if !loose_dirs.contains(&parent) {
+                loose_dirs.push(parent);
+            }
+            let role = if is_ca_file {
+                Some(Role::Ca)
+            } else {
+                role_from_name(path)
+            };
+            inspect_file(path, role, &mut report.entries);
+        }
+    }
+    // Loose files are read as they are: an interrupted write in their
+    // folder is reported, never completed here.
+    for dir in loose_dirs {
+        let known = report.folders.iter().any(|f| f.path == dir);
+        let first = report
+            .entries
+            .iter_mut()
+            .find(|e| e.file.as_deref().map(parent_of) == Some(dir.as_path()));
+        if let (false, Some(f), Some(e)) = (known, checks::pending_write(&dir), first) {
+            e.findings.push(f);
         }
     }
     check_loose_chains(&mut report.entries, opts);
@@ -254,6 +416,13 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
         finish(e, now, opts.warn_days);
     }
     Ok(report)
+}
+
+/// The folder a file is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 fn role_from_name(path: &Path) -> Option<Role> {
@@ -285,6 +454,12 @@ fn inspect_file(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
     }
 }
 
+fn not_a_certificate(e: Error) -> Finding {
+    Finding::NotACertificate {
+        reason: e.to_string(),
+    }
+}
+
 fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
     let source = path.display().to_string();
     let fallback_role = role.unwrap_or(Role::Other);
@@ -294,19 +469,29 @@ fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
             out.push(Entry::unreadable(
                 source,
                 fallback_role,
-                "the file does not exist".into(),
+                Finding::NotACertificate {
+                    reason: format!("{} does not exist", path.display()),
+                },
             ));
             return;
         }
         Err(e) => {
-            out.push(Entry::unreadable(source, fallback_role, e.to_string()));
+            out.push(Entry::unreadable(
+                source,
+                fallback_role,
+                not_a_certificate(e),
+            ));
             return;
         }
     };
     let (ders, encoding) = match input::parse_certificates_or_der(path, &bytes) {
         Ok(d) => d,
         Err(e) => {
-            out.push(Entry::unreadable(source, fallback_role, e.to_string()));
+            out.push(Entry::unreadable(
+                source,
+                fallback_role,
+                not_a_certificate(e),
+            ));
             return;
         }
     };
@@ -331,17 +516,34 @@ fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
             Err(reason) => out.push(Entry::unreadable(
                 src,
                 fallback_role,
-                Error::bad_file(path, "a certificate", reason).to_string(),
+                not_a_certificate(Error::bad_file(path, "a certificate", reason)),
             )),
         }
     }
 }
 
-/// The guide's seven files, checked together.
-fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> Result<()> {
+/// The `renew` arguments that make a new `role` certificate.
+fn renew_args(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::Ca => &["--ca"],
+        Role::Server => &["--only", "server"],
+        Role::Client => &["--only", "client"],
+        Role::Other => &[],
+    }
+}
+
+/// A folder, judged by what its kind needs. `explicit`: it was asked for
+/// as a folder (`--dir`), so a file its kind needs and lacks is reported.
+fn inspect_folder(
+    dir: &Path,
+    opts: &InspectOptions,
+    read_only: bool,
+    explicit: bool,
+    report: &mut Report,
+) -> Result<()> {
     // Always locked: a renew running now must not be seen half-way (a new
     // key next to the old certificate between two renames).
-    let _lock = if opts.read_only {
+    let _lock = if read_only {
         DirLock::lock_only(dir, LOCK_WAIT)?
     } else {
         // A staging folder that is not safe to touch is left alone and
@@ -352,105 +554,186 @@ fn inspect_cert_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> R
         }
         lock
     };
+    let kind = FolderKind::of(dir);
+    let needs = kind.needs(opts.one_way);
+    let needed_by = kind.needed_by(opts.one_way);
+    let needed = |name: &str| needs.iter().find(|(n, _)| *n == name).map(|(_, w)| *w);
+    let missing = |name: &str| fs::symlink_metadata(dir.join(name)).is_err();
+    let mut folder_findings: Vec<Finding> = Vec::new();
+    folder_findings.extend(checks::dir_permissions(dir));
+    folder_findings.extend(checks::pending_write(dir));
+    let ca_dir = (kind == FolderKind::Ca).then_some(dir);
+    let remedy = |role: Role| Remedy::renew(ca_dir, renew_args(role));
+
     let start = report.entries.len();
+    let mut firsts: Vec<(usize, &'static str)> = Vec::new();
     for (name, role) in [
         (files::CA_PEM, Role::Ca),
         (files::SERVER_PEM, Role::Server),
         (files::CLIENT_PEM, Role::Client),
     ] {
         let path = dir.join(name);
-        let before = report.entries.len();
-        if !path.exists() && fs::symlink_metadata(&path).is_err() {
-            let mut missing = Entry::unreadable(
-                path.display().to_string(),
-                role,
-                format!("{name} is missing"),
-            );
-            missing.file = Some(path);
-            report.entries.push(missing);
+        if missing(name) {
+            if let (true, Some(what)) = (explicit, needed(name)) {
+                let mut e = Entry::unreadable(
+                    path.display().to_string(),
+                    role,
+                    Finding::FileMissing {
+                        file: name.into(),
+                        what,
+                        needed_by,
+                    },
+                );
+                e.file = Some(path);
+                e.dir_checked = true;
+                report.entries.push(e);
+            }
             continue;
         }
+        let before = report.entries.len();
         inspect_file(&path, Some(role), &mut report.entries);
-        // The first certificate of the file is the one that matters; the rest
-        // of a bundle is reported as found.
-        if let Some(e) = report.entries.get_mut(before) {
-            check_key(dir, name, e);
-            der_problems(dir, name, e);
+        firsts.push((before, name));
+    }
+    // Keys: each must belong to its certificate and be private.
+    for &(i, name) in &firsts {
+        let e = &mut report.entries[i];
+        let key_name = name.replace(".pem", ".key");
+        let key_path = dir.join(&key_name);
+        let Some(cert) = &e.cert else { continue };
+        match input::read_optional(&key_path, "a PEM private key") {
+            Ok(None) => {
+                if let (true, Some(what)) = (explicit, needed(&key_name)) {
+                    e.findings.push(Finding::FileMissing {
+                        file: key_name.clone(),
+                        what,
+                        needed_by,
+                    });
+                }
+            }
+            Err(err) => e.findings.push(Finding::KeyUnreadable {
+                reason: err.to_string(),
+            }),
+            Ok(Some(bytes)) => {
+                let key_remedy = (e.role != Role::Ca).then(|| remedy(e.role));
+                let (encoding, found) = checks::key_pair(&key_path, &bytes, cert, key_remedy);
+                e.key_encoding = encoding;
+                e.findings.extend(found);
+                e.findings.extend(checks::key_permissions(&key_path));
+            }
         }
     }
+    // Milvus and its clients read PEM only.
+    for &(i, name) in &firsts {
+        let e = &mut report.entries[i];
+        e.findings
+            .extend(checks::der_encoded(dir, name, e.encoding, e.key_encoding));
+    }
     let entries = &mut report.entries[start..];
-    let ca_cert = entries
+    let ca = entries
         .iter()
-        .find(|e| e.role == Role::Ca)
+        .find(|e| e.role == Role::Ca && e.cert.is_some() && e.file.is_some())
         .and_then(|e| e.cert.clone());
-    let (found, srl_problem) = {
-        let ca = entries
-            .iter()
-            .find(|e| e.role == Role::Ca && e.cert.is_some())
-            .and_then(|e| e.cert.as_ref());
-        let check = IssuerCheck::DirCa(ca);
-        let found: Vec<Option<Findings>> = entries
-            .iter()
-            .map(|e| e.cert.as_ref().map(|c| findings(e.role, c, &check, opts)))
-            .collect();
-        (found, serial_file_problem(dir, entries, ca))
-    };
-    for (e, f) in entries.iter_mut().zip(found) {
+    let ca_name = dir.join(files::CA_PEM).display().to_string();
+    let issued: Vec<CertInfo> = entries
+        .iter()
+        .filter(|e| matches!(e.role, Role::Server | Role::Client))
+        .filter_map(|e| e.cert.clone())
+        .collect();
+    for e in entries.iter_mut() {
         e.dir_checked = true;
-        e.add(f);
+        if e.role != Role::Other {
+            e.remedy = Some(remedy(e.role));
+        }
+        let Some(cert) = &e.cert else { continue };
+        let mut found = Vec::new();
+        match e.role {
+            Role::Ca => {
+                found.extend(checks::not_a_ca(cert));
+                if found.is_empty() && cert.issuer_raw == cert.subject_raw && !cert.is_self_signed()
+                {
+                    found.push(Finding::BadSignature);
+                }
+            }
+            Role::Server | Role::Client => {
+                if let Some(ca) = &ca {
+                    match checks::issued_by(cert, ca, &ca_name, Some(remedy(e.role))) {
+                        Some(f) => found.push(f),
+                        None => found.extend(checks::outlives(cert, ca)),
+                    }
+                }
+                let purpose = if e.role == Role::Server {
+                    Purpose::Server
+                } else {
+                    Purpose::Client
+                };
+                found.extend(checks::purpose(cert, purpose, ca_dir));
+                if e.role == Role::Server {
+                    found.extend(checks::names(cert, &opts.server_names, ca_dir));
+                }
+            }
+            Role::Other => {}
+        }
+        e.findings.extend(found);
     }
-    if let (Some(w), Some(ca_entry)) = (
-        ca_cert.as_ref().and_then(|c| ca_repair_warning(dir, c)),
-        entries.iter_mut().find(|e| e.role == Role::Ca),
-    ) {
-        ca_entry.warnings.push(w);
+    // ca.srl, in a CA folder.
+    if kind == FolderKind::Ca {
+        let srl_findings = serial_file(dir, ca.as_ref(), &issued.iter().collect::<Vec<_>>());
+        if let Some(ca_entry) = entries.iter_mut().find(|e| e.role == Role::Ca) {
+            ca_entry.findings.extend(srl_findings);
+            if let Some(ca) = &ca {
+                ca_entry.findings.extend(checks::ca_extensions(ca, dir));
+            }
+            if explicit && missing(files::CA_KEY) && ca_entry.cert.is_some() {
+                ca_entry.findings.push(Finding::FileMissing {
+                    file: files::CA_KEY.into(),
+                    what: "the CA private key",
+                    needed_by: "renewing needs it",
+                });
+            }
+        }
     }
-    if let (Some(problem), Some(ca_entry)) =
-        (srl_problem, entries.iter_mut().find(|e| e.role == Role::Ca))
-    {
-        ca_entry.problems.push(problem);
-    }
+    report.folders.push(Folder {
+        path: dir.to_path_buf(),
+        kind,
+        findings: folder_findings,
+    });
     Ok(())
 }
 
-/// A CA the guide's gen.sh made has no keyUsage (`openssl req -x509` adds
-/// none): strict verifiers such as `openssl verify -x509_strict` refuse the
-/// chain ("CA cert does not include key usage extension"). `renew --ca`
-/// adds it (and a missing subjectKeyIdentifier) with the same key and
-/// subject, so this points there, with `--dir` when it is not the current
-/// directory.
-fn ca_repair_warning(dir: &Path, ca: &CertInfo) -> Option<String> {
-    if !ca.is_ca() || not_ca_reason(ca).is_some() {
-        return None;
-    }
-    let missing: Vec<&str> = [
-        ("keyUsage", ca.key_usage.is_none()),
-        ("subjectKeyIdentifier", ca.ski.is_none()),
-    ]
-    .into_iter()
-    .filter_map(|(name, lacks)| lacks.then_some(name))
-    .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let dir_arg = if dir == Path::new(".") || dir.as_os_str().is_empty() {
-        String::new()
-    } else {
-        format!(
-            " --dir {}",
-            crate::schedule::sh_word(&dir.display().to_string())
-        )
+/// What is wrong with `ca.srl`: missing, unreadable, or behind a serial
+/// the CA issued.
+fn serial_file(dir: &Path, ca: Option<&CertInfo>, issued: &[&CertInfo]) -> Vec<Finding> {
+    let path = dir.join(files::CA_SRL);
+    let srl = match input::read_optional(&path, "a serial number file") {
+        Ok(None) => {
+            return vec![Finding::FileMissing {
+                file: files::CA_SRL.into(),
+                what: "the CA's last serial number",
+                needed_by: "without it the next renewal starts from a random serial",
+            }];
+        }
+        Err(e) => {
+            return vec![Finding::SerialFileInvalid {
+                reason: e.to_string(),
+            }];
+        }
+        Ok(Some(bytes)) => match Serial::parse_srl(&bytes) {
+            Ok(s) => s,
+            Err(reason) => {
+                return vec![Finding::SerialFileInvalid {
+                    reason: format!("{} {reason}", path.display()),
+                }];
+            }
+        },
     };
-    Some(format!(
-        "it has no {} (as the guide's gen.sh makes it): strict verifiers such as \
-         `openssl verify -x509_strict` refuse the certificates it issued; add {} with \
-         `milvus-certs renew --ca{dir_arg}` (same key and subject: issued certificates stay valid)",
-        missing.join(" and no "),
-        if missing.len() == 1 { "it" } else { "them" },
-    ))
+    ca.and_then(|ca| checks::serial(&srl, issued, ca, dir))
+        .into_iter()
+        .collect()
 }
 
-/// Each `*.pem|crt|cer|cert` file of a directory given as a path.
+/// Each `*.pem|crt|cer|cert` file of a directory given as a path, read
+/// only. A directory holding `ca.pem` or `server.pem` is judged as a folder
+/// too, but a file its kind lacks is not reported (it was not asked for).
 fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> Result<()> {
     let listing = match fs::read_dir(dir) {
         Ok(l) => l,
@@ -458,7 +741,7 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
             report.entries.push(Entry::unreadable(
                 dir.display().to_string(),
                 Role::Other,
-                format!("cannot list {}: {e}", dir.display()),
+                not_a_certificate(Error::io("list", dir)(e)),
             ));
             return Ok(());
         }
@@ -473,25 +756,20 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
         })
         .collect();
     paths.sort();
-    let holds_the_seven = paths.iter().any(|p| role_from_name(p) == Some(Role::Ca));
-    if holds_the_seven {
-        // A certificate directory among the paths: the full checks, but a
-        // missing one of the seven is not reported (it was not asked for).
-        let mut sub = Report {
-            entries: Vec::new(),
-            recoveries: Vec::new(),
-            warn_days: opts.warn_days,
-        };
-        inspect_cert_dir(dir, opts, &mut sub)?;
-        sub.entries
-            .retain(|e| e.cert.is_some() || !e.problems.iter().any(|p| p.ends_with(" is missing")));
-        report.entries.extend(sub.entries);
-        report.recoveries.extend(sub.recoveries);
+    let folder_like = paths
+        .iter()
+        .any(|p| matches!(role_from_name(p), Some(Role::Ca | Role::Server)));
+    if folder_like {
+        inspect_folder(dir, opts, true, false, report)?;
         paths.retain(|p| role_from_name(p).is_none());
         report.entries.extend(inspect_files(&paths));
     } else {
-        // Loose files: read only.
-        report.entries.extend(inspect_files(&paths));
+        // Loose files: read only; an interrupted write here is reported.
+        let mut entries = inspect_files(&paths);
+        if let (Some(f), Some(first)) = (checks::pending_write(dir), entries.first_mut()) {
+            first.findings.push(f);
+        }
+        report.entries.extend(entries);
     }
     Ok(())
 }
@@ -520,274 +798,103 @@ fn inspect_files(paths: &[PathBuf]) -> Vec<Entry> {
     })
 }
 
-/// `ca.key`/`server.key`/`client.key` must belong to the certificate.
-fn check_key(dir: &Path, cert_name: &str, e: &mut Entry) {
-    let key_name = cert_name.replace(".pem", ".key");
-    let path = dir.join(&key_name);
-    let Some(cert) = &e.cert else { return };
-    match input::read_optional(&path, "a PEM private key") {
-        Ok(None) => e.problems.push(format!("{key_name} is missing")),
-        Err(err) => e.problems.push(err.to_string()),
-        Ok(Some(bytes)) => match parse_private_key_or_der(&path, &bytes) {
-            Err(err) => e.problems.push(err.to_string()),
-            Ok((key, encoding)) => {
-                e.key_encoding = Some(encoding);
-                if key.public_key_raw() != cert.public_key_bits.as_slice() {
-                    e.problems.push(format!(
-                        "{key_name} does not belong to this certificate: the key and certificate do not match; \
-                         restore the matching key{}",
-                        crate::error::earlier_copy(&path)
-                    ));
-                }
-            }
-        },
-    }
-}
-
-/// Milvus (Go crypto/tls: "failed to find any PEM data") and its clients
-/// (grpc, Python's ssl) read the certificate directory's files as PEM only;
-/// `ca.key` is read by milvus-certs and OpenSSL alone. So in a certificate
-/// directory a DER file that Milvus or a client loads is a problem, with
-/// the command that converts it (to a new file first: a half-written key
-/// must never replace the old one, and a new key file must be 0600).
-fn der_problems(dir: &Path, cert_name: &str, e: &mut Entry) {
-    let key_name = cert_name.replace(".pem", ".key");
-    let key_read_by_milvus = cert_name != files::CA_PEM;
-    let why = "but Milvus and its clients read PEM only (Go's crypto/tls fails with \
-               \"failed to find any PEM data\")";
-    if e.encoding == Some(Encoding::Der) {
-        let fix = input::der_to_pem(&dir.join(cert_name), false);
-        e.problems
-            .push(format!("{cert_name} is DER (binary), {why}; {fix}"));
-    }
-    if key_read_by_milvus && e.key_encoding == Some(Encoding::Der) {
-        let fix = input::der_to_pem(&dir.join(&key_name), true);
-        e.problems
-            .push(format!("{key_name} is DER (binary), {why}; {fix}"));
-    }
-}
-
-/// Problems and warnings found about one certificate.
-#[derive(Debug, Default)]
-pub(crate) struct Findings {
-    pub(crate) problems: Vec<String>,
-    pub(crate) warnings: Vec<String>,
-}
-
-impl Entry {
-    pub(crate) fn add(&mut self, f: Option<Findings>) {
-        if let Some(f) = f {
-            self.problems.extend(f.problems);
-            self.warnings.extend(f.warnings);
-        }
-    }
-}
-
-/// How a certificate's issuer is checked.
-enum IssuerCheck<'a> {
-    /// In a certificate directory: leaves must be issued by `ca.pem` (when
-    /// it could be read), and `ca.pem` must verify its own signature.
-    DirCa(Option<&'a CertInfo>),
-    /// Elsewhere: a certificate whose issuer is among the inspected CA
-    /// certificates (by subject) must verify against one of them.
-    Known(&'a HashMap<&'a [u8], Vec<&'a CertInfo>>),
-}
-
-/// Every check of one certificate that does not read another file.
-fn findings(
-    role: Role,
-    cert: &CertInfo,
-    issuer: &IssuerCheck<'_>,
-    opts: &InspectOptions,
-) -> Findings {
-    let mut f = Findings::default();
-    let leaf = matches!(role, Role::Server | Role::Client);
-    match issuer {
-        IssuerCheck::DirCa(Some(ca)) if leaf => {
-            if cert.issuer_raw != ca.subject_raw {
-                f.problems.push(format!(
-                    "it was not issued by ca.pem (its issuer is {}): clients trusting ca.pem fail with \"unknown authority\"; \
-                     run `milvus-certs renew` to issue it from ca.pem",
-                    cert.issuer
-                ));
-            } else if !cert.signed_by(ca) {
-                f.problems.push(
-                    "its signature does not verify with ca.pem's key: clients trusting ca.pem fail with \"unknown authority\"; \
-                     run `milvus-certs renew` to issue it from ca.pem".into(),
-                );
-            } else if cert.not_after > ca.not_after {
-                f.warnings.push(format!(
-                    "it outlives its CA (ca.pem expires {}): it stops working then",
-                    crate::validity::date(ca.not_after)
-                ));
-            }
-        }
-        IssuerCheck::Known(cas) if cert.issuer_raw != cert.subject_raw => {
-            let bad = cas
-                .get(cert.issuer_raw.as_slice())
-                .is_some_and(|issuers| !issuers.iter().any(|ca| cert.signed_by(ca)));
-            if bad {
-                f.problems.push(format!(
-                    "its signature does not verify with its issuer's key ({}); restore a good copy",
-                    cert.issuer
-                ));
-            }
-        }
-        _ => {}
-    }
-    match role {
-        Role::Ca => {
-            if let Some(reason) = not_ca_reason(cert) {
-                f.problems.push(format!(
-                    "it is not a CA certificate: {reason}; point --dir at the directory made by \
-                         `milvus-certs gen` or the guide's gen.sh"
-                ));
-            } else if matches!(issuer, IssuerCheck::DirCa(_))
-                && cert.issuer_raw == cert.subject_raw
-                && !cert.is_self_signed()
-            {
-                f.problems
-                    .push("its self-signature does not verify; restore a good copy".into());
-            }
-        }
-        Role::Server | Role::Client => {
-            if cert.is_ca() {
-                f.problems
-                    .push("it is a CA certificate (basicConstraints CA:TRUE), not a leaf; run `milvus-certs renew` to make the leaf".into());
-            }
-            if role == Role::Server {
-                if !cert.allows_eku("serverAuth") {
-                    f.problems.push(
-                        "its extendedKeyUsage lacks serverAuth: clients reject it as a server certificate; \
-                         run `milvus-certs renew --only server`".into(),
-                    );
-                }
-                f.problems.extend(name_problems(cert, &opts.server_names));
-            } else if !cert.allows_eku("clientAuth") {
-                f.problems.push(
-                    "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth; \
-                     run `milvus-certs renew --only client`".into(),
-                );
-            }
-        }
-        Role::Other => {}
-    }
-    f
-}
-
-/// A problem for each of `names` that no subjectAltName of `cert` matches,
-/// worded as the clients' errors read.
-pub(crate) fn name_problems(cert: &CertInfo, names: &[SanName]) -> Vec<String> {
-    let mut problems = Vec::new();
-    for name in names.iter().filter(|n| !cert.matches_name(n)) {
-        let no_ip_sans = !cert.sans.iter().any(|s| matches!(s, SanName::Ip(_)));
-        problems.push(match name {
-            SanName::Ip(_) if no_ip_sans => format!(
-                "no subjectAltName matches {name}: it has no IP SANs (clients fail with \"doesn't contain any IP SANs\"); add it with `milvus-certs renew --san {name}`"
-            ),
-            _ => {
-                let has: Vec<String> = cert.sans.iter().map(|s| s.to_string()).collect();
-                let valid_for = if has.is_empty() { "no names".to_string() } else { has.join(", ") };
-                format!(
-                    "no subjectAltName matches {name}: clients fail with \"certificate is valid for {valid_for}, not {name}\"; add it with `milvus-certs renew --san {name}`"
-                )
-            }
-        });
-    }
-    problems
-}
-
-/// What is wrong with `ca.srl`, if anything: it must parse and not be below
-/// a serial the CA issued.
-fn serial_file_problem(dir: &Path, entries: &[Entry], ca: Option<&CertInfo>) -> Option<String> {
-    let path = dir.join(files::CA_SRL);
-    let srl = match input::read_optional(&path, "a serial number file") {
-        Ok(None) => {
-            return Some("ca.srl is missing: the next renewal starts from a random serial".into());
-        }
-        Err(e) => return Some(e.to_string()),
-        Ok(Some(bytes)) => match Serial::parse_srl(&bytes) {
-            Ok(s) => s,
-            Err(reason) => return Some(Error::BadSerialFile { path, reason }.to_string()),
-        },
-    };
-    let ca = ca?;
-    let highest = entries
-        .iter()
-        .filter(|e| matches!(e.role, Role::Server | Role::Client))
-        .filter_map(|e| e.cert.as_ref())
-        .filter(|c| c.issuer_raw == ca.subject_raw)
-        .map(|c| &c.serial)
-        .max()?;
-    (*highest > srl).then(|| {
-        format!(
-            "ca.srl ({srl}) is below the serial {highest} already issued; run `milvus-certs renew`, \
-             which continues after {highest} (the guide's renew.sh would reuse a serial)"
-        )
-    })
-}
-
-/// Outside a certificate directory: the issuer lookup among the inspected
-/// CA certificates, and the purpose checks by role.
+/// Outside a folder: when any CA certificate is among the inputs, every
+/// leaf must verify against one of them (by signature, not by name); and
+/// the purpose checks by role.
 fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
-    let found: Vec<Option<Findings>> = {
-        // CA certificates by subject, so finding an issuer is one lookup.
-        let mut cas: HashMap<&[u8], Vec<&CertInfo>> = HashMap::new();
-        for c in entries
+    let found: Vec<Vec<Finding>> = {
+        let cas: Vec<(String, &CertInfo)> = entries
             .iter()
-            .filter_map(|e| e.cert.as_ref())
-            .filter(|c| c.is_ca())
-        {
-            cas.entry(c.subject_raw.as_slice()).or_default().push(c);
-        }
-        let check = IssuerCheck::Known(&cas);
+            .filter(|e| !e.dir_checked)
+            .filter_map(|e| e.cert.as_ref().map(|c| (e, c)))
+            .filter(|(_, c)| c.is_ca())
+            .map(|(e, c)| (e.source.clone(), c))
+            .collect();
+        let cas: Vec<(&str, &CertInfo)> = cas.iter().map(|(s, c)| (s.as_str(), *c)).collect();
+        // `--ca FILE` applies to a folder's leaves too.
+        let given: Vec<(&str, &CertInfo)> = entries
+            .iter()
+            .filter(|e| e.file.as_ref().is_some_and(|f| opts.ca_files.contains(f)))
+            .filter_map(|e| e.cert.as_ref().map(|c| (e.source.as_str(), c)))
+            .filter(|(_, c)| c.is_ca())
+            .collect();
         entries
             .iter()
-            .map(|e| match &e.cert {
-                Some(c) if !e.dir_checked => Some(findings(e.role, c, &check, opts)),
-                _ => None,
+            .map(|e| {
+                let mut f = Vec::new();
+                let Some(c) = e.cert.as_ref() else {
+                    return f;
+                };
+                if e.dir_checked {
+                    let leaf = matches!(e.role, Role::Server | Role::Client) && !c.is_ca();
+                    let chained = !e
+                        .findings
+                        .iter()
+                        .any(|f| matches!(f, Finding::NotIssuedByCa { .. }));
+                    if leaf && chained && !given.is_empty() {
+                        f.extend(checks::issued_by_any(c, &given, e.remedy.clone()));
+                    }
+                    return f;
+                }
+                if !c.is_ca() && !cas.is_empty() {
+                    let remedy = Remedy::renew(None, renew_args(e.role));
+                    f.extend(checks::issued_by_any(c, &cas, Some(remedy)));
+                }
+                match e.role {
+                    Role::Ca => f.extend(checks::not_a_ca(c)),
+                    Role::Server => {
+                        f.extend(checks::purpose(c, Purpose::Server, None));
+                        f.extend(checks::names(c, &opts.server_names, None));
+                    }
+                    Role::Client => f.extend(checks::purpose(c, Purpose::Client, None)),
+                    Role::Other => {}
+                }
+                f
             })
             .collect()
     };
     for (e, f) in entries.iter_mut().zip(found) {
-        e.add(f);
+        e.findings.extend(f);
     }
 }
 
-/// Sets days left and the status from the time checks and the problems.
+/// Sets days left, the validity finding and the status.
 pub(crate) fn finish(e: &mut Entry, now: OffsetDateTime, warn_days: u32) {
     let Some(cert) = &e.cert else {
         e.status = Status::Invalid;
         return;
     };
-    let left = cert.not_after - now;
-    e.days_left = Some(left.whole_seconds().div_euclid(86400));
-    e.status = if now > cert.not_after {
-        let fix = match e.role {
-            Role::Ca => "renew it with `milvus-certs renew --ca`",
-            Role::Server | Role::Client => "run `milvus-certs renew`",
-            Role::Other => "replace it",
-        };
-        e.problems.insert(
-            0,
-            format!(
-                "it expired on {}; {fix}",
-                crate::validity::date(cert.not_after)
-            ),
-        );
+    e.days_left = Some(checks::days_left(cert, now));
+    let remedy = match e.role {
+        Role::Other => None,
+        role => Some(
+            e.remedy
+                .clone()
+                .unwrap_or_else(|| Remedy::renew(None, renew_args(role))),
+        ),
+    };
+    if let Some(f) = checks::validity(cert, now, warn_days, remedy) {
+        e.findings.insert(0, f);
+    }
+    e.status = if e
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::Expired { .. }))
+    {
         Status::Expired
-    } else if now < cert.not_before {
-        e.problems.insert(
-            0,
-            format!(
-                "it is not valid until {}; check this machine's clock",
-                crate::validity::date(cert.not_before)
-            ),
-        );
+    } else if e
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::NotYetValid { .. }))
+    {
         Status::NotYetValid
-    } else if !e.problems.is_empty() {
+    } else if e.problems().next().is_some() {
         Status::Invalid
-    } else if left < Duration::days(i64::from(warn_days)) {
+    } else if e
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::Expiring { .. }))
+    {
         Status::Expiring
     } else {
         Status::Ok

@@ -10,6 +10,7 @@
 
 pub mod ca;
 pub mod certinfo;
+pub mod checks;
 pub mod connect;
 pub mod error;
 pub mod export;

@@ -40,9 +40,34 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line: the library's messages already name the file and the fix.
             let _ = writeln!(io::stderr(), "error: {err:#}");
-            ExitCode::from(failure)
+            ExitCode::from(if is_usage_error(&err) { USAGE } else { failure })
         }
     }
+}
+
+/// Exit code of a usage error (an unknown option, from clap, or an invalid
+/// value, from the library), for every command, as documented.
+const USAGE: u8 = 2;
+
+/// A usage error found here rather than by clap or the library.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn is_usage_error(err: &anyhow::Error) -> bool {
+    use milvus_certs::Error as E;
+    err.downcast_ref::<Usage>().is_some()
+        || matches!(
+            err.downcast_ref::<E>(),
+            Some(E::InvalidValue { .. } | E::NameNotInCert { .. })
+        )
 }
 
 fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
@@ -83,6 +108,17 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     let mut reasons: Vec<(String, String)> = Vec::new();
 
     if let Some(within) = args.if_expiring_within {
+        if within > milvus_certs::validity::MAX_DAYS {
+            return Err(milvus_certs::Error::InvalidValue {
+                option: "--if-expiring-within",
+                value: within.to_string(),
+                reason: format!("must be at most {} days", milvus_certs::validity::MAX_DAYS),
+            }
+            .into());
+        }
+        // Due or not, renewing must be possible: say so now, not on the
+        // day it is needed.
+        renew::preflight(&dir, now)?;
         let found = schedule::due(&dir, within, &candidates, now, args.dry_run)?;
         if found.due.is_empty() {
             quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
@@ -98,28 +134,13 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             .collect();
     }
 
-    if args.dry_run {
-        // Read-only checks, so a dry run also shows what would fail.
-        milvus_certs::ca::LoadedCa::load(&dir, now, !args.ca)?;
-        if reasons.is_empty() {
-            reasons = if args.ca {
-                vec![("ca.pem".to_string(), "asked for with --ca".to_string())]
-            } else {
-                only.map_or_else(|| Role::ALL.to_vec(), |r| vec![r])
-                    .iter()
-                    .map(|r| (r.cert_file().to_string(), "asked for".to_string()))
-                    .collect()
-            };
-        }
-        quiet_on_closed_pipe(output::print_dry_run(&dir, &reasons, args.then.as_deref()))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-
+    // A dry run does everything a real run does, and writes nothing.
     let report = if args.ca {
         let opts = RenewCaOptions {
             dir: args.dir,
             ca_days: args.ca_days,
             backup: !args.no_backup,
+            dry_run: args.dry_run,
         };
         renew::renew_ca(&opts, now)?
     } else {
@@ -137,9 +158,45 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             org_unit: args.org_unit,
             key_type: args.key_type.as_deref().map(str::parse).transpose()?,
             backup: !args.no_backup,
+            dry_run: args.dry_run,
         };
         renew::renew(&opts, now)?
     };
+    let mut report = report;
+    if let Some(within) = args.if_expiring_within {
+        let short = report
+            .renewed
+            .iter()
+            .any(|r| r.new.not_after - now <= time::Duration::days(i64::from(within)));
+        if short {
+            report.warnings.push(format!(
+                "the new certificates expire within {within} days too, so the next run \
+                 renews them again: pass --days N (more than {within}) to give them a longer life"
+            ));
+        }
+    }
+    if args.dry_run {
+        if reasons.is_empty() {
+            reasons = report
+                .renewed
+                .iter()
+                .map(|r| {
+                    let why = if args.ca {
+                        "asked for with --ca"
+                    } else {
+                        "asked for"
+                    };
+                    (r.new.cert_file.to_string(), why.to_string())
+                })
+                .collect();
+        }
+        quiet_on_closed_pipe(output::print_dry_run(
+            &report,
+            &reasons,
+            args.then.as_deref(),
+        ))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
 
     if let Some(cmd) = &args.then {
@@ -171,23 +228,29 @@ fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
     {
-        anyhow::bail!(
+        return Err(Usage(format!(
             "invalid --name {:?}: use letters, digits, '-', '_', '.' or '@' (it names the unit files)",
             args.name
-        );
+        ))
+        .into());
     }
     if args.within == 0 || args.within > milvus_certs::validity::MAX_DAYS {
-        anyhow::bail!(
+        return Err(Usage(format!(
             "invalid --within {}: must be between 1 and {} days",
             args.within,
             milvus_certs::validity::MAX_DAYS
-        );
+        ))
+        .into());
+    }
+    if let Some(days) = args.days {
+        milvus_certs::validity::check_days("--days", days)?;
     }
     let bin = std::env::current_exe().context("cannot find the milvus-certs binary's own path")?;
     let opts = ScheduleOptions {
         bin: schedule::absolute(&bin),
         dir: schedule::absolute(&args.dir),
         within: args.within,
+        days: args.days,
         then: args.then,
         name: args.name,
     };
@@ -212,20 +275,23 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         .iter()
         .map(|n| SanName::parse("--server-name", n))
         .collect::<Result<Vec<_>, _>>()?;
+    let connect_only = !args.connect.is_empty() && args.dir.is_none() && args.paths.is_empty();
     let opts = InspectOptions {
         dir: args.dir.clone(),
         paths: args.paths.clone(),
+        // With --connect, --ca is what the server is verified against.
+        ca_files: match (&args.ca, args.connect.is_empty()) {
+            (Some(ca), true) => vec![ca.clone()],
+            _ => Vec::new(),
+        },
         warn_days: args.warn_days,
         server_names,
+        one_way: args.mode == Some(1),
         read_only: false,
     };
     // With only --connect, do not also inspect the current directory's files.
-    let mut report = if !args.connect.is_empty() && args.dir.is_none() && args.paths.is_empty() {
-        inspect::Report {
-            entries: Vec::new(),
-            recoveries: Vec::new(),
-            warn_days: args.warn_days,
-        }
+    let mut report = if connect_only {
+        inspect::Report::new(args.warn_days)
     } else {
         inspect::inspect(&opts, now)?
     };
@@ -356,9 +422,12 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
     }
     match (&common.out, &made.stdout) {
         (None, Some(text)) => quiet_on_closed_pipe(io::stdout().lock().write_all(text.as_bytes()))?,
-        (None, None) => anyhow::bail!(
-            "export {name} writes several files: pass --out DIR (nothing was written)"
-        ),
+        (None, None) => {
+            return Err(Usage(format!(
+                "export {name} writes several files: pass --out DIR (nothing was written)"
+            ))
+            .into());
+        }
         (Some(out), _) => {
             if let Target::Compose {
                 milvus_config: Some(input),

@@ -2,9 +2,10 @@
 
 use std::io::{self, Write};
 
+use milvus_certs::checks::Finding;
 use milvus_certs::files;
 use milvus_certs::generate::{CertRole, GenReport, Issued};
-use milvus_certs::inspect::{Entry, Overall, Report, Status};
+use milvus_certs::inspect::{ClientAuth, Entry, Folder, FolderKind, Overall, Report, Status};
 use milvus_certs::leaf::Role;
 use milvus_certs::renew::{RenewReport, SerialSource};
 use milvus_certs::store::Recovery;
@@ -231,11 +232,15 @@ pub fn print_inspect(r: &Report, json: bool, now: OffsetDateTime) -> io::Result<
     }
     if json {
         let doc = inspect_json(r, now);
-        serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
-        writeln!(out)?;
+        // Rendered first, so a closed pipe is an io::Error of its own kind.
+        let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+        writeln!(out, "{text}")?;
         return out.flush();
     }
     let colour = use_colour();
+    for f in &r.folders {
+        print_folder(&mut out, f, colour)?;
+    }
     for e in &r.entries {
         print_entry(&mut out, e, colour)?;
     }
@@ -288,37 +293,67 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
         }
         _ => writeln!(out, "{}  {}  {status}", e.source, e.role.name())?,
     }
-    for p in &e.problems {
+    if let Some(ClientAuth::Accepted(c)) = &e.client_auth {
         writeln!(
             out,
-            "    {} {p}",
-            paint("problem:", Status::Invalid, colour)
+            "    client certificate accepted (presented {})",
+            c.display()
         )?;
     }
-    for w in &e.warnings {
+    print_findings(out, &e.findings, colour)?;
+    writeln!(out)
+}
+
+fn print_findings(out: &mut impl Write, findings: &[Finding], colour: bool) -> io::Result<()> {
+    for f in findings.iter().filter(|f| f.is_problem()) {
         writeln!(
             out,
-            "    {} {w}",
-            paint("warning:", Status::Expiring, colour)
+            "    {} {}",
+            paint("problem:", Status::Invalid, colour),
+            f.with_fix()
         )?;
     }
+    for f in findings.iter().filter(|f| !f.is_problem()) {
+        writeln!(
+            out,
+            "    {} {}",
+            paint("warning:", Status::Expiring, colour),
+            f.with_fix()
+        )?;
+    }
+    Ok(())
+}
+
+fn folder_description(kind: FolderKind) -> &'static str {
+    match kind {
+        FolderKind::Ca => "CA folder (ca.key, ca.pem, ca.srl, server and client files)",
+        FolderKind::Server => "server deployment folder (server.pem, server.key, ca.pem)",
+        FolderKind::Client => "client folder (ca.pem; client.pem and client.key for tlsMode 2)",
+    }
+}
+
+fn print_folder(out: &mut impl Write, f: &Folder, colour: bool) -> io::Result<()> {
+    writeln!(out, "{}/  {}", f.path.display(), folder_description(f.kind))?;
+    print_findings(out, &f.findings, colour)?;
     writeln!(out)
 }
 
 /// One sentence: "3 certificates: 3 ok.", "3 certificates: 1 ok and 2
 /// expiring, the first in 9 days (renew them before then).", "1 certificate:
-/// 1 invalid (see the problems above)."
+/// 1 invalid (see the problems above)."; inputs that hold no certificate
+/// are counted apart: "2 certificates: 2 ok; 2 inputs without a certificate."
 fn summary(r: &Report) -> String {
-    let n = r.entries.len();
-    let count = |s: Status| r.entries.iter().filter(|e| e.status == s).count();
+    let certs: Vec<&Entry> = r.entries.iter().filter(|e| e.cert.is_some()).collect();
+    let n = certs.len();
+    let without = r.entries.len() - n;
+    let count = |s: Status| certs.iter().filter(|e| e.status == s).count();
     let mut parts = Vec::new();
     if count(Status::Ok) > 0 {
         parts.push(format!("{} ok", count(Status::Ok)));
     }
     let expiring = count(Status::Expiring);
     if expiring > 0 {
-        let soonest = r
-            .entries
+        let soonest = certs
             .iter()
             .filter(|e| e.status == Status::Expiring)
             .filter_map(|e| e.days_left)
@@ -364,7 +399,26 @@ fn summary(r: &Report) -> String {
             format!("{}{and}{last}", rest.join(", "))
         }
     };
-    format!("{n} {noun}: {list}{verdict}.")
+    let without = match without {
+        0 => String::new(),
+        1 => "; 1 input without a certificate".to_string(),
+        k => format!("; {k} inputs without a certificate"),
+    };
+    format!("{n} {noun}: {list}{without}{verdict}.")
+}
+
+fn findings_json(findings: &[Finding], problems: bool) -> Vec<serde_json::Value> {
+    findings
+        .iter()
+        .filter(|f| f.is_problem() == problems)
+        .map(|f| {
+            serde_json::json!({
+                "code": f.code(),
+                "message": f.to_string(),
+                "fix": f.fix(),
+            })
+        })
+        .collect()
 }
 
 /// The JSON document; its schema is documented in the README.
@@ -391,14 +445,33 @@ pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
                 "encoding": e.encoding.map(|x| x.name().to_ascii_lowercase()),
                 "key_encoding": e.key_encoding.map(|x| x.name().to_ascii_lowercase()),
                 "status": e.status.name(),
-                "problems": e.problems,
-                "warnings": e.warnings,
+                "problems": findings_json(&e.findings, true),
+                "warnings": findings_json(&e.findings, false),
+                "client_certificate": match &e.client_auth {
+                    None => Value::Null,
+                    Some(ClientAuth::Accepted(_)) => json!("accepted"),
+                    Some(ClientAuth::Rejected(_)) => json!("rejected"),
+                    Some(ClientAuth::NotGiven) => json!("not_given"),
+                },
+            })
+        })
+        .collect();
+    let folders: Vec<Value> = r
+        .folders
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.path.display().to_string(),
+                "kind": f.kind.name(),
+                "problems": findings_json(&f.findings, true),
+                "warnings": findings_json(&f.findings, false),
             })
         })
         .collect();
     json!({
         "status": r.overall().name(),
         "warn_days": r.warn_days,
+        "folders": folders,
         "summary": summary(r),
         "certificates": certs,
     })
@@ -431,18 +504,36 @@ pub fn print_not_due(
 }
 
 pub fn print_dry_run(
-    dir: &std::path::Path,
+    r: &RenewReport,
     reasons: &[(String, String)],
     then: Option<&str>,
 ) -> io::Result<()> {
+    let dir = &r.dir;
     let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
     writeln!(
         out,
-        "Dry run: nothing was changed in {}/. A real run would renew:",
+        "Dry run: nothing was changed in {}/. Every check passed; a real run would renew:",
         dir.display()
     )?;
-    for (file, why) in reasons {
-        writeln!(out, "  {file}: {why}")?;
+    for rn in &r.renewed {
+        let why = reasons
+            .iter()
+            .find(|(file, _)| file == rn.new.cert_file)
+            .map(|(_, why)| why.as_str())
+            .unwrap_or("asked for");
+        writeln!(
+            out,
+            "  {:<11} {why}; the new one would expire {} (the current one: {})",
+            rn.new.cert_file,
+            date(rn.new.not_after),
+            rn.old_not_after
+                .map(date)
+                .unwrap_or_else(|| "missing".into())
+        )?;
     }
     if let Some(cmd) = then {
         writeln!(out, "and then run: {cmd}")?;

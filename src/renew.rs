@@ -27,8 +27,9 @@ pub struct RenewOptions {
     pub dir: PathBuf,
     /// Renew only this leaf (both when None).
     pub only: Option<Role>,
-    /// Validity of the new certificates, in days.
-    pub days: u32,
+    /// Validity of the new certificates, in days (default: each keeps the
+    /// lifetime of the one it replaces, 3650 days for a missing one).
+    pub days: Option<u32>,
     /// A new common name.
     pub common_name: Option<String>,
     /// Names to add (or, with `replace_sans`, the only extra names).
@@ -49,6 +50,9 @@ pub struct RenewOptions {
     pub key_type: Option<KeyType>,
     /// Keep the replaced files under `backup/<time>/`.
     pub backup: bool,
+    /// Check and make everything, but write nothing (and leave an
+    /// interrupted write alone).
+    pub dry_run: bool,
 }
 
 impl Default for RenewOptions {
@@ -56,7 +60,7 @@ impl Default for RenewOptions {
         RenewOptions {
             dir: PathBuf::from("."),
             only: None,
-            days: 3650,
+            days: None,
             common_name: None,
             sans: Vec::new(),
             replace_sans: false,
@@ -67,6 +71,7 @@ impl Default for RenewOptions {
             org_unit: None,
             key_type: None,
             backup: true,
+            dry_run: false,
         }
     }
 }
@@ -100,6 +105,8 @@ pub struct RenewReport {
     pub recovery: Option<Recovery>,
     /// Where the replaced files were kept.
     pub backup: Option<PathBuf>,
+    /// Nothing was written: a dry run.
+    pub dry_run: bool,
     /// The renewed certificates.
     pub renewed: Vec<Renewed>,
     /// Where the serials came from.
@@ -236,21 +243,74 @@ struct Plan {
     subject: Subject,
     names: Vec<SanName>,
     key_type: KeyType,
+    days: u32,
     old_not_after: Option<OffsetDateTime>,
+}
+
+/// The default lifetime of a leaf that has no certificate to replace.
+pub const DEFAULT_DAYS: u32 = 3650;
+
+/// A certificate's lifetime in whole days (notBefore..notAfter, rounded to
+/// the nearest day, so the five minutes a notBefore is backdated do not
+/// count), within the range `--days` accepts.
+pub fn lifetime_days(cert: &CertInfo) -> u32 {
+    let secs = (cert.not_after - cert.not_before).whole_seconds();
+    let days = (secs + 43_200).div_euclid(86_400);
+    u32::try_from(days.clamp(1, i64::from(crate::validity::MAX_DAYS))).unwrap_or(1)
+}
+
+/// Takes the directory's lock: a real run completes an interrupted write
+/// first, a dry run leaves it alone.
+fn lock(dir: &Path, dry_run: bool) -> Result<(DirLock, Option<Recovery>)> {
+    if dry_run {
+        let lock = DirLock::lock_only(dir, LOCK_WAIT)?;
+        // What acquire_for_write refuses, a dry run refuses too.
+        lock.check_private()?;
+        Ok((lock, None))
+    } else {
+        DirLock::acquire_for_write(dir, LOCK_WAIT)
+    }
+}
+
+/// Renewing writes into `dir`: check it may, before anything is made (a
+/// file created and removed at once).
+pub fn check_writable(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let probe = dir.join(format!(".milvus-certs-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(crate::store::SECRET_MODE)
+        .open(&probe)
+        .map_err(Error::io("write into", dir))?;
+    std::fs::remove_file(&probe).map_err(Error::io("remove", &probe))
+}
+
+/// What `renew --if-expiring-within` checks first, due or not: renewing
+/// would work (`ca.key` present, readable and `ca.pem`'s; `ca.pem` a valid
+/// CA; the directory writable).
+pub fn preflight(dir: &Path, now: OffsetDateTime) -> Result<()> {
+    // What the real run's acquire_for_write refuses, refused now.
+    DirLock::lock_only(dir, LOCK_WAIT)?.check_private()?;
+    LoadedCa::load(dir, now, true)?;
+    check_writable(dir)
 }
 
 /// Renews the server and/or client certificate with new keys. Nothing is
 /// written unless every check passes and every certificate is made.
 pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
-    check_days("--days", opts.days)?;
+    if let Some(days) = opts.days {
+        check_days("--days", days)?;
+    }
     let extra: Vec<SanName> = opts
         .sans
         .iter()
         .map(|s| SanName::parse("--san", s))
         .collect::<Result<_>>()?;
-    let (lock, recovery) = DirLock::acquire_for_write(&opts.dir, LOCK_WAIT)?;
+    let (lock, recovery) = lock(&opts.dir, opts.dry_run)?;
     let dir = &opts.dir;
     let ca = LoadedCa::load(dir, now, true)?;
+    check_writable(dir)?;
     let (srl, srl_missing) = read_serial(dir)?;
     let read = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
     let old = read.clone().map(|l| l.map(|(c, _)| c));
@@ -311,17 +371,34 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             subject,
             names,
             key_type,
+            days: opts
+                .days
+                .unwrap_or_else(|| this.map_or(DEFAULT_DAYS, lifetime_days)),
             old_not_after: this.map(|c| c.not_after),
         });
     }
 
-    let mut validity = Validity::days_from(now, opts.days);
-    if validity.cap_at(ca.cert.not_after) {
+    let mut capped = Vec::new();
+    let validities: Vec<Validity> = plans
+        .iter()
+        .map(|p| {
+            let mut v = Validity::days_from(now, p.days);
+            if v.cap_at(ca.cert.not_after) && !capped.contains(&p.days) {
+                capped.push(p.days);
+            }
+            v
+        })
+        .collect();
+    for days in capped {
+        let what = match opts.days {
+            Some(_) => format!("--days {days}"),
+            None => format!("the old lifetime of {days} days"),
+        };
         warnings.push(format!(
-            "--days {} would outlive the CA, which expires {}: the new certificates end then too \
-             (renew the CA with `milvus-certs renew --ca`)",
-            opts.days,
-            date(ca.cert.not_after)
+            "{what} would outlive the CA, which expires {}: the new certificates end then too \
+             (renew the CA with `{}`)",
+            date(ca.cert.not_after),
+            crate::shell::milvus_certs("renew", dir, &["--ca"])
         ));
     }
     let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
@@ -344,7 +421,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     let issuer = ca.issuer();
     let mut new_files = Vec::new();
     let mut renewed = Vec::new();
-    for (plan, key) in plans.iter().zip(&keys) {
+    for ((plan, key), &validity) in plans.iter().zip(&keys).zip(&validities) {
         serial = next_serial(&serial, dir)?;
         let spec = LeafSpec {
             role: plan.role,
@@ -383,11 +460,16 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         });
     }
     new_files.push(NewFile::public(files::CA_SRL, serial.to_srl()));
-    let backup = lock.replace_files(&new_files, opts.backup.then_some(now))?;
+    let backup = if opts.dry_run {
+        None
+    } else {
+        lock.replace_files(&new_files, opts.backup.then_some(now))?
+    };
     Ok(RenewReport {
         dir: dir.clone(),
         recovery,
         backup,
+        dry_run: opts.dry_run,
         renewed,
         serial_source,
         last_serial: serial,
@@ -400,7 +482,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
 /// CA's exact subject as issuer and its signature verifies with the CA's key.
 fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
     let ok = CertInfo::from_der(der)
-        .map(|c| c.issuer_raw == ca.cert.subject_raw && c.signed_by(&ca.cert))
+        .map(|c| crate::checks::issued_by(&c, &ca.cert, files::CA_PEM, None).is_none())
         .unwrap_or(false);
     if ok {
         Ok(())
@@ -418,20 +500,27 @@ fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
 pub struct RenewCaOptions {
     /// The certificate directory.
     pub dir: PathBuf,
-    /// Validity of the re-signed CA certificate, in days.
-    pub ca_days: u32,
+    /// Validity of the re-signed CA certificate, in days (default: the
+    /// old CA certificate's lifetime).
+    pub ca_days: Option<u32>,
     /// Keep the replaced files under `backup/<time>/`.
     pub backup: bool,
+    /// Check and make everything, but write nothing.
+    pub dry_run: bool,
 }
 
 /// Re-signs `ca.pem` with `ca.key`: same subject, key and extensions, a new
 /// serial (from `ca.srl`) and validity. Works on an expired CA too: that is
 /// when it is needed.
 pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewReport> {
-    check_days("--ca-days", opts.ca_days)?;
-    let (lock, recovery) = DirLock::acquire_for_write(&opts.dir, LOCK_WAIT)?;
+    if let Some(days) = opts.ca_days {
+        check_days("--ca-days", days)?;
+    }
+    let (lock, recovery) = lock(&opts.dir, opts.dry_run)?;
     let dir = &opts.dir;
     let ca = LoadedCa::load(dir, now, false)?;
+    check_writable(dir)?;
+    let ca_days = opts.ca_days.unwrap_or_else(|| lifetime_days(&ca.cert));
     let (srl, srl_missing) = read_serial(dir)?;
     let old = [
         read_leaf(dir, Role::Server).ok().flatten().map(|(c, _)| c),
@@ -440,7 +529,7 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
     let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
     let (start, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
     let serial = next_serial(&start, dir)?;
-    let validity = Validity::days_from(now, opts.ca_days);
+    let validity = Validity::days_from(now, ca_days);
     let cert = ca.resign(&serial, validity)?;
 
     let mut warnings = der_notes(&ca, &[], true);
@@ -461,11 +550,16 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
         NewFile::public(files::CA_PEM, cert.pem()),
         NewFile::public(files::CA_SRL, serial.to_srl()),
     ];
-    let backup = lock.replace_files(&new_files, opts.backup.then_some(now))?;
+    let backup = if opts.dry_run {
+        None
+    } else {
+        lock.replace_files(&new_files, opts.backup.then_some(now))?
+    };
     Ok(RenewReport {
         dir: dir.clone(),
         recovery,
         backup,
+        dry_run: opts.dry_run,
         renewed: vec![Renewed {
             new: Issued {
                 role: CertRole::Ca,

@@ -104,9 +104,9 @@ pub fn due(
             _ => out.due.push(Due {
                 role,
                 reason: e
-                    .problems
-                    .first()
-                    .cloned()
+                    .problems()
+                    .next()
+                    .map(|f| f.to_string())
                     .unwrap_or_else(|| e.status.name().into()),
             }),
         }
@@ -250,6 +250,8 @@ pub struct ScheduleOptions {
     pub dir: PathBuf,
     /// Renew when a leaf expires within this many days.
     pub within: u32,
+    /// `--days` for renew, if given (else renew keeps each lifetime).
+    pub days: Option<u32>,
     /// The reload command, if any.
     pub then: Option<String>,
     /// The base name of the units, e.g. `milvus-certs-renew`.
@@ -277,6 +279,10 @@ fn renew_words(o: &ScheduleOptions) -> Vec<String> {
         "--if-expiring-within".into(),
         o.within.to_string(),
     ];
+    if let Some(days) = o.days {
+        words.push("--days".into());
+        words.push(days.to_string());
+    }
     if let Some(cmd) = &o.then {
         words.push("--then".into());
         words.push(cmd.clone());
@@ -472,6 +478,7 @@ mod tests {
             bin: "/usr/local/bin/milvus-certs".into(),
             dir: dir.into(),
             within: 30,
+            days: None,
             then: Some(then.into()),
             name: "milvus-certs-renew".into(),
         }
@@ -560,6 +567,7 @@ mod tests {
             bin: "/usr/local/bin/milvus-certs".into(),
             dir: "/etc/milvus/tls".into(),
             within: 30,
+            days: None,
             then: Some("systemctl restart milvus".into()),
             name: "milvus-certs-renew".into(),
         })

@@ -277,15 +277,16 @@ fn man_out_writes_every_referenced_page() {
 #[test]
 fn names_with_a_port_or_scheme_say_what_to_pass() {
     let cert = gen_dir(&[]);
+    // Invalid values: usage errors, exit 2 for every command (issue 12).
     let cases: &[(&[&str], i32, &str)] = &[
         (
             &["gen", "--dir", "new", "--san", "milvus.example.com:19530"],
-            1,
+            2,
             "--san milvus.example.com",
         ),
         (
             &["gen", "--dir", "new", "--san", "https://milvus.example.com"],
-            1,
+            2,
             "--san milvus.example.com",
         ),
         (
@@ -296,17 +297,17 @@ fn names_with_a_port_or_scheme_say_what_to_pass() {
                 "--common-name",
                 "https://milvus.example.com:19530",
             ],
-            1,
+            2,
             "--common-name milvus.example.com",
         ),
         (
             &["gen", "--dir", "new", "--san", "[::1]:19530"],
-            1,
+            2,
             "--san ::1",
         ),
         (
             &["renew", "--dir", "cert", "--san", "10.0.0.5:19530"],
-            1,
+            2,
             "--san 10.0.0.5",
         ),
         (
@@ -329,7 +330,7 @@ fn names_with_a_port_or_scheme_say_what_to_pass() {
                 "--host",
                 "localhost:19530",
             ],
-            1,
+            2,
             "--host localhost",
         ),
         (
@@ -342,7 +343,7 @@ fn names_with_a_port_or_scheme_say_what_to_pass() {
                 "--sni",
                 "https://localhost",
             ],
-            1,
+            2,
             "--sni localhost",
         ),
     ];

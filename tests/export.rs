@@ -208,12 +208,12 @@ fn bad_input_is_one_clear_error() {
     let dir = d.path();
     assert_one_error_line(
         &run(dir, &["export", "k8s-secret", "--name", "Certs"]),
-        1,
+        2,
         &["--name", "lowercase"],
     );
     assert_one_error_line(
         &run(dir, &["export", "k8s-secret", "--namespace", "a.b"]),
-        1,
+        2,
         &["--namespace"],
     );
     fs::copy(dir.join("client.key"), dir.join("server.key")).unwrap();
@@ -254,7 +254,7 @@ fn compose_writes_the_guides_layout() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
     let dir = d.path();
     // A multi-file target needs --out, and says so.
-    assert_one_error_line(&run(dir, &["export", "compose"]), 1, &["--out"]);
+    assert_one_error_line(&run(dir, &["export", "compose"]), 2, &["--out"]);
     let made = run_ok(
         dir,
         &[
@@ -382,7 +382,7 @@ fn operator_resource_has_the_guides_config_and_volume() {
     assert_certs_volume(&c["volumes"], &c["volumeMounts"], "milvus-tls", true);
     assert_one_error_line(
         &run(dir, &["export", "operator", "--release", "My_Release"]),
-        1,
+        2,
         &["--release", "Kubernetes name"],
     );
 }
@@ -422,8 +422,8 @@ fn cert_manager_issues_from_this_ca_with_the_servers_names() {
         "365",
     ]);
     let dir = d.path();
-    assert_one_error_line(&run(dir, &["export", "cert-manager"]), 1, &["--out"]);
-    run_ok(
+    assert_one_error_line(&run(dir, &["export", "cert-manager"]), 2, &["--out"]);
+    let out = run_ok(
         dir,
         &[
             "export",
@@ -435,6 +435,14 @@ fn cert_manager_issues_from_this_ca_with_the_servers_names() {
             "--mode",
             "2",
         ],
+    );
+    // The suggested helm command installs Milvus where the Secret is.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(
+            "helm upgrade --install my-release milvus/milvus -n milvus -f values-cert-manager.yaml"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
     let path = dir.join("cm/cert-manager.yaml");
     assert_eq!(mode(&path), 0o600, "it holds ca.key");
@@ -545,7 +553,7 @@ fn internal_tls_sni_must_be_a_dns_name_of_the_server() {
             dir,
             &["export", "helm", "--internal", "--sni", "milvus-datanode"],
         ),
-        1,
+        2,
         &[
             "--sni",
             "milvus-datanode",
@@ -556,7 +564,7 @@ fn internal_tls_sni_must_be_a_dns_name_of_the_server() {
     assert!(!err.contains("10.0.0.5"), "an IP cannot be an SNI: {err}");
     assert_one_error_line(
         &run(dir, &["export", "helm", "--internal", "--sni", "10.0.0.5"]),
-        1,
+        2,
         &["--sni"],
     );
     // --sni means nothing without --internal: a usage error.
@@ -682,13 +690,13 @@ fn client_host_must_be_a_name_of_the_server() {
     let dir = d.path();
     assert_one_error_line(
         &run(dir, &["export", "client", "--host", "milvus-proxy"]),
-        1,
+        2,
         &[
             "--host",
             "milvus-proxy",
             "server.pem",
             "localhost, 127.0.0.1",
-            "renew --san",
+            "`milvus-certs renew --only server --san milvus-proxy`",
         ],
     );
     let text = String::from_utf8(run_ok(dir, &["export", "client", "--host", "127.0.0.1"]).stdout)
@@ -983,7 +991,7 @@ fn compose_milvus_config_copies_the_release_file_with_only_tls_changed() {
                 "--force",
             ],
         ),
-        1,
+        2,
         &[
             "--out",
             "deploy/milvus.yaml",

@@ -578,7 +578,8 @@ fn bad_values_are_refused_before_anything_is_written() {
         let mut all = vec!["gen", "--dir", "cert"];
         all.extend_from_slice(args);
         let out = run(d.path(), &all);
-        assert_one_error_line(&out, 1, needles);
+        // An invalid value is a usage error: exit 2, as documented.
+        assert_one_error_line(&out, 2, needles);
         assert!(
             !d.path().join("cert").exists(),
             "{args:?} created the directory"

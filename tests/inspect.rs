@@ -32,8 +32,30 @@ fn entry<'a>(doc: &'a Value, source_suffix: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no entry for {source_suffix} in {doc:#}"))
 }
 
+/// The problems' messages and fixes, as one string.
 fn problems(e: &Value) -> String {
-    str_list(&e["problems"]).join(" | ")
+    findings(&e["problems"]).join(" | ")
+}
+
+/// Each finding of a JSON list as `message; fix`.
+fn findings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|f| match f["fix"].as_str() {
+            Some(fix) => format!("{}; {fix}", f["message"].as_str().unwrap()),
+            None => f["message"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+/// The codes of an entry's problems and warnings.
+fn codes(e: &Value) -> Vec<String> {
+    ["problems", "warnings"]
+        .iter()
+        .flat_map(|k| e[*k].as_array().cloned().unwrap_or_default())
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// A JSON array of strings.
@@ -138,8 +160,11 @@ fn the_guides_client_certificate_is_a_problem_with_the_reason() {
     let client = entry(&doc, "client.pem");
     assert_eq!(client["status"], "invalid");
     assert!(problems(client).contains(
-        "Milvus tlsMode 2 rejects this client certificate: its extendedKeyUsage lacks clientAuth"
+        "its extendedKeyUsage lacks clientAuth: Milvus with tlsMode 2 (Go crypto/tls) rejects it"
     ));
+    assert!(problems(client).contains("run `milvus-certs renew --only client`"));
+    // (The fixture's keys are checked out 0644: key_readable_by_others too.)
+    assert_eq!(codes(client)[0], "missing_client_auth");
     assert_eq!(entry(&doc, "server.pem")["status"], "ok");
     assert_eq!(
         entry(&doc, "ca.pem")["status"],
@@ -187,7 +212,7 @@ fn names_are_checked_dns_and_ip() {
         text.contains("certificate is valid for milvus.example.com, not milvus-proxy"),
         "{text}"
     );
-    assert!(text.contains("renew --san milvus-proxy"));
+    assert!(text.contains("run `milvus-certs renew --only server --san milvus-proxy`"));
     let out = run(dir, &["inspect", "--server-name", "10.0.0.5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stdout).contains("doesn't contain any IP SANs"));
@@ -292,10 +317,12 @@ fn serial_file_below_issued_serials_is_a_problem() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
     fs::write(d.path().join("ca.srl"), "01\n").unwrap();
     let doc = json(&run(d.path(), &["inspect", "--json"]));
-    assert!(problems(entry(&doc, "ca.pem")).contains("would reuse a serial"));
+    assert_eq!(codes(entry(&doc, "ca.pem")), ["serial_behind"]);
+    assert!(problems(entry(&doc, "ca.pem")).contains("would reuse one"));
     fs::write(d.path().join("ca.srl"), "zz\n").unwrap();
     let doc = json(&run(d.path(), &["inspect", "--json"]));
     assert!(problems(entry(&doc, "ca.pem")).contains("ca.srl holds"));
+    assert_eq!(codes(entry(&doc, "ca.pem")), ["serial_file_invalid"]);
 }
 
 #[test]
@@ -557,11 +584,14 @@ fn connect_one_way_and_mutual_against_openssl_s_server() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert!(
-        entry(&json(&out), &target)["warnings"]
-            .to_string()
-            .contains("asked for a client certificate")
+    let e = entry(&json(&out), &target).clone();
+    assert_eq!(e["client_certificate"], "accepted", "{e:#}");
+    assert!(codes(&e).is_empty(), "{e:#}");
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--connect", &target, "--dir", &dir_s],
     );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("client certificate accepted"));
     // The guide's serverAuth-only client certificate is rejected.
     let g = fixtures().join("openssl/guide");
     let (gc, gk) = (
@@ -584,7 +614,14 @@ fn connect_one_way_and_mutual_against_openssl_s_server() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(problems(entry(&json(&out), &target)).contains("alert"));
+    let e = entry(&json(&out), &target).clone();
+    assert!(
+        problems(&e).contains("client certificate rejected: "),
+        "{e:#}"
+    );
+    assert!(problems(&e).contains("alert"));
+    assert_eq!(e["client_certificate"], "rejected");
+    assert!(codes(&e).contains(&"client_cert_rejected".to_string()));
     // No client certificate at all.
     let out = run(
         elsewhere.path(),
@@ -808,28 +845,35 @@ fn the_readme_ci_step_works_as_written() {
 }
 
 /// A certificate directory given as a path, with an interrupted write in it:
-/// recovered once (no self-deadlock on the directory lock), and reported.
+/// read as it is (issue 11: inspecting paths writes nothing), without waiting
+/// on its own lock, and the interrupted write is reported.
 #[test]
-fn an_interrupted_write_in_a_path_directory_is_recovered_once() {
+fn an_interrupted_write_in_a_path_directory_is_reported_not_touched() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
     let staging = d.path().join(milvus_certs::store::STAGING_DIR);
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("server.pem"), "half-written").unwrap();
+    let before = snapshot(d.path());
     let elsewhere = tempfile::tempdir().unwrap();
     let start = std::time::Instant::now();
     let out = run(
         elsewhere.path(),
-        &["inspect", &d.path().display().to_string()],
+        &["inspect", "--json", &d.path().display().to_string()],
     );
     assert!(
         start.elapsed() < std::time::Duration::from_secs(5),
         "waited on its own lock"
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    let folder = &doc["folders"][0];
+    assert_eq!(folder["warnings"][0]["code"], "pending_write", "{doc:#}");
+    assert_eq!(snapshot(d.path()), before, "nothing changed");
+    assert!(staging.exists());
+    // `inspect --dir` may still recover it.
+    let out = run(
+        elsewhere.path(),
+        &["inspect", "--dir", &d.path().display().to_string()],
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("before it committed"));
     assert!(!staging.exists());
@@ -938,7 +982,7 @@ fn der_certificates_and_keys_are_read_and_named() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(
-        text.contains("signature does not verify with its issuer's key"),
+        text.contains("its signature does not verify with der/ca.der's key"),
         "{text}"
     );
 
@@ -997,17 +1041,17 @@ fn a_ca_without_key_usage_points_to_renew_ca() {
     let doc = json(&out);
     let ca = entry(&doc, "ca.pem");
     assert_eq!(ca["status"], "ok");
-    let warnings: Vec<&str> = ca["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w.as_str().unwrap())
-        .collect();
+    // (The guide's keys are 0644 in the repository: key_readable_by_others.)
+    assert!(
+        codes(ca).contains(&"ca_missing_extensions".to_string()),
+        "{ca}"
+    );
+    let warnings = findings(&ca["warnings"]);
     let w = warnings
         .iter()
         .find(|w| w.contains("it has no keyUsage"))
         .unwrap_or_else(|| panic!("{warnings:?}"));
-    let cmd = "milvus-certs renew --ca --dir 'my certs'";
+    let cmd = "milvus-certs renew --dir 'my certs' --ca";
     assert!(w.contains(&format!("`{cmd}`")), "{w}");
     // The command works as written.
     shell_ok(
@@ -1018,5 +1062,28 @@ fn a_ca_without_key_usage_points_to_renew_ca() {
     );
     let doc = json(&run(d.path(), &["inspect", "--dir", "my certs", "--json"]));
     let ca = entry(&doc, "ca.pem");
-    assert_eq!(ca["warnings"].as_array().unwrap().len(), 0, "{ca}");
+    assert!(
+        !codes(ca).contains(&"ca_missing_extensions".to_string()),
+        "{ca}"
+    );
+}
+
+/// Issue 11: `inspect cert/server.pem` never writes in cert/: an interrupted
+/// write there is reported (`pending_write`), not completed.
+#[test]
+fn inspecting_a_loose_file_is_read_only() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let staging = d.path().join(milvus_certs::store::STAGING_DIR);
+    fs::create_dir(&staging).unwrap();
+    fs::write(staging.join("server.pem"), "half-written").unwrap();
+    fs::write(staging.join("COMMIT"), "milvus-certs journal v1\n").unwrap();
+    let before = snapshot(d.path());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let file = d.path().join("server.pem").display().to_string();
+    let out = run(elsewhere.path(), &["inspect", "--json", &file]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let doc = json(&out);
+    assert_eq!(codes(entry(&doc, "server.pem")), ["pending_write"]);
+    assert_eq!(snapshot(d.path()), before, "nothing changed");
 }

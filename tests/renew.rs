@@ -249,7 +249,11 @@ fn options_override_what_is_kept() {
         (&["renew", "--san", "a..b"], "--san"),
         (&["renew", "--common-name", "bad name"], "--common-name"),
     ] {
-        assert_one_error_line(&run(dir, args), 1, &[needle]);
+        // Invalid values are usage errors (exit 2), with --dry-run too.
+        assert_one_error_line(&run(dir, args), 2, &[needle]);
+        let mut dry = args.to_vec();
+        dry.push("--dry-run");
+        assert_one_error_line(&run(dir, &dry), 2, &[needle]);
         assert_eq!(snapshot(dir), before);
     }
     // Usage errors (clap): exit 2.
@@ -470,7 +474,9 @@ fn renew_ca_keeps_old_leaves_valid() {
         "a new serial, from ca.srl"
     );
     assert_eq!(srl(dir), ca.serial);
-    assert!(ca.not_after > old_ca.not_after + time::Duration::days(30000));
+    // The CA keeps its 100-day lifetime.
+    assert_eq!((ca.not_after - ca.not_before).whole_days(), 100);
+    assert!(ca.not_after >= old_ca.not_after);
     assert_eq!(
         fs::read(dir.join("server.pem")).unwrap(),
         server_before,
@@ -790,4 +796,254 @@ fn renew_ca_adds_a_missing_subject_key_identifier() {
     let ca_der = cert_der(&dir.join("ca.pem"));
     let ca = parse(&ca_der);
     assert_eq!(ski(&ca), Some(method1_key_id(&ca)));
+}
+
+/// Issue 12: a renewal keeps what the old certificate had, its lifetime
+/// too; `--days` overrides it.
+#[test]
+fn renewal_keeps_each_lifetime_unless_days_is_given() {
+    let d = gen_dir(&["--days", "365", "--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let lifetime = |f: &str| {
+        let c = info(&dir.join(f));
+        (c.not_after - c.not_before).whole_days()
+    };
+    run_ok(dir, &["renew", "--no-backup"]);
+    assert_eq!(lifetime("server.pem"), 365);
+    assert_eq!(lifetime("client.pem"), 365);
+    run_ok(
+        dir,
+        &["renew", "--only", "client", "--days", "90", "--no-backup"],
+    );
+    assert_eq!(lifetime("client.pem"), 90);
+    run_ok(dir, &["renew", "--no-backup"]);
+    assert_eq!((lifetime("server.pem"), lifetime("client.pem")), (365, 90));
+    // The guide's openssl leaves (-days 3650) keep theirs too.
+    let g = guide_copy();
+    let before = info(&g.path().join("server.pem"));
+    run_ok(g.path(), &["renew", "--only", "server", "--no-backup"]);
+    let after = info(&g.path().join("server.pem"));
+    assert_eq!(
+        (after.not_after - after.not_before).whole_days(),
+        (before.not_after - before.not_before).whole_days()
+    );
+}
+
+/// Issue 12: `--dry-run` fails exactly as the real run would (same exit
+/// code, same error line) and changes nothing; when the real run would
+/// work, it says so and changes nothing either.
+#[test]
+fn a_dry_run_fails_as_the_real_run_would() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    let no_key = gen_dir(&["--key-type", "ecdsa-p256"]);
+    fs::remove_file(no_key.path().join("ca.key")).unwrap();
+    let nk = no_key.path().display().to_string();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["renew", "--days", "0"],
+        vec!["renew", "--san", "bad name"],
+        vec!["renew", "--country", "USA"],
+        vec!["renew", "--ca", "--ca-days", "0"],
+        vec!["renew", "--key-type", "dsa"],
+        vec!["renew", "--dir", &nk],
+        vec!["renew", "--dir", &nk, "--ca"],
+        vec!["renew", "--dir", &nk, "--if-expiring-within", "30"],
+    ];
+    for args in cases {
+        let before = (snapshot(dir), snapshot(no_key.path()));
+        let mut dry = args.clone();
+        dry.push("--dry-run");
+        let dry_out = run(dir, &dry);
+        assert_eq!(
+            (snapshot(dir), snapshot(no_key.path())),
+            before,
+            "{dry:?} changed files"
+        );
+        let real = run(dir, &args);
+        assert_ne!(real.status.code(), Some(0), "{args:?}");
+        assert_eq!(dry_out.status.code(), real.status.code(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&dry_out.stderr),
+            String::from_utf8_lossy(&real.stderr),
+            "{args:?}"
+        );
+        assert!(dry_out.stdout.is_empty(), "{dry:?}");
+    }
+    let before = snapshot(dir);
+    let out = run_ok(dir, &["renew", "--dry-run", "--days", "400"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Every check passed"), "{text}");
+    assert!(text.contains("server.pem"), "{text}");
+    assert_eq!(snapshot(dir), before);
+}
+
+/// Issue 12: a missing `ca.key` is found by the daily run, not on renewal
+/// day: `renew --if-expiring-within` checks that renewing would work, due
+/// or not.
+#[test]
+fn the_daily_run_fails_when_renewing_would() {
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    let dir = d.path();
+    run_ok(dir, &["renew", "--if-expiring-within", "30"]);
+    let key = fs::read(dir.join("ca.key")).unwrap();
+    fs::remove_file(dir.join("ca.key")).unwrap();
+    let before = snapshot(dir);
+    let out = run(dir, &["renew", "--if-expiring-within", "30"]);
+    assert_one_error_line(&out, 1, &["ca.key is missing", "restore it"]);
+    assert!(out.stdout.is_empty());
+    assert_eq!(snapshot(dir), before, "nothing changed");
+    // A ca.key of another CA.
+    let other = gen_dir(&["--key-type", "ecdsa-p256"]);
+    fs::copy(other.path().join("ca.key"), dir.join("ca.key")).unwrap();
+    let out = run(dir, &["renew", "--if-expiring-within", "30"]);
+    assert_one_error_line(&out, 1, &["ca.key", "does not belong to", "ca.pem"]);
+    fs::write(dir.join("ca.key"), key).unwrap();
+    fs::set_permissions(
+        dir.join("ca.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    // A folder group or others may write to: the real run would refuse it.
+    fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o770)).unwrap();
+    let out = run(dir, &["renew", "--if-expiring-within", "30"]);
+    fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    assert_one_error_line(&out, 1, &["writable by group or others", "chmod go-w"]);
+    run_ok(dir, &["renew", "--if-expiring-within", "30"]);
+
+    // A folder this user may read but not write (0555; as root, through
+    // setpriv as another user, since root writes anyway).
+    let shared = shared_dir();
+    let ro = shared.path().join("cert");
+    fs::create_dir(&ro).unwrap();
+    for f in SEVEN {
+        fs::copy(dir.join(f), ro.join(f)).unwrap();
+        fs::set_permissions(
+            ro.join(f),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )
+        .unwrap();
+    }
+    fs::set_permissions(&ro, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    let before = snapshot(&ro);
+    if let Some(out) = run_unprivileged(
+        shared.path(),
+        &["renew", "--dir", "cert", "--if-expiring-within", "30"],
+    ) {
+        assert_one_error_line(&out, 1, &["cannot write into", "cert"]);
+    }
+    fs::set_permissions(&ro, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    assert_eq!(snapshot(&ro), before);
+}
+
+/// The command between the first pair of backticks after `marker`.
+fn suggested(text: &str, marker: &str) -> String {
+    let rest = &text[text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} not in {text}"))..];
+    rest.split('`').nth(1).unwrap().to_string()
+}
+
+/// Runs a suggested command exactly as printed, with `sh`, from `cwd`.
+fn run_suggestion(cwd: &Path, cmd: &str) -> std::process::Output {
+    assert!(cmd.starts_with("milvus-certs "), "{cmd}");
+    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
+    shell_ok(
+        "sh",
+        cwd,
+        &format!("PATH='{bin_dir}':\"$PATH\"; {cmd}"),
+        &[],
+    )
+}
+
+/// Issue 12: every suggested command, run as printed from the working
+/// directory it was printed in (not the certificate folder), acts on the
+/// right folder: it carries `--dir`, quoted for the shell.
+#[test]
+fn suggested_commands_act_on_the_right_folder() {
+    use milvus_certs::generate::{GenOptions, generate};
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    // inspect --dir old, with expired leaves.
+    let old = w.join("old certs");
+    let past = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+    let opts = GenOptions {
+        dir: old.clone(),
+        days: 10,
+        key_type: milvus_certs::keys::KeyType::EcdsaP256,
+        ..GenOptions::default()
+    };
+    generate(&opts, past).unwrap();
+    let out = run(w, &["inspect", "--dir", "old certs"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let cmd = suggested(&text, "it expired on");
+    assert_eq!(cmd, "milvus-certs renew --dir 'old certs' --only server");
+    run_suggestion(w, &cmd);
+    assert!(info(&old.join("server.pem")).not_after > time::OffsetDateTime::now_utc());
+
+    // renew --dir oldca, with an expired CA.
+    let oldca = w.join("oldca");
+    let opts = GenOptions {
+        dir: oldca.clone(),
+        ca_days: 20,
+        days: 10,
+        key_type: milvus_certs::keys::KeyType::EcdsaP256,
+        ..GenOptions::default()
+    };
+    generate(&opts, past).unwrap();
+    let out = run(w, &["renew", "--dir", "oldca"]);
+    let err = assert_one_error_line(&out, 1, &["expired on"]);
+    let cmd = suggested(&err, "renew it with");
+    assert_eq!(cmd, "milvus-certs renew --dir oldca --ca");
+    run_suggestion(w, &cmd);
+    assert!(info(&oldca.join("ca.pem")).not_after > time::OffsetDateTime::now_utc());
+
+    // export client --dir cert --host 10.0.0.9, a name server.pem lacks.
+    run_ok(w, &["gen", "--dir", "cert", "--key-type", "ecdsa-p256"]);
+    let out = run(
+        w,
+        &["export", "client", "--dir", "cert", "--host", "10.0.0.9"],
+    );
+    let err = assert_one_error_line(&out, 2, &["--host"]);
+    let cmd = suggested(&err, "add the name with");
+    assert_eq!(
+        cmd,
+        "milvus-certs renew --dir cert --only server --san 10.0.0.9"
+    );
+    run_suggestion(w, &cmd);
+    run_ok(
+        w,
+        &["export", "client", "--dir", "cert", "--host", "10.0.0.9"],
+    );
+
+    // inspect --dir cert --server-name, a name server.pem lacks.
+    let out = run(
+        w,
+        &[
+            "inspect",
+            "--dir",
+            "cert",
+            "--server-name",
+            "milvus.example.com",
+        ],
+    );
+    let cmd = suggested(
+        &String::from_utf8_lossy(&out.stdout),
+        "no subjectAltName matches",
+    );
+    assert_eq!(
+        cmd,
+        "milvus-certs renew --dir cert --only server --san milvus.example.com"
+    );
+    run_suggestion(w, &cmd);
+    run_ok(
+        w,
+        &[
+            "inspect",
+            "--dir",
+            "cert",
+            "--server-name",
+            "milvus.example.com",
+        ],
+    );
 }

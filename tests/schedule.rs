@@ -80,14 +80,20 @@ fn due_certificates_are_renewed_and_the_hook_runs_once() {
     );
     let new = info(&dir.join("server.pem"));
     assert_ne!(new.serial, old.serial);
-    assert_eq!((new.not_after - new.not_before).whole_days(), 3650);
-    assert!((info(&dir.join("client.pem")).not_after - old.not_after).whole_days() > 3000);
+    // The renewed leaves keep their 10-day lifetime (the timer has no --days).
+    assert_eq!((new.not_after - new.not_before).whole_days(), 10);
+    let client = info(&dir.join("client.pem"));
+    assert_eq!((client.not_after - client.not_before).whole_days(), 10);
+    assert_ne!(client.serial, old.serial);
     let canonical = dir.canonicalize().unwrap();
     assert_eq!(
         hook_runs(&log),
         [format!("dir={} renewed=server client", canonical.display())]
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("it expires in"));
+    // A 10-day life is due again at once within 30 days: said, with the fix.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --days N (more than 30)"));
+    run_ok(dir, &["renew", "--days", "365", "--no-backup"]);
 
     // Now nothing is due: a second run does nothing.
     let before = snapshot(dir);
@@ -230,6 +236,8 @@ fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
             "schedule",
             "--dir",
             ".",
+            "--days",
+            "3650",
             "--then",
             &hook,
             "--out",
@@ -255,7 +263,9 @@ fn schedule_writes_units_systemd_accepts_and_a_crontab_line_that_works() {
     let exec = fs::read_to_string(&service).unwrap();
     let canonical = dir.canonicalize().unwrap().display().to_string();
     assert!(
-        exec.contains(&format!("--dir {canonical} --if-expiring-within 30")),
+        exec.contains(&format!(
+            "--dir {canonical} --if-expiring-within 30 --days 3650"
+        )),
         "absolute paths: {exec}"
     );
 
@@ -307,12 +317,12 @@ fn absurd_windows_are_refused() {
     let before = snapshot(d.path());
     assert_one_error_line(
         &run(d.path(), &["renew", "--if-expiring-within", "4000000000"]),
-        1,
+        2,
         &["--if-expiring-within", "at most 36500"],
     );
     assert_one_error_line(
         &run(d.path(), &["schedule", "--within", "0"]),
-        1,
+        2,
         &["--within"],
     );
     assert_eq!(snapshot(d.path()), before);
@@ -335,7 +345,9 @@ fn a_server_pem_holding_a_chain_is_still_renewed_when_due() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("server.pem: it expires in"), "{stdout}");
     assert!(stdout.contains("client.pem: it expires in"), "{stdout}");
-    assert!((info(&dir.join("server.pem")).not_after - time_now()).whole_days() > 3000);
+    let server = info(&dir.join("server.pem"));
+    assert_eq!((server.not_after - server.not_before).whole_days(), 10);
+    assert!(server.not_after > time_now() + ::time::Duration::days(9));
     assert_ne!(info(&dir.join("client.pem")).serial, old);
 }
 
@@ -476,7 +488,8 @@ fn schedule_refuses_control_characters_in_what_it_writes() {
                 all.extend(["--out", &out_arg]);
             }
             let ran = run(base.path(), &all);
-            assert_one_error_line(&ran, 1, needles);
+            // An invalid value is a usage error: exit 2 (issue 12).
+            assert_one_error_line(&ran, 2, needles);
             assert!(ran.stdout.is_empty(), "{all:?} printed units");
             assert!(!out_dir.exists(), "{all:?} wrote to --out");
         }

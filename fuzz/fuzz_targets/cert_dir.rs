@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
         warn_days: 30,
         server_names: Vec::new(),
         read_only: true,
+        ..InspectOptions::default()
     };
     let _ = inspect(&opts, now);
     let _ = milvus_certs::ca::LoadedCa::load(dir.path(), now, true);

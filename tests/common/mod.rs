@@ -586,3 +586,61 @@ pub fn shell_ok(shell: &str, cwd: &Path, script: &str, envs: &[(&str, &str)]) ->
     );
     out
 }
+
+/// Runs the binary as an unprivileged user when we are root (root reads
+/// any file, so "unreadable" needs another user): `setpriv` from
+/// util-linux. Returns None, after saying why, when that is not possible.
+pub fn run_unprivileged(cwd: &Path, args: &[&str]) -> Option<Output> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false);
+    if !root {
+        return Some(run(cwd, args));
+    }
+    let (_keep, bin) = shared_bin();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin)
+        .args(args)
+        .current_dir(cwd)
+        .output();
+    match out {
+        Ok(o) => Some(o),
+        Err(e) => {
+            skip_unless_ci(&format!(
+                "running as root needs setpriv (util-linux) to drop to another user ({e})"
+            ));
+            None
+        }
+    }
+}
+
+/// A copy of the binary that another user can run: the checkout may lie
+/// under a directory only root can enter (/root).
+pub fn shared_bin() -> (tempfile::TempDir, PathBuf) {
+    let d = shared_dir();
+    let path = d.path().join("milvus-certs");
+    fs::copy(BIN, &path).unwrap();
+    fs::set_permissions(
+        &path,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    (d, path)
+}
+
+/// A temp dir another user can enter (its parent is 0700 for root).
+pub fn shared_dir() -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("milvus-certs-shared")
+        .tempdir_in("/tmp")
+        .unwrap();
+    fs::set_permissions(
+        d.path(),
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    d
+}
