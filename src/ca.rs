@@ -75,8 +75,12 @@ impl LoadedCa {
     /// (with `require_valid`) that it is valid at `now`.
     pub fn load(dir: &Path, now: OffsetDateTime, require_valid: bool) -> Result<LoadedCa> {
         let pem_path = dir.join(files::CA_PEM);
-        let bytes =
-            input::read_required(&pem_path, CA_PEM_EXPECTED, "the CA certificate", FILES_HINT)?;
+        let bytes = input::required(
+            input::read_in_folder(&pem_path, CA_PEM_EXPECTED)?,
+            &pem_path,
+            "the CA certificate",
+            FILES_HINT,
+        )?;
         let (mut certs, cert_encoding) = input::parse_certificates_or_der(&pem_path, &bytes)?;
         let first = certs.swap_remove(0);
         let cert = CertInfo::from_der(&first)
@@ -86,9 +90,9 @@ impl LoadedCa {
             check_valid_now(&pem_path, &cert, now)?;
         }
         let key_path = dir.join(files::CA_KEY);
-        let key_bytes = input::read_required(
+        let key_bytes = input::required(
+            input::read_in_folder(&key_path, "a PEM private key")?,
             &key_path,
-            "a PEM private key",
             "the CA private key",
             "renewing needs the key that signed ca.pem; restore it from your backup",
         )?;

@@ -155,7 +155,7 @@ fn read_needed(
     what: &'static str,
 ) -> Result<Vec<u8>> {
     let path = dir.join(name);
-    input::read_optional(&path, expected)?.ok_or_else(|| Error::MissingFile {
+    input::read_in_folder(&path, expected)?.ok_or_else(|| Error::MissingFile {
         fix: format!(
             "make the files with `{}`, or pass --dir with the folder that holds them",
             crate::shell::milvus_certs("gen", dir, &[])
@@ -333,10 +333,10 @@ fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<Stri
         ),
     };
     let pem = if need_key {
-        input::read_optional(&path, CERT)?
+        input::read_in_folder(&path, CERT)?
             .ok_or_else(|| missing(path.clone(), "the client certificate"))?
     } else {
-        match input::read_optional(&path, CERT)? {
+        match input::read_in_folder(&path, CERT)? {
             Some(pem) => pem,
             None => {
                 return Ok(Some(format!(
@@ -364,7 +364,7 @@ fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<Option<Stri
     check_issued_by(&path, &cert, &dir.join(files::CA_PEM), ca)?;
     if need_key {
         let key_path = dir.join(files::CLIENT_KEY);
-        let key = input::read_optional(&key_path, KEY)?
+        let key = input::read_in_folder(&key_path, KEY)?
             .ok_or_else(|| missing(key_path.clone(), "the client key"))?;
         check_key(&key_path, &key, &path, &cert)?;
     }
@@ -812,9 +812,9 @@ fn cert_manager(
     secret: &str,
 ) -> Result<Export> {
     let key_path = dir.join(files::CA_KEY);
-    let ca_key = input::read_required(
+    let ca_key = input::required(
+        input::read_in_folder(&key_path, KEY)?,
         &key_path,
-        KEY,
         "the CA private key",
         "cert-manager signs with the CA's key; restore ca.key from your backup",
     )?;

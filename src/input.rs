@@ -63,6 +63,52 @@ pub(crate) fn outcome(
     Err(Error::bad_file(path, expected, reason))
 }
 
+/// Reads one of a folder's files (a certificate directory's, a deployment
+/// folder's): as [`read_optional`], but a symbolic link is followed only
+/// while it stays inside that folder (a mounted Kubernetes Secret's
+/// `..data/` links). One that leaves it is refused: run as root from a
+/// timer, following it would let whoever made it have root read, use or
+/// print any file (a `ca.srl` pointing at a secret, a `ca.key` at another
+/// CA's key).
+pub fn read_in_folder(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Some(name) = path.file_name() else {
+        return outcome(
+            path,
+            expected,
+            Err(ReadError::NotRegular(rustix::fs::FileType::Directory)),
+        );
+    };
+    let folder = match fsat::open_dir_path(parent) {
+        Ok(fd) => fd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("open directory", parent)(e)),
+    };
+    use std::os::fd::AsFd;
+    outcome(
+        path,
+        expected,
+        fsat::read_small(Some(folder.as_fd()), name, MAX_INPUT, fsat::Follow::Beneath),
+    )
+}
+
+/// A read that found nothing, as the error for a file that must exist.
+pub fn required(
+    read: Option<Vec<u8>>,
+    path: &Path,
+    what: &'static str,
+    hint: &'static str,
+) -> Result<Vec<u8>> {
+    read.ok_or_else(|| Error::Missing {
+        path: path.to_path_buf(),
+        what,
+        hint,
+    })
+}
+
 /// Reads a file that must exist.
 pub fn read_required(
     path: &Path,

@@ -396,7 +396,7 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
             } else {
                 role_from_name(path)
             };
-            inspect_file(path, role, &mut report.entries);
+            inspect_file(path, role, false, &mut report.entries);
         }
     }
     // Loose files are read as they are: an interrupted write in their
@@ -446,9 +446,11 @@ pub(crate) fn role_from_content(c: &CertInfo) -> Role {
 }
 
 /// Reads one file: one entry per certificate, or one `invalid` entry.
-fn inspect_file(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
+/// `in_folder`: one of a folder's own files, read as
+/// [`input::read_in_folder`] does (links followed only inside it).
+fn inspect_file(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<Entry>) {
     let first = out.len();
-    read_entries(path, role, out);
+    read_entries(path, role, in_folder, out);
     for e in &mut out[first..] {
         e.file = Some(path.to_path_buf());
     }
@@ -460,10 +462,15 @@ fn not_a_certificate(e: Error) -> Finding {
     }
 }
 
-fn read_entries(path: &Path, role: Option<Role>, out: &mut Vec<Entry>) {
+fn read_entries(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<Entry>) {
     let source = path.display().to_string();
     let fallback_role = role.unwrap_or(Role::Other);
-    let bytes = match input::read_optional(path, "a PEM certificate") {
+    let read = if in_folder {
+        input::read_in_folder(path, "a PEM certificate")
+    } else {
+        input::read_optional(path, "a PEM certificate")
+    };
+    let bytes = match read {
         Ok(Some(b)) => b,
         Ok(None) => {
             out.push(Entry::unreadable(
@@ -591,7 +598,7 @@ fn inspect_folder(
             continue;
         }
         let before = report.entries.len();
-        inspect_file(&path, Some(role), &mut report.entries);
+        inspect_file(&path, Some(role), true, &mut report.entries);
         firsts.push((before, name));
     }
     // Keys: each must belong to its certificate and be private.
@@ -600,7 +607,7 @@ fn inspect_folder(
         let key_name = name.replace(".pem", ".key");
         let key_path = dir.join(&key_name);
         let Some(cert) = &e.cert else { continue };
-        match input::read_optional(&key_path, "a PEM private key") {
+        match input::read_in_folder(&key_path, "a PEM private key") {
             Ok(None) => {
                 if let (true, Some(what)) = (explicit, needed(&key_name)) {
                     e.findings.push(Finding::FileMissing {
@@ -704,7 +711,7 @@ fn inspect_folder(
 /// the CA issued.
 fn serial_file(dir: &Path, ca: Option<&CertInfo>, issued: &[&CertInfo]) -> Vec<Finding> {
     let path = dir.join(files::CA_SRL);
-    let srl = match input::read_optional(&path, "a serial number file") {
+    let srl = match input::read_in_folder(&path, "a serial number file") {
         Ok(None) => {
             return vec![Finding::FileMissing {
                 file: files::CA_SRL.into(),
@@ -785,7 +792,7 @@ fn inspect_files(paths: &[PathBuf]) -> Vec<Entry> {
                 s.spawn(move || {
                     let mut out = Vec::with_capacity(part.len());
                     for p in part {
-                        inspect_file(p, role_from_name(p), &mut out);
+                        inspect_file(p, role_from_name(p), false, &mut out);
                     }
                     out
                 })

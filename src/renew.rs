@@ -124,7 +124,7 @@ pub struct RenewReport {
 fn read_leaf(dir: &Path, role: Role) -> Result<Option<(CertInfo, Encoding)>> {
     let path = dir.join(role.cert_file());
     const EXPECTED: &str = "a PEM certificate";
-    let Some(bytes) = input::read_optional(&path, EXPECTED)? else {
+    let Some(bytes) = input::read_in_folder(&path, EXPECTED)? else {
         return Ok(None);
     };
     let (mut certs, encoding) =
@@ -191,7 +191,7 @@ fn with_remove_hint(e: Error, role: Role) -> Error {
 /// `ca.srl`, or a random start when it is missing; the bool says it was missing.
 fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
     let path = dir.join(files::CA_SRL);
-    match input::read_optional(&path, "a serial number file")? {
+    match input::read_in_folder(&path, "a serial number file")? {
         Some(bytes) => Serial::parse_srl(&bytes)
             .map(|s| (s, false))
             .map_err(|reason| Error::BadSerialFile { path, reason }),

@@ -320,20 +320,6 @@ impl DirLock {
         &self.dir
     }
 
-    /// Reads `name` in the locked directory, through its descriptor (so the
-    /// files read are those of the directory locked, even if its path is
-    /// swapped): a regular file of at most 1 MiB, never blocking, a symbolic
-    /// link followed only while it stays inside the directory (a mounted
-    /// Kubernetes Secret's `..data/` links; one that leaves could make root
-    /// read, use or print any file). A missing file is `Ok(None)`.
-    pub fn read(&self, name: &str, expected: &'static str) -> Result<Option<Vec<u8>>> {
-        crate::input::outcome(
-            &self.dir.join(name),
-            expected,
-            fsat::read_small(Some(self.fd()), name, fsat::MAX_FILE, fsat::Follow::Beneath),
-        )
-    }
-
     fn fd(&self) -> BorrowedFd<'_> {
         self.handle.as_fd()
     }

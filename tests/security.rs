@@ -785,3 +785,61 @@ fn a_reader_holding_a_lock_on_the_directory_does_not_block_renewal() {
         "waited on the other user's lock: {took:?}"
     );
 }
+
+/// Links out of the folder are not followed when reading a folder's own
+/// files: a `ca.srl` pointing at a root-only secret is not printed by
+/// `inspect --dir`, and a `ca.key`/`ca.pem` pointing at another CA kept
+/// elsewhere is not used by `renew` to sign names the attacker chose. Links
+/// that stay inside (a mounted Kubernetes Secret's `..data/`) still work.
+#[test]
+fn links_out_of_the_folder_are_not_followed_when_reading_it() {
+    if !two_users() {
+        return;
+    }
+    let a = arena();
+    let secret = a.path().join("secret.hex");
+    fs::write(&secret, "DEADBEEFCAFE12345678\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+    let real = a.path().join("real-ca");
+    gen_at(&real);
+    fs::set_permissions(&real, fs::Permissions::from_mode(0o700)).unwrap();
+    let y = a.path().join("y");
+    gen_at(&y);
+    chown_tree(&y, NOBODY);
+    as_attacker(&y, "rm ca.srl && ln -s ../secret.hex ca.srl");
+    let out = run_bounded(a.path(), &["inspect", "--dir", "y"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!text.contains("DEADBEEF"), "{text}");
+    assert!(text.contains("symbolic link out of its folder"), "{text}");
+
+    as_attacker(
+        &y,
+        "rm ca.srl ca.key ca.pem && ln -s ../real-ca/ca.key ca.key && ln -s ../real-ca/ca.pem ca.pem",
+    );
+    let before = state(a.path());
+    for args in [
+        &["renew", "--dir", "y"][..],
+        &["renew", "--dir", "y", "--if-expiring-within", "36500"],
+    ] {
+        let out = run_bounded(a.path(), args);
+        assert_one_error_line(&out, 1, &["y/ca.pem", "symbolic link out of its folder"]);
+        assert_eq!(state(a.path()), before, "{args:?}");
+    }
+
+    // Inside the folder, as Kubernetes mounts a Secret: followed.
+    let k = a.path().join("k");
+    fs::create_dir_all(k.join("..2026_11_30/")).unwrap();
+    for f in ["ca.pem", "server.pem", "server.key"] {
+        fs::copy(real.join(f), k.join("..2026_11_30").join(f)).unwrap();
+        symlink(format!("..data/{f}"), k.join(f)).unwrap();
+    }
+    symlink("..2026_11_30", k.join("..data")).unwrap();
+    let out = run_bounded(a.path(), &["inspect", "--dir", "k", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+}
