@@ -39,7 +39,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // One line: the library's messages already name the file and the fix.
-            let _ = writeln!(io::stderr(), "error: {err:#}");
+            let _ = writeln!(
+                io::stderr(),
+                "error: {}",
+                output::clean(&format!("{err:#}"))
+            );
             ExitCode::from(if is_usage_error(&err) { USAGE } else { failure })
         }
     }
@@ -418,7 +422,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
     let made = export::export(&opts, &target, now)?;
     output::print_recovery(&mut io::stderr(), &made.recovery)?;
     for w in &made.warnings {
-        let _ = writeln!(io::stderr(), "warning: {w}");
+        let _ = writeln!(io::stderr(), "warning: {}", output::clean(w));
     }
     match (&common.out, &made.stdout) {
         (None, Some(text)) => quiet_on_closed_pipe(io::stdout().lock().write_all(text.as_bytes()))?,

@@ -12,6 +12,27 @@ use milvus_certs::store::Recovery;
 use milvus_certs::validity::date;
 use time::OffsetDateTime;
 
+/// Text from certificates, file names or a remote server, made safe for a
+/// terminal: a control character (an escape sequence that would clear the
+/// screen or retitle the window, a newline that would forge a line of the
+/// report) is shown escaped, `\u{1b}`, instead of acting.
+pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
 pub fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::Result<()> {
     match recovery {
         None => Ok(()),
@@ -95,7 +116,7 @@ pub fn print_gen(r: &GenReport) -> io::Result<()> {
     let mut err = io::stderr().lock();
     print_recovery(&mut err, &r.recovery)?;
     for w in &r.warnings {
-        writeln!(err, "warning: {w}")?;
+        writeln!(err, "warning: {}", clean(w))?;
     }
     writeln!(
         out,
@@ -140,7 +161,7 @@ pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<
         )?;
     }
     for w in &r.warnings {
-        writeln!(err, "warning: {w}")?;
+        writeln!(err, "warning: {}", clean(w))?;
     }
     writeln!(out, "Renewed in {}/", r.dir.display())?;
     for (file, why) in reasons {
@@ -257,9 +278,14 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
             } else {
                 format!("expires {} ({days} days left)", date(c.not_after))
             };
-            writeln!(out, "{}  {}  {status}  {when}", e.source, e.role.name())?;
-            writeln!(out, "    subject   {}", c.subject)?;
-            writeln!(out, "    issuer    {}", c.issuer)?;
+            writeln!(
+                out,
+                "{}  {}  {status}  {when}",
+                clean(&e.source),
+                e.role.name()
+            )?;
+            writeln!(out, "    subject   {}", clean(&c.subject.to_string()))?;
+            writeln!(out, "    issuer    {}", clean(&c.issuer.to_string()))?;
             writeln!(out, "    serial    {}", c.serial)?;
             writeln!(
                 out,
@@ -274,7 +300,7 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                     .map(|n| n.to_string())
                     .chain(c.other_sans.iter().cloned())
                     .collect();
-                writeln!(out, "    names     {}", names.join(", "))?;
+                writeln!(out, "    names     {}", clean(&names.join(", ")))?;
             }
             writeln!(out, "    key       {}", c.key)?;
             if let Some(enc) = e.encoding {
@@ -291,13 +317,13 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                 writeln!(out, "    ext usage {}", eku.join(", "))?;
             }
         }
-        _ => writeln!(out, "{}  {}  {status}", e.source, e.role.name())?,
+        _ => writeln!(out, "{}  {}  {status}", clean(&e.source), e.role.name())?,
     }
     if let Some(ClientAuth::Accepted(c)) = &e.client_auth {
         writeln!(
             out,
             "    client certificate accepted (presented {})",
-            c.display()
+            clean(&c.display().to_string())
         )?;
     }
     print_findings(out, &e.findings, colour)?;
@@ -310,7 +336,7 @@ fn print_findings(out: &mut impl Write, findings: &[Finding], colour: bool) -> i
             out,
             "    {} {}",
             paint("problem:", Status::Invalid, colour),
-            f.with_fix()
+            clean(&f.with_fix())
         )?;
     }
     for f in findings.iter().filter(|f| !f.is_problem()) {
@@ -318,7 +344,7 @@ fn print_findings(out: &mut impl Write, findings: &[Finding], colour: bool) -> i
             out,
             "    {} {}",
             paint("warning:", Status::Expiring, colour),
-            f.with_fix()
+            clean(&f.with_fix())
         )?;
     }
     Ok(())
@@ -333,7 +359,12 @@ fn folder_description(kind: FolderKind) -> &'static str {
 }
 
 fn print_folder(out: &mut impl Write, f: &Folder, colour: bool) -> io::Result<()> {
-    writeln!(out, "{}/  {}", f.path.display(), folder_description(f.kind))?;
+    writeln!(
+        out,
+        "{}/  {}",
+        clean(&f.path.display().to_string()),
+        folder_description(f.kind)
+    )?;
     print_findings(out, &f.findings, colour)?;
     writeln!(out)
 }
@@ -512,7 +543,7 @@ pub fn print_dry_run(
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     for w in &r.warnings {
-        writeln!(err, "warning: {w}")?;
+        writeln!(err, "warning: {}", clean(w))?;
     }
     writeln!(
         out,

@@ -843,3 +843,51 @@ fn links_out_of_the_folder_are_not_followed_when_reading_it() {
         stderr(&out)
     );
 }
+
+/// Text from a certificate or a file name never drives the terminal: an
+/// escape sequence in a SAN or a newline in a file name is shown escaped,
+/// so a hostile certificate (a file, or a server's with --connect) cannot
+/// clear the screen, retitle the window or forge a line of the report.
+#[test]
+fn control_characters_in_certificates_and_names_are_shown_escaped() {
+    let a = arena();
+    let name = "evil\nproblem: forged.pem";
+    let san = "subjectAltName=DNS:a\u{1b}[2Jb.example,URI:http://x\u{1b}]0;PWNED\u{7}";
+    let out = openssl(
+        a.path(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            name,
+            "-subj",
+            "/CN=x",
+            "-addext",
+            san,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run_bounded(a.path(), &["inspect", name]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("a\\u{1b}[2Jb.example"), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("problem: forged")),
+        "{text}"
+    );
+    assert!(text.contains("evil\\u{a}problem: forged.pem"), "{text}");
+}
