@@ -179,6 +179,16 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The daily run found a CA that expires within the renewal window: new
+    /// leaves would be capped inside it and renewed again every day.
+    CaExpiresWithinWindow {
+        /// The certificate directory.
+        dir: PathBuf,
+        /// Whole days until the CA's notAfter.
+        days_left: i64,
+        /// The window (`--if-expiring-within`).
+        within: u32,
+    },
     /// A key or trust store could not be made.
     Store {
         /// What was being made, e.g. "a key store".
@@ -525,6 +535,19 @@ impl fmt::Display for Error {
                  the files in a folder that only root or you can write",
                 dir.display(),
                 path.display()
+            ),
+            Error::CaExpiresWithinWindow {
+                dir,
+                days_left,
+                within,
+            } => write!(
+                f,
+                "{} expires in {days_left} days, within the {within}-day renewal window: no \
+                 certificate can outlive it, so every run would renew the leaves (and restart \
+                 Milvus) again; nothing was renewed: renew the CA first with `{}` (same key: \
+                 clients keep trusting it)",
+                dir.join(crate::files::CA_PEM).display(),
+                crate::shell::milvus_certs("renew", dir, &["--ca"])
             ),
             Error::Store { what, reason } => write!(f, "cannot make {what}: {reason}"),
             Error::BadJournal { path, reason } => write!(

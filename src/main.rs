@@ -122,7 +122,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         }
         // Due or not, renewing must be possible: say so now, not on the
         // day it is needed.
-        renew::preflight(&dir, now)?;
+        renew::preflight(&dir, within, now)?;
         let found = schedule::due(&dir, within, &candidates, now, args.dry_run)?;
         if found.due.is_empty() {
             quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;

@@ -286,14 +286,25 @@ pub fn check_writable(dir: &Path) -> Result<()> {
     std::fs::remove_file(&probe).map_err(Error::io("remove", &probe))
 }
 
-/// What `renew --if-expiring-within` checks first, due or not: renewing
-/// would work (`ca.key` present, readable and `ca.pem`'s; `ca.pem` a valid
-/// CA; the directory writable).
-pub fn preflight(dir: &Path, now: OffsetDateTime) -> Result<()> {
+/// What `renew --if-expiring-within DAYS` checks first, due or not:
+/// renewing would work (`ca.key` present, readable and `ca.pem`'s; `ca.pem`
+/// a valid CA; the directory writable), and would help: a CA that itself
+/// expires within DAYS caps every new leaf inside the window, so each daily
+/// run would renew (and restart Milvus) again until the CA is renewed.
+pub fn preflight(dir: &Path, within: u32, now: OffsetDateTime) -> Result<()> {
     // What the real run's acquire_for_write refuses, refused now.
-    DirLock::lock_only(dir, LOCK_WAIT)?.check_private()?;
-    LoadedCa::load(dir, now, true)?;
-    check_writable(dir)
+    DirLock::check_for_write(dir, LOCK_WAIT)?;
+    let ca = LoadedCa::load(dir, now, true)?;
+    check_writable(dir)?;
+    let left = ca.cert.not_after - now;
+    if left <= time::Duration::days(i64::from(within)) {
+        return Err(Error::CaExpiresWithinWindow {
+            dir: dir.to_path_buf(),
+            days_left: left.whole_days(),
+            within,
+        });
+    }
+    Ok(())
 }
 
 /// Renews the server and/or client certificate with new keys. Nothing is

@@ -231,6 +231,16 @@ impl DirLock {
         DirLock::lock_fd(dir, handle, wait)
     }
 
+    /// What [`DirLock::acquire_for_write`] checks before it changes
+    /// anything (the path, the directory's permissions), without recovering
+    /// an interrupted write: for checks ahead of a run (`--dry-run`, the
+    /// daily run's preflight).
+    pub fn check_for_write(dir: &Path, wait: Duration) -> Result<DirLock> {
+        let lock = DirLock::lock_strict(dir, wait)?;
+        lock.check_private()?;
+        Ok(lock)
+    }
+
     /// Opens `dir` for a command that writes there: no directory above it,
     /// and no symlink on the way, may be another user's to redirect (see
     /// `fsat::open_dir_strict`).

@@ -577,3 +577,79 @@ fn the_readme_kubernetes_schedule_example_works_as_written() {
         "{applied}"
     );
 }
+
+/// A CA that expires inside the renewal window caps every new leaf inside
+/// it, so the timer would renew (and restart Milvus) every day: the daily
+/// run refuses with exit 1 and the `renew --ca` that ends the loop, and
+/// changes nothing; after that command, it renews as usual.
+#[test]
+fn a_ca_expiring_within_the_window_is_renewed_first() {
+    let d = tempfile::tempdir().unwrap();
+    let w = d.path();
+    run_ok(
+        w,
+        &[
+            "gen",
+            "--dir",
+            "short ca",
+            "--ca-days",
+            "20",
+            "--days",
+            "10",
+            "--key-type",
+            "ecdsa-p256",
+        ],
+    );
+    let before = snapshot(&w.join("short ca"));
+    let out = run(
+        w,
+        &[
+            "renew",
+            "--dir",
+            "short ca",
+            "--if-expiring-within",
+            "30",
+            "--then",
+            "echo RESTART",
+        ],
+    );
+    let line = assert_one_error_line(
+        &out,
+        1,
+        &[
+            "expires in 19 days",
+            "30-day renewal window",
+            "milvus-certs renew --dir 'short ca' --ca",
+        ],
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("RESTART"),
+        "{line}"
+    );
+    assert_eq!(snapshot(&w.join("short ca")), before);
+    // The command, as printed.
+    shell_ok(
+        "sh",
+        w,
+        "\"$BIN\" renew --dir 'short ca' --ca --ca-days 3650",
+        &[("BIN", BIN)],
+    );
+    let out = run_ok(
+        w,
+        &[
+            "renew",
+            "--dir",
+            "short ca",
+            "--if-expiring-within",
+            "30",
+            "--days",
+            "365",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("server.pem"));
+    let out = run_ok(
+        w,
+        &["renew", "--dir", "short ca", "--if-expiring-within", "30"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Nothing to renew"));
+}

@@ -774,7 +774,7 @@ fn a_reader_holding_a_lock_on_the_directory_does_not_block_renewal() {
     let start = Instant::now();
     let out = run_bounded(
         a.path(),
-        &["renew", "--dir", "c", "--if-expiring-within", "36500"],
+        &["renew", "--dir", "c", "--if-expiring-within", "3650"],
     );
     let took = start.elapsed();
     let _ = holder.kill();
@@ -819,7 +819,7 @@ fn links_out_of_the_folder_are_not_followed_when_reading_it() {
     let before = state(a.path());
     for args in [
         &["renew", "--dir", "y"][..],
-        &["renew", "--dir", "y", "--if-expiring-within", "36500"],
+        &["renew", "--dir", "y", "--if-expiring-within", "3650"],
     ] {
         let out = run_bounded(a.path(), args);
         assert_one_error_line(&out, 1, &["y/ca.pem", "symbolic link out of its folder"]);
