@@ -6,7 +6,6 @@
 //! `milvus-certs` binary renders what it returns.
 
 #![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
-#![forbid(unsafe_code)]
 
 pub mod ca;
 pub mod certinfo;

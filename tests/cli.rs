@@ -1,35 +1,14 @@
 //! The command-line surface: `--help` snapshots (so a change to it is a
 //! reviewed change), `--version`, and usage errors.
-//! Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 cargo test --test cli`.
-
-mod common;
+//! Regenerate the snapshots with `UPDATE_SNAPSHOTS=1 cargo test`.
 
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 fn check_snapshot(name: &str, args: &[&str]) {
-    let d = tempfile::tempdir().unwrap();
-    let out = run(d.path(), args);
-    assert!(out.status.success(), "{args:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        fs::write(&path, &text).unwrap();
-    }
-    let want = fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "{} missing: run UPDATE_SNAPSHOTS=1 cargo test --test cli",
-            path.display()
-        )
-    });
-    assert_eq!(
-        text, want,
-        "{args:?} changed: review, then UPDATE_SNAPSHOTS=1 cargo test --test cli"
-    );
+    Test::new().cmd(args).stdout_snapshot(name).run();
 }
 
 #[test]

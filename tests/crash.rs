@@ -3,8 +3,6 @@
 //! key matches its certificate, every certificate chains to the CA, and no
 //! serial was issued twice (issue "renew": crash safety).
 
-mod common;
-
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
@@ -12,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::*;
+use crate::common::*;
 use milvus_certs::certinfo::CertInfo;
 use milvus_certs::serial::Serial;
 use milvus_certs::store::STAGING_DIR;

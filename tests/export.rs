@@ -3,14 +3,12 @@
 //! base64 byte for byte, file modes checked, and the client code and curl
 //! commands run against a real TLS server.
 
-mod common;
-
 use std::fs;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use x509_parser::prelude::GeneralName;
 use yaml_rust2::{Yaml, YamlLoader};
 

@@ -3,14 +3,12 @@
 //! modes under any umask. Whatever fails, the old files stay byte for byte
 //! and nothing temporary is left behind.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// Runs `script` with `sh` in a private mount namespace (so a tmpfs it
 /// mounts disappears with it), as root. None when this machine does not

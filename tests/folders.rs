@@ -2,14 +2,12 @@
 //! deployment folder, a client folder), chains loose leaves to the CAs given
 //! (by signature), and reports every finding with a stable code.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn json(out: &Output) -> Value {

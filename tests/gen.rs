@@ -1,13 +1,11 @@
 //! `milvus-certs gen`: every field of every file, real peers, refusals.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
 use rustls::pki_types::PrivateKeyDer;
 
-use common::*;
+use crate::common::*;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::oid_registry as oids;
 use x509_parser::prelude::*;

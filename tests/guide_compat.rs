@@ -3,13 +3,11 @@
 //! "Differences from the guide's gen.sh" table, and every listed difference
 //! must exist: the README cannot drift from the code.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use x509_parser::objects::{oid_registry, oid2abbrev};
 use x509_parser::prelude::*;
 

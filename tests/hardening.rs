@@ -6,14 +6,12 @@
 //! Also bad paths (a directory, a dangling symlink, an unreadable file, an
 //! unwritable output directory) and bad values on the command line.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 /// Words that say what to do; every error must carry one.
 const FIXES: &[&str] = &[

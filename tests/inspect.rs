@@ -1,13 +1,11 @@
 //! `milvus-certs inspect`: exit codes, reasons, JSON against the
 //! certificates' own fields, hostile input, and live servers (openssl s_server).
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use milvus_certs::generate::{GenOptions, generate};
 use milvus_certs::keys::KeyType;
 use serde_json::Value;

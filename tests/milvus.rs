@@ -13,13 +13,11 @@
 //! them the test says SKIPPED and passes, except under `CI=true`, where it
 //! fails (`skip_unless_ci`).
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use yaml_rust2::YamlLoader;
 

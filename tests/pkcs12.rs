@@ -1,13 +1,11 @@
 //! Issue 15: PKCS#12 key and trust stores, read back by the real readers
 //! Kafka's side uses: the JDK's keytool, and OpenSSL.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use rustls::pki_types::PrivateKeyDer;
 
 fn keytool(args: &[&str]) -> String {

@@ -1,13 +1,11 @@
 //! `milvus-certs renew` and `renew --ca`: interoperability with OpenSSL's
 //! files and scripts, what is kept and what changes, checks, handshakes.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use milvus_certs::certinfo::CertInfo;
 use milvus_certs::serial::Serial;
 

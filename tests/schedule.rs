@@ -1,13 +1,11 @@
 //! Renewing on a schedule: `renew --if-expiring-within`, `--then`,
 //! `--dry-run`, and the units `schedule` writes.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use milvus_certs::certinfo::CertInfo;
 
 fn info(path: &Path) -> CertInfo {

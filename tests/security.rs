@@ -8,8 +8,6 @@
 //! and after, and asserts that nothing outside the certificate directory
 //! changed, and that a refused directory is byte-identical.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
@@ -17,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const NOBODY: u32 = 65534;
 

@@ -644,3 +644,179 @@ pub fn shared_dir() -> tempfile::TempDir {
     .unwrap();
     d
 }
+
+/// A scratch folder in which to run the real binary, with expectations on
+/// each run (in the manner of `just`'s test builder):
+///
+/// ```ignore
+/// let t = Test::new();
+/// t.cmd(&["gen", "--dir", "cert"]).stdout_snapshot("gen.txt").run();
+/// t.cmd(&["renew", "--dir", "nope"]).status(1).stderr_contains("is missing").run();
+/// ```
+pub struct Test {
+    dir: tempfile::TempDir,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The scratch folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `milvus-certs ARGS` in the scratch folder, expected to exit 0 with
+    /// nothing on stderr unless told otherwise.
+    pub fn cmd<'t>(&'t self, args: &[&str]) -> Run<'t> {
+        Run {
+            test: self,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            status: 0,
+            stdout: Vec::new(),
+            stderr: vec![Expect::Empty],
+        }
+    }
+}
+
+enum Expect {
+    Empty,
+    Contains(String),
+    Snapshot(String),
+}
+
+/// One run of the binary and what it must print; `run` asserts it all.
+pub struct Run<'t> {
+    test: &'t Test,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    status: i32,
+    stdout: Vec<Expect>,
+    stderr: Vec<Expect>,
+}
+
+impl Run<'_> {
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The exit status; anything but 0 allows stderr output.
+    pub fn status(mut self, code: i32) -> Self {
+        self.status = code;
+        if code != 0 {
+            self.stderr.retain(|e| !matches!(e, Expect::Empty));
+        }
+        self
+    }
+
+    pub fn stdout_contains(mut self, text: &str) -> Self {
+        self.stdout.push(Expect::Contains(text.into()));
+        self
+    }
+
+    pub fn stderr_contains(mut self, text: &str) -> Self {
+        self.stderr.retain(|e| !matches!(e, Expect::Empty));
+        self.stderr.push(Expect::Contains(text.into()));
+        self
+    }
+
+    pub fn stdout_snapshot(mut self, name: &str) -> Self {
+        self.stdout.push(Expect::Snapshot(name.into()));
+        self
+    }
+
+    pub fn stderr_snapshot(mut self, name: &str) -> Self {
+        self.stderr.retain(|e| !matches!(e, Expect::Empty));
+        self.stderr.push(Expect::Snapshot(name.into()));
+        self
+    }
+
+    pub fn run(self) -> Output {
+        let out = Command::new(BIN)
+            .args(&self.args)
+            .current_dir(self.test.path())
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("run milvus-certs");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let what = format!(
+            "milvus-certs {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            self.args
+        );
+        assert_eq!(out.status.code(), Some(self.status), "{what}");
+        assert!(!stderr.contains("panicked"), "{what}");
+        for (text, expects) in [(&stdout, &self.stdout), (&stderr, &self.stderr)] {
+            for e in expects {
+                match e {
+                    Expect::Empty => assert!(text.is_empty(), "{what}"),
+                    Expect::Contains(s) => assert!(text.contains(s.as_str()), "{s:?} in {what}"),
+                    Expect::Snapshot(name) => {
+                        assert_snapshot(name, &redact(text, self.test.path()))
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Output made comparable across runs: the scratch folder's path, dates and
+/// times, serial numbers, key identifiers, backup folder names, base64 and
+/// PEM bodies (keys, certificates) are replaced by placeholders.
+pub fn redact(text: &str, scratch: &Path) -> String {
+    use regex_lite::Regex;
+    let mut s = text
+        .replace(BIN, "[BIN]")
+        .replace(&scratch.display().to_string(), "[DIR]");
+    let rules = [
+        // schedule spreads the crontab minute by the folder's name.
+        (r"(?m)^\d{1,2} (\d{1,2}) \* \* \*", "[MIN] $1 * * *"),
+        (
+            r"-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END [A-Z ]+-----",
+            "[PEM $1]",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+            "[TIME]",
+        ),
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}( UTC)?", "[DATE]"),
+        (r"\d{8}T\d{6}Z(-\d+)?", "[STAMP]"),
+        (r"\b[0-9A-Fa-f]{16,}\b", "[HEX]"),
+        (r"[A-Za-z0-9+/]{60,}={0,2}", "[BASE64]"),
+    ];
+    for (pattern, with) in rules {
+        s = Regex::new(pattern)
+            .unwrap()
+            .replace_all(&s, with)
+            .into_owned();
+    }
+    s
+}
+
+/// Compares `actual` with `tests/snapshots/NAME`; `UPDATE_SNAPSHOTS=1
+/// cargo test` writes it instead (review the diff before committing).
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        fs::write(&path, actual).unwrap();
+    }
+    let want = fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} missing: run UPDATE_SNAPSHOTS=1 cargo test, then review it",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, want,
+        "{name} changed: review, then UPDATE_SNAPSHOTS=1 cargo test"
+    );
+}

@@ -1,0 +1,23 @@
+//! The integration tests: one test binary (linking one is much faster than
+//! fourteen), one module per command or concern. Each runs the real
+//! `milvus-certs` binary against real peers (openssl, rustls, keytool, the
+//! Milvus server); `common` holds the shared helpers and the `Test` builder.
+
+mod common;
+
+mod cli;
+mod crash;
+mod export;
+mod faults;
+mod folders;
+mod r#gen;
+mod guide_compat;
+mod hardening;
+mod inspect;
+mod milvus;
+mod outputs;
+mod pkcs12;
+mod properties;
+mod renew;
+mod schedule;
+mod security;
