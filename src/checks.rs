@@ -3,7 +3,7 @@
 //! `inspect`, `inspect --connect`, `export`'s pre-flight checks and `renew`
 //! (with `--if-expiring-within` and `--dry-run`) all ask these functions, and
 //! decide by the [`Finding`] they get back, never by its text. Each finding
-//! has a stable snake_case [`Finding::code`] (listed in the README with what
+//! has a stable snake_case [`Finding::code`] (listed in docs/reference.md with what
 //! it means and the fix), a [`Severity`], a message ([`std::fmt::Display`],
 //! one sentence that does not assume a command line) and a [`Finding::fix`]
 //! (what to do, with a command that works when copied as printed).
@@ -278,7 +278,7 @@ pub enum Finding {
     },
 }
 
-/// Every finding code, as the README's table lists them.
+/// Every finding code, as docs/reference.md lists them.
 pub const CODES: [&str; 25] = [
     "expired",
     "not_yet_valid",

@@ -531,7 +531,7 @@ pub struct InspectArgs {
     #[arg(long = "server-name", value_name = "NAME")]
     pub server_names: Vec<String>,
 
-    /// Print one JSON document (schema in the README)
+    /// Print one JSON document (schema in docs/reference.md)
     #[arg(long)]
     pub json: bool,
 

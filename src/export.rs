@@ -937,7 +937,7 @@ fn cert_manager(
             vec![
                 // A Secret of this name that `export k8s-secret` made is of
                 // type Opaque; cert-manager will not take it over as its
-                // kubernetes.io/tls Secret (README, "cert-manager").
+                // kubernetes.io/tls Secret (docs/deploy.md, "cert-manager").
                 format!(
                     "kubectl delete secret {secret}{ns} --ignore-not-found   # if export k8s-secret made it: cert-manager's is of type kubernetes.io/tls"
                 ),

@@ -452,7 +452,7 @@ fn findings_json(findings: &[Finding], problems: bool) -> Vec<serde_json::Value>
         .collect()
 }
 
-/// The JSON document; its schema is documented in the README.
+/// The JSON document; its schema is documented in docs/reference.md.
 pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
     use serde_json::{Value, json};
     let certs: Vec<Value> = r

@@ -492,3 +492,33 @@ fn man_pages_show_option_values_and_the_help_examples() {
     let status = man_section(&text, "EXIT STATUS");
     assert_eq!(status[0], "0  everything is healthy");
 }
+
+/// The README's examples run as written (those that need no live server
+/// or system folder), and its quick-start commands are what CI runs.
+#[test]
+fn readme_examples_work_as_written() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(readme.contains("cargo run --release -- gen --dir cert"));
+    assert!(readme.contains("\ncargo test\n"));
+    let ci = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(
+        ci.contains("\ncargo test --locked\n"),
+        "CI runs the README's test command"
+    );
+    let examples: Vec<&str> = readme
+        .split("## One example per command")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("milvus-certs "))
+        .filter(|l| !l.contains("--connect") && !l.contains(" > "))
+        .collect();
+    assert!(examples.len() >= 6, "{examples:?}");
+    let t = Test::new();
+    for line in examples {
+        let cmd = line.split("  #").next().unwrap().trim_end();
+        let script = cmd.replacen("milvus-certs", "\"$BIN\"", 1);
+        shell_ok("sh", t.path(), &script, &[("BIN", BIN)]);
+    }
+}

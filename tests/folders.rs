@@ -180,7 +180,7 @@ fn a_mode_1_client_folder_needs_only_ca_pem() {
 #[test]
 fn the_readme_ci_step_passes_on_export_compose_output() {
     let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/deploy.md")).unwrap();
     let step = readme
         .split("## Use in CI")
         .nth(1)
@@ -370,7 +370,8 @@ fn summary_counts_inputs_without_a_certificate_and_a_closed_pipe_is_quiet() {
 #[test]
 fn the_readme_lists_every_code() {
     let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/reference.md"))
+            .unwrap();
     let table = readme
         .split("### Finding codes")
         .nth(1)

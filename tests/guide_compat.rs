@@ -1,7 +1,7 @@
 //! Our certificates against the guide's (fixtures/openssl/guide, made by its
-//! gen.sh), field by field. Every difference must be listed in README.md's
+//! gen.sh), field by field. Every difference must be listed in docs/migration.md's
 //! "Differences from the guide's gen.sh" table, and every listed difference
-//! must exist: the README cannot drift from the code.
+//! must exist: the documentation cannot drift from the code.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -185,14 +185,15 @@ fn profile(dir: &Path) -> BTreeMap<String, String> {
     p
 }
 
-/// The `role.field` keys listed in the README's differences table.
+/// The `role.field` keys listed in docs/migration.md's differences table.
 fn readme_differences() -> BTreeSet<String> {
     let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/migration.md"))
+            .unwrap();
     let section = readme
-        .split("### Differences from the guide's gen.sh")
+        .split("## Differences from the guide's gen.sh")
         .nth(1)
-        .expect("README has a 'Differences from the guide's gen.sh' section");
+        .expect("docs/migration.md has a 'Differences from the guide's gen.sh' section");
     let section = section.split("\n#").next().unwrap();
     section
         .lines()
@@ -224,12 +225,12 @@ fn differences_from_the_guide_are_exactly_those_the_readme_lists() {
     let stale: Vec<_> = listed.difference(&differing).collect();
     assert!(
         unlisted.is_empty(),
-        "differences not listed in the README:\n{}",
+        "differences not listed in docs/migration.md:\n{}",
         unlisted.join("\n")
     );
     assert!(
         stale.is_empty(),
-        "README lists differences that do not exist: {stale:?}"
+        "docs/migration.md lists differences that do not exist: {stale:?}"
     );
     // The things that must not differ, spelled out.
     for same in [

@@ -802,11 +802,11 @@ fn connect_timeout_is_one_deadline_against_a_slow_drip_server() {
     );
 }
 
-/// The README's "Use in CI" shell step, run exactly as written.
+/// docs/deploy.md's "Use in CI" shell step, run exactly as written.
 #[test]
 fn the_readme_ci_step_works_as_written() {
     let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/deploy.md")).unwrap();
     let step = readme
         .split("## Use in CI")
         .nth(1)
@@ -814,7 +814,7 @@ fn the_readme_ci_step_works_as_written() {
             s.lines()
                 .find(|l| l.starts_with("milvus-certs inspect --dir deploy/tls"))
         })
-        .expect("the README's CI shell step");
+        .expect("docs/deploy.md's CI shell step");
     let args: Vec<&str> = step.split_whitespace().skip(1).collect();
     for (days, code) in [("3650", 0), ("10", 1)] {
         let d = tempfile::tempdir().unwrap();

@@ -494,18 +494,18 @@ fn schedule_refuses_control_characters_in_what_it_writes() {
     }
 }
 
-/// The README's Kubernetes example (a hook script written with a heredoc,
+/// docs/deploy.md's Kubernetes example (a hook script written with a heredoc,
 /// then `schedule`), run as written: the crontab is one line and systemd
 /// accepts the units. The hook script itself then runs the way cron would
 /// run it, with stand-ins for kubectl.
 #[test]
 fn the_readme_kubernetes_schedule_example_works_as_written() {
     let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/deploy.md")).unwrap();
     let section = readme
         .split("### Kubernetes")
         .nth(1)
-        .expect("the README has a Kubernetes section");
+        .expect("docs/deploy.md has a Kubernetes section");
     let script = section
         .split("```sh\n")
         .nth(1)
