@@ -139,6 +139,19 @@ pub fn inspect_endpoint(
         finish(&mut e, now, inspect.warn_days);
         vec![e]
     };
+    // A pymilvus `uri=` pasted as is: say what to pass instead.
+    if let Some((scheme, rest)) = target.split_once("://") {
+        let bare = rest.split('/').next().unwrap_or(rest);
+        let bare = if bare.contains(':') {
+            bare.to_string()
+        } else {
+            format!("{bare}:19530")
+        };
+        return fail(format!(
+            "{target:?} has a scheme ({scheme}://), but --connect takes HOST:PORT: pass --connect {}",
+            crate::shell::quote(&bare)
+        ));
+    }
     let Some((host, port)) = split_target(target) else {
         return fail(format!(
             "{target:?} is not HOST:PORT (for example milvus.example.com:19530)"

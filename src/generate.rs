@@ -186,6 +186,11 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
         .filter(|f| opts.dir.join(f).symlink_metadata().is_ok())
         .map(|f| f.to_string())
         .collect();
+    // A directory (Docker's, for a missing bind mount), a symlink or a
+    // FIFO in a file's place: --force would not help, so say what would.
+    for name in &existing {
+        lock.check_replaceable(name)?;
+    }
     if !existing.is_empty() && !opts.force {
         return Err(Error::WouldOverwrite {
             dir: opts.dir.clone(),

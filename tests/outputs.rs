@@ -102,4 +102,16 @@ fn errors_are_one_line_with_a_fix() {
         .status(2)
         .stderr_contains("--dir")
         .run();
+    // A pymilvus uri pasted into --connect says what to pass.
+    t.cmd(&["inspect", "--connect", "https://127.0.0.1"])
+        .status(2)
+        .stdout_contains("pass --connect 127.0.0.1:19530")
+        .run();
+    // A directory where server.pem belongs (Docker's, for a missing bind
+    // mount): the fix is rmdir, not --force.
+    fs::create_dir_all(t.path().join("dk/server.pem")).unwrap();
+    t.cmd(&["gen", "--dir", "dk"])
+        .status(1)
+        .stderr_contains("rmdir -- dk/server.pem")
+        .run();
 }
