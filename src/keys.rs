@@ -216,16 +216,10 @@ fn ed25519_seed(der: &[u8]) -> Option<&[u8]> {
     der.get(at + MARKER.len()..at + MARKER.len() + 32)
 }
 
-/// A PEM section (RFC 7468): base64 in lines of 64 characters.
+/// A PEM section (RFC 7468): base64 in lines of 64 characters, LF line ends.
 fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = crate::export::base64(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
+    let config = ::pem::EncodeConfig::new().set_line_ending(::pem::LineEnding::LF);
+    ::pem::encode_config(&::pem::Pem::new(label, der), config)
 }
 
 /// Reads a private key from PEM text: PKCS#8 (`PRIVATE KEY`), PKCS#1

@@ -29,7 +29,10 @@ fn mutate_pem(pem: &[u8], label: &str, edits: &[(usize, u8)]) -> Vec<u8> {
         let n = der.len();
         der[i % n] ^= b | 1;
     }
-    let body = milvus_certs::export::base64(&der);
+    let body = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&der)
+    };
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in body.as_bytes().chunks(64) {
         out.push_str(std::str::from_utf8(chunk).unwrap());
