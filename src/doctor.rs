@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::scanner::Marker;
 
 use crate::certinfo::CertInfo;
 use crate::checks::{self, Finding, Purpose, Severity};
@@ -169,11 +169,8 @@ pub(crate) struct Node {
 
 #[derive(Clone, Debug)]
 enum Yaml {
-    /// A scalar; `block` for `|` and `>` (their text starts on the next line).
-    Scalar {
-        text: String,
-        block: bool,
-    },
+    /// A scalar.
+    Scalar(String),
     /// A mapping: (key, the key's line, value).
     Map(Vec<(String, usize, Node)>),
     Seq(Vec<Node>),
@@ -204,8 +201,8 @@ impl Node {
     /// A scalar's text (`~`, `null` and nothing are "").
     fn text(&self) -> Option<&str> {
         match &self.value {
-            Yaml::Scalar { text, .. } if text == "~" || text == "null" => Some(""),
-            Yaml::Scalar { text, .. } => Some(text),
+            Yaml::Scalar(text) if text == "~" || text == "null" => Some(""),
+            Yaml::Scalar(text) => Some(text),
             _ => None,
         }
     }
@@ -264,7 +261,7 @@ impl Builder {
                 Some((k, l)) => entries.push((k, l, node)),
                 None => {
                     let k = match &node.value {
-                        Yaml::Scalar { text, .. } => text.clone(),
+                        Yaml::Scalar(text) => text.clone(),
                         _ => String::new(),
                     };
                     *key = Some((k, node.line));
@@ -278,11 +275,10 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let line = mark.line() + self.offset;
         match ev {
-            Event::Scalar(text, style, anchor, _) => {
-                let block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
+            Event::Scalar(text, _, anchor, _) => {
                 self.done(
                     Node {
-                        value: Yaml::Scalar { text, block },
+                        value: Yaml::Scalar(text),
                         line,
                     },
                     anchor,
@@ -290,10 +286,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::Alias(id) => {
                 let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    value: Yaml::Scalar {
-                        text: String::new(),
-                        block: false,
-                    },
+                    value: Yaml::Scalar(String::new()),
                     line,
                 });
                 self.done(Node { line, ..node }, 0);
@@ -648,12 +641,12 @@ fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
     let mut layers = Vec::new();
     if let Some((files, _)) = values.get("extraConfigFiles") {
         for (name, key_line, node) in files.entries() {
-            let (text, block) = match &node.value {
-                Yaml::Scalar { text, block } => (text.as_str(), *block),
-                _ => continue,
+            let Yaml::Scalar(text) = &node.value else {
+                continue;
             };
-            // A block scalar's text starts on the line after `|`.
-            let offset = if block { node.line } else { node.line - 1 };
+            // yaml-rust2 marks a block scalar (`|`) at its first line of
+            // text, and a quoted one at its first character.
+            let offset = node.line - 1;
             let inner = parse(file, text, offset).map_err(|e| match e {
                 Error::BadFile { reason, .. } => Error::bad_file(
                     file,
@@ -1266,11 +1259,10 @@ mod tests {
         let (_, l) = docs[0].path(&["a", "b"]).unwrap();
         assert_eq!(l, 2);
         let (n, _) = docs[0].path(&["values", "user.yaml"]).unwrap();
-        let Yaml::Scalar { text, block } = &n.value else {
+        let Yaml::Scalar(text) = &n.value else {
             panic!()
         };
-        assert!(block);
-        let inner = parse(Path::new("f"), text, n.line).unwrap();
+        let inner = parse(Path::new("f"), text, n.line - 1).unwrap();
         let (_, l) = inner[0].path(&["tls", "serverPemPath"]).unwrap();
         assert_eq!(l, 6);
     }
