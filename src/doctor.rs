@@ -346,7 +346,7 @@ pub(crate) fn parse(file: &Path, text: &str, offset: usize) -> Result<Vec<Node>>
         let m = e.marker();
         Error::bad_file(
             file,
-            EXPECTED,
+            "valid YAML",
             format!(
                 "line {}, column {}: {}; fix the YAML there",
                 m.line() + offset,
@@ -650,7 +650,7 @@ fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
             let inner = parse(file, text, offset).map_err(|e| match e {
                 Error::BadFile { reason, .. } => Error::bad_file(
                     file,
-                    EXPECTED,
+                    "valid YAML",
                     format!("extraConfigFiles.{name} (line {key_line}): {reason}"),
                 ),
                 other => other,
