@@ -126,19 +126,28 @@ pub struct DoctorOptions {
 /// Reads every file and checks it.
 pub fn doctor(opts: &DoctorOptions, now: OffsetDateTime) -> Result<Report> {
     let mut report = Report::default();
+    // Compose files given together describe one project, merged as
+    // `docker compose -f A -f B` merges them.
+    let mut composes = Vec::new();
     for file in &opts.files {
         let text = read_text(file)?;
         let docs = parse(file, &text, 0)?;
         let shape = detect(file, &docs)?;
         report.files.push((file.clone(), shape));
-        let deployments = match shape {
-            Shape::MilvusConfig => vec![milvus_config(file, &docs)?],
-            Shape::Helm => vec![helm(file, &docs)?],
-            Shape::Operator => vec![operator(file, &docs)?],
-            Shape::Compose => compose(file, &docs, &mut report)?,
+        let deployment = match shape {
+            Shape::MilvusConfig => milvus_config(file, &docs)?,
+            Shape::Helm => helm(file, &docs)?,
+            Shape::Operator => operator(file, &docs)?,
+            Shape::Compose => {
+                composes.push((file.clone(), docs));
+                continue;
+            }
         };
-        for d in &deployments {
-            check(d, opts.dir.as_deref(), now, &mut report.findings);
+        check(&deployment, opts.dir.as_deref(), now, &mut report.findings);
+    }
+    if !composes.is_empty() {
+        for d in compose(&composes, &mut report)? {
+            check(&d, opts.dir.as_deref(), now, &mut report.findings);
         }
     }
     Ok(report)
@@ -718,9 +727,79 @@ fn operator(file: &Path, docs: &[Node]) -> Result<Deployment> {
     })
 }
 
+/// Compose's variable interpolation (`${VAR}`, `${VAR:-default}`,
+/// `${VAR-default}`, `$VAR`, `$$`), from `vars` (the environment, then the
+/// project's `.env`), as the guide's `${DOCKER_VOLUME_DIRECTORY:-.}/tls` needs.
+fn interpolate(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('$') {
+            out.push('$');
+            rest = r;
+        } else if let Some(r) = after.strip_prefix('{') {
+            let Some(end) = r.find('}') else {
+                out.push_str(&rest[i..]);
+                return out;
+            };
+            let expr = &r[..end];
+            let value = if let Some((name, default)) = expr.split_once(":-") {
+                vars(name)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| default.to_string())
+            } else if let Some((name, default)) = expr.split_once('-') {
+                vars(name).unwrap_or_else(|| default.to_string())
+            } else if let Some((name, _)) = expr.split_once(":?").or_else(|| expr.split_once('?')) {
+                vars(name).unwrap_or_default()
+            } else {
+                vars(expr).unwrap_or_default()
+            };
+            out.push_str(&value);
+            rest = &r[end + 1..];
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if len == 0 {
+                out.push('$');
+            } else {
+                out.push_str(&vars(&after[..len]).unwrap_or_default());
+            }
+            rest = &after[len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The variables of a Compose project: the environment, then `.env`.
+fn compose_vars(base: &Path) -> impl Fn(&str) -> Option<String> {
+    let dotenv: HashMap<String, String> = std::fs::read_to_string(base.join(".env"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            let v = v.trim().trim_matches('"').trim_matches('\'');
+            Some((k.trim().to_string(), v.to_string()))
+        })
+        .collect();
+    move |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| dotenv.get(name).cloned())
+    }
+}
+
 /// A Compose volume: short (`SRC:DST[:MODE]`) or long syntax.
-fn compose_mount(v: &Node) -> Option<(Mount, Option<PathBuf>)> {
+fn compose_mount(
+    v: &Node,
+    vars: &dyn Fn(&str) -> Option<String>,
+) -> Option<(Mount, Option<PathBuf>)> {
     let (source, target, bind) = if let Some(s) = v.text() {
+        let s = interpolate(s, vars);
         let parts: Vec<&str> = s.split(':').collect();
         match parts.as_slice() {
             [target] => (None, target.to_string(), false),
@@ -728,20 +807,18 @@ fn compose_mount(v: &Node) -> Option<(Mount, Option<PathBuf>)> {
             [] => return None,
         }
     } else {
-        let target = v.get("target")?.0.text()?.to_string();
+        let target = interpolate(v.get("target")?.0.text()?, vars);
         let src = v
             .get("source")
             .and_then(|(s, _)| s.text())
-            .map(str::to_string);
+            .map(|s| interpolate(s, vars));
         let bind = v.get("type").and_then(|(t, _)| t.text()) == Some("bind");
         (src, target, bind)
     };
-    let host = source.filter(|s| {
-        bind && (s.starts_with('.') || s.starts_with('/') || s.starts_with('~'))
-            || s.starts_with('.')
-            || s.starts_with('/')
-    });
-    let host = host.map(PathBuf::from);
+    // A short-syntax source that is a path (not a volume name) is a bind mount.
+    let host = source
+        .filter(|s| bind && (s.starts_with('.') || s.starts_with('/') || s.starts_with('~')))
+        .map(PathBuf::from);
     let mount = Mount {
         target,
         source: host.clone().map_or(Source::Other, Source::Host),
@@ -749,82 +826,101 @@ fn compose_mount(v: &Node) -> Option<(Mount, Option<PathBuf>)> {
     Some((mount, host))
 }
 
-fn compose(file: &Path, docs: &[Node], report: &mut Report) -> Result<Vec<Deployment>> {
-    let root = docs
-        .iter()
-        .find(|d| d.get("services").is_some())
-        .expect("detect found one");
-    let base = base_of(file);
-    let (services, _) = root.get("services").expect("detect found services");
-    let mut out = Vec::new();
-    for (name, _, svc) in services.entries() {
-        let image = svc.get("image").and_then(|(i, _)| i.text()).unwrap_or("");
-        let mut mounts = Vec::new();
-        let mut configs: Vec<(&str, PathBuf, Location)> = Vec::new();
-        if let Some((vols, _)) = svc.get("volumes") {
-            for (i, v) in vols.items().iter().enumerate() {
-                let Some((m, host)) = compose_mount(v) else {
-                    continue;
-                };
-                let target = m.target.trim_end_matches('/').to_string();
-                if let Some(host) = host
-                    && (target == CONFIG_MILVUS_YAML || target == CONFIG_USER_YAML)
-                {
-                    configs.push((
-                        if target == CONFIG_MILVUS_YAML {
-                            CONFIG_MILVUS_YAML
-                        } else {
-                            CONFIG_USER_YAML
-                        },
-                        host,
-                        Location {
-                            file: file.to_path_buf(),
-                            key: format!("services.{name}.volumes[{i}]"),
-                            line: Some(v.line),
-                        },
-                    ));
+/// One service as several Compose files describe it together
+/// (`docker compose -f base.yml -f override.yml`): the last image wins,
+/// volumes are merged by their target, environment variables added.
+#[derive(Default)]
+struct Service {
+    image: String,
+    /// (target, mount, host source, where it is written)
+    volumes: Vec<(String, Mount, Option<PathBuf>, Location)>,
+    env: Vec<(String, String, Location)>,
+}
+
+fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<Deployment>> {
+    // Relative paths are relative to the first file's folder (the project's).
+    let base = base_of(&files[0].0);
+    let vars = compose_vars(&base);
+    let mut services: Vec<(String, Service)> = Vec::new();
+    for (file, docs) in files {
+        let Some((svcs, _)) = docs.iter().find_map(|d| d.get("services")) else {
+            continue;
+        };
+        for (name, _, svc) in svcs.entries() {
+            let i = match services.iter().position(|(n, _)| n == name) {
+                Some(i) => i,
+                None => {
+                    services.push((name.clone(), Service::default()));
+                    services.len() - 1
                 }
-                mounts.push(m);
+            };
+            let s = &mut services[i].1;
+            if let Some(image) = svc.get("image").and_then(|(i, _)| i.text()) {
+                s.image = interpolate(image, &vars);
+            }
+            if let Some((vols, _)) = svc.get("volumes") {
+                for (k, v) in vols.items().iter().enumerate() {
+                    let Some((m, host)) = compose_mount(v, &vars) else {
+                        continue;
+                    };
+                    let target = m.target.trim_end_matches('/').to_string();
+                    let at = Location {
+                        file: file.clone(),
+                        key: format!("services.{name}.volumes[{k}]"),
+                        line: Some(v.line),
+                    };
+                    s.volumes.retain(|(t, _, _, _)| *t != target);
+                    s.volumes.push((target, m, host, at));
+                }
+            }
+            if let Some((e, _)) = svc.get("environment") {
+                let loc = |k: &str, line| Location {
+                    file: file.clone(),
+                    key: format!("services.{name}.environment.{k}"),
+                    line: Some(line),
+                };
+                for (k, l, v) in e.entries() {
+                    let value = interpolate(v.text().unwrap_or(""), &vars);
+                    s.env.push((k.to_ascii_uppercase(), value, loc(k, *l)));
+                }
+                for item in e.items() {
+                    if let Some((k, v)) = item.text().and_then(|t| t.split_once('=')) {
+                        let value = interpolate(v, &vars);
+                        s.env
+                            .push((k.to_ascii_uppercase(), value, loc(k, item.line)));
+                    }
+                }
             }
         }
-        let milvus = image.contains("milvusdb/milvus")
+    }
+    let mut out = Vec::new();
+    for (name, svc) in services {
+        let configs: Vec<&(String, Mount, Option<PathBuf>, Location)> = svc
+            .volumes
+            .iter()
+            .filter(|(t, _, h, _)| {
+                h.is_some() && (t == CONFIG_MILVUS_YAML || t == CONFIG_USER_YAML)
+            })
+            .collect();
+        let milvus = svc.image.contains("milvusdb/milvus")
             || !configs.is_empty()
             || ["standalone", "proxy", "milvus"].contains(&name.as_str());
         if !milvus {
             continue;
         }
-        let mut env = Vec::new();
-        if let Some((e, _)) = svc.get("environment") {
-            let loc = |k: &str, line| Location {
-                file: file.to_path_buf(),
-                key: format!("services.{name}.environment.{k}"),
-                line: Some(line),
-            };
-            for (k, l, v) in e.entries() {
-                env.push((
-                    k.to_ascii_uppercase(),
-                    v.text().unwrap_or("").to_string(),
-                    loc(k, *l),
-                ));
-            }
-            for item in e.items() {
-                if let Some((k, v)) = item.text().and_then(|t| t.split_once('=')) {
-                    env.push((k.to_ascii_uppercase(), v.to_string(), loc(k, item.line)));
-                }
-            }
-        }
+        let mut configs = configs;
         // milvus.yaml first, then user.yaml, as Milvus (2.4+) reads them.
-        configs.sort_by_key(|(t, _, _)| *t != CONFIG_MILVUS_YAML);
+        configs.sort_by_key(|(t, _, _, _)| t != CONFIG_MILVUS_YAML);
         let mut layers = Vec::new();
-        for (target, host, at) in &configs {
-            let path = resolve(&base, host);
+        for (target, _, host, at) in &configs {
+            let path = resolve(&base, host.as_deref().unwrap_or(Path::new("")));
             let text = read_text(&path).map_err(|e| match e {
                 Error::Io { .. } => Error::bad_file(
-                    file,
+                    &at.file,
                     EXPECTED,
                     format!(
                         "{} (line {}) mounts {} at {target}, and it cannot be read; \
-                         pass the folder's real file, or run doctor where the Compose file is used",
+                         run doctor where the Compose file is used, or fix the path",
                         at.key,
                         at.line.unwrap_or(0),
                         path.display()
@@ -836,36 +932,42 @@ fn compose(file: &Path, docs: &[Node], report: &mut Report) -> Result<Vec<Deploy
             let Some(root) = docs.into_iter().find(|d| d.is_map()) else {
                 continue;
             };
-            report.files.push((path.clone(), Shape::MilvusConfig));
+            if !report.files.iter().any(|(p, _)| *p == path) {
+                report.files.push((path.clone(), Shape::MilvusConfig));
+            }
             layers.push(Layer {
                 file: path,
                 root,
                 prefix: String::new(),
             });
         }
-        if let Some((_, _, at)) = configs.iter().find(|(t, _, _)| *t == CONFIG_USER_YAML)
-            && reads_milvus_yaml_only(image)
+        if let Some((_, _, _, at)) = configs.iter().find(|(t, _, _, _)| t == CONFIG_USER_YAML)
+            && reads_milvus_yaml_only(&svc.image)
         {
             report.findings.push(Located {
                 finding: Finding::UserYamlIgnored {
-                    image: image.to_string(),
+                    image: svc.image.clone(),
                 },
                 at: at.clone(),
             });
         }
         out.push(Deployment {
-            file: file.to_path_buf(),
+            file: files[0].0.clone(),
             layers,
-            env,
-            mounts: Some(mounts),
+            env: svc.env,
+            mounts: Some(svc.volumes.into_iter().map(|(_, m, _, _)| m).collect()),
             base: base.clone(),
         });
     }
     if out.is_empty() {
+        let names: Vec<String> = files.iter().map(|(f, _)| f.display().to_string()).collect();
         return Err(Error::bad_file(
-            file,
+            &files[0].0,
             EXPECTED,
-            "none of its services runs Milvus (image milvusdb/milvus, or a service named standalone or proxy)",
+            format!(
+                "none of the services of {} runs Milvus (image milvusdb/milvus, or a service named standalone or proxy)",
+                names.join(", ")
+            ),
         ));
     }
     Ok(out)
@@ -1265,6 +1367,18 @@ mod tests {
         let inner = parse(Path::new("f"), text, n.line - 1).unwrap();
         let (_, l) = inner[0].path(&["tls", "serverPemPath"]).unwrap();
         assert_eq!(l, 6);
+    }
+
+    #[test]
+    fn compose_interpolation() {
+        let vars = |n: &str| (n == "SET").then(|| "/srv".to_string());
+        assert_eq!(
+            interpolate("${DOCKER_VOLUME_DIRECTORY:-.}/tls:/milvus/tls", &vars),
+            "./tls:/milvus/tls"
+        );
+        assert_eq!(interpolate("${SET:-.}/tls", &vars), "/srv/tls");
+        assert_eq!(interpolate("$SET/a/$$x/${UNSET}b", &vars), "/srv/a/$x/b");
+        assert_eq!(interpolate("${SET-x}${NO-y}", &vars), "/srvy");
     }
 
     #[test]

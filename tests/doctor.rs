@@ -707,3 +707,121 @@ fn bad_yaml_is_one_error_naming_file_and_line() {
     let out = run(d.path(), &["doctor", "secret.yaml"]);
     assert_one_error_line(&out, 2, &["secret.yaml", "Secret"]);
 }
+
+/// The guide's Compose layout: `${DOCKER_VOLUME_DIRECTORY:-.}` sources, a
+/// full milvus.yaml mounted over the image's, certificates in ./tls.
+const GUIDE_COMPOSE: &str = r#"version: '3.5'
+services:
+  etcd:
+    container_name: milvus-etcd
+    image: quay.io/coreos/etcd:v3.5.5
+  standalone:
+    container_name: milvus-standalone
+    image: milvusdb/milvus:latest
+    command: ["milvus", "run", "standalone"]
+    security_opt:
+    - seccomp:unconfined
+    environment:
+      ETCD_ENDPOINTS: etcd:2379
+      MINIO_ADDRESS: minio:9000
+    volumes:
+      - ${DOCKER_VOLUME_DIRECTORY:-.}/volumes/milvus:/var/lib/milvus
+      - ${DOCKER_VOLUME_DIRECTORY:-.}/tls:/milvus/tls
+      - ${DOCKER_VOLUME_DIRECTORY:-.}/milvus.yaml:/milvus/configs/milvus.yaml
+"#;
+
+#[test]
+fn the_guides_compose_layout() {
+    let d = gen_dir(&[]);
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    fs::create_dir(p.join("tls")).unwrap();
+    for f in ["server.pem", "server.key", "ca.pem"] {
+        fs::copy(d.path().join(f), p.join("tls").join(f)).unwrap();
+    }
+    fs::write(p.join("docker-compose.yml"), GUIDE_COMPOSE).unwrap();
+    fs::write(p.join("milvus.yaml"), GOOD_TLS).unwrap();
+    let out = run(p, &["doctor", "docker-compose.yml", "--dir", "tls"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The mounted milvus.yaml is read: its findings name it.
+    fs::write(
+        p.join("milvus.yaml"),
+        GOOD_TLS.replace("/milvus/tls/server.key", "/etc/server.key"),
+    )
+    .unwrap();
+    let out = run(p, &["doctor", "docker-compose.yml", "--json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["problems"][0]["code"], "path_not_mounted", "{doc:#}");
+    assert!(
+        doc["problems"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("milvus.yaml")
+    );
+    // A server.key that is not server.pem's, through the bind mount.
+    fs::write(p.join("milvus.yaml"), GOOD_TLS).unwrap();
+    let other = gen_dir(&[]);
+    fs::copy(other.path().join("server.key"), p.join("tls/server.key")).unwrap();
+    let out = run(
+        p,
+        &["doctor", "docker-compose.yml", "--dir", "tls", "--json"],
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(codes(&doc), ["key_mismatch"], "{doc:#}");
+}
+
+/// `doctor docker-compose.yml docker-compose.tls.yml` reads them as
+/// `docker compose -f ... -f ...` merges them.
+#[test]
+fn compose_files_given_together_are_merged() {
+    let d = gen_dir(&[]);
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path();
+    let base = GUIDE_COMPOSE
+        .lines()
+        .filter(|l| !l.contains("/milvus/tls") && !l.contains("/milvus/configs"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    fs::write(p.join("docker-compose.yml"), base).unwrap();
+    run_ok(
+        d.path(),
+        &[
+            "export",
+            "compose",
+            "--dir",
+            ".",
+            "--out",
+            p.to_str().unwrap(),
+            "--mode",
+            "2",
+        ],
+    );
+    // Alone, the guide's file runs Milvus without TLS.
+    let out = run(p, &["doctor", "docker-compose.yml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[tls_disabled]"));
+    let dir = d.path().to_str().unwrap();
+    let out = run(
+        p,
+        &[
+            "doctor",
+            "docker-compose.yml",
+            "docker-compose.tls.yml",
+            "--dir",
+            dir,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
