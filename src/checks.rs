@@ -285,7 +285,8 @@ pub enum Finding {
     },
     /// `doctor`: tlsMode 1 or 2 with the REST server on the gRPC port: the
     /// proxy refuses to start ("proxy server(http) and external grpc server
-    /// share the same port, tls mode must be 0", internal/distributed/proxy).
+    /// share the same port, tls mode must be 0": newHTTPListner in
+    /// internal/distributed/proxy; milvus-io/milvus#46312).
     RestPortSharesGrpcPort {
         /// The port both would use.
         port: String,
@@ -323,10 +324,16 @@ pub enum Finding {
         /// The image.
         image: String,
     },
+    /// `doctor`: internal TLS enabled for a Milvus release before 2.5,
+    /// which has no internal TLS (`InternalTLSConfig` is new in 2.5.0).
+    InternalTlsUnsupported {
+        /// The image.
+        image: String,
+    },
 }
 
 /// Every finding code, as docs/reference.md lists them.
-pub const CODES: [&str; 33] = [
+pub const CODES: [&str; 34] = [
     "expired",
     "not_yet_valid",
     "expiring",
@@ -360,6 +367,7 @@ pub const CODES: [&str; 33] = [
     "example_certificate",
     "path_not_mounted",
     "user_yaml_ignored",
+    "internal_tls_unsupported",
 ];
 
 impl Finding {
@@ -399,6 +407,7 @@ impl Finding {
             Finding::ExampleCertificate { .. } => "example_certificate",
             Finding::PathNotMounted { .. } => "path_not_mounted",
             Finding::UserYamlIgnored { .. } => "user_yaml_ignored",
+            Finding::InternalTlsUnsupported { .. } => "internal_tls_unsupported",
         }
     }
 
@@ -532,6 +541,9 @@ impl Finding {
                  /milvus/configs/milvus.yaml instead, or use Milvus 2.4 or later"
                     .into(),
             ),
+            Finding::InternalTlsUnsupported { .. } => {
+                Some("use Milvus 2.5 or later for internal TLS".into())
+            }
         }
     }
 
@@ -715,6 +727,11 @@ impl fmt::Display for Finding {
                 }
                 f.write_str(": Milvus cannot read it and does not start")
             }
+            Finding::InternalTlsUnsupported { image } => write!(
+                f,
+                "{image} has no internal TLS (Milvus 2.5 added it): common.security.internaltlsEnabled \
+                 and internaltls are ignored, and its components talk to each other in plaintext"
+            ),
             Finding::UserYamlIgnored { image } => write!(
                 f,
                 "{image} reads /milvus/configs/milvus.yaml alone (user.yaml is read since Milvus 2.4): \
@@ -1094,6 +1111,7 @@ mod tests {
                 mounts: Vec::new(),
             },
             Finding::UserYamlIgnored { image: s.clone() },
+            Finding::InternalTlsUnsupported { image: s.clone() },
         ];
         let codes: Vec<&str> = all.iter().map(Finding::code).collect();
         assert_eq!(codes, CODES);

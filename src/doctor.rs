@@ -467,6 +467,8 @@ struct Deployment {
     mounts: Option<Vec<Mount>>,
     /// The folder relative host paths are relative to.
     base: PathBuf,
+    /// The Milvus image, when the file names it (`milvusdb/milvus:v2.4.5`).
+    image: Option<String>,
 }
 
 /// A setting's value and where it is written.
@@ -559,6 +561,7 @@ fn milvus_config(file: &Path, docs: &[Node]) -> Result<Deployment> {
         env: Vec::new(),
         mounts: None,
         base: base_of(file),
+        image: None,
     })
 }
 
@@ -686,12 +689,20 @@ fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
             mounts.extend(values.path(&[c, m]).map(|(n, _)| n));
         }
     }
+    let tag = values
+        .path(&["image", "all", "tag"])
+        .and_then(|(t, _)| t.text());
+    let repo = values
+        .path(&["image", "all", "repository"])
+        .and_then(|(r, _)| r.text())
+        .unwrap_or("milvusdb/milvus");
     Ok(Deployment {
         file: file.to_path_buf(),
         layers,
         env: Vec::new(),
         mounts: Some(k8s_mounts(&volumes, &mounts)),
         base: base_of(file),
+        image: tag.map(|t| format!("{repo}:{t}")),
     })
 }
 
@@ -718,12 +729,17 @@ fn operator(file: &Path, docs: &[Node]) -> Result<Deployment> {
             mounts.extend(c.get("volumeMounts").map(|(n, _)| n));
         }
     }
+    let image = cr
+        .path(&["spec", "components", "image"])
+        .and_then(|(i, _)| i.text())
+        .map(str::to_string);
     Ok(Deployment {
         file: file.to_path_buf(),
         layers,
         env: Vec::new(),
         mounts: Some(k8s_mounts(&volumes, &mounts)),
         base: base_of(file),
+        image,
     })
 }
 
@@ -957,6 +973,7 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             env: svc.env,
             mounts: Some(svc.volumes.into_iter().map(|(_, m, _, _)| m).collect()),
             base: base.clone(),
+            image: (!svc.image.is_empty()).then(|| svc.image.clone()),
         });
     }
     if out.is_empty() {
@@ -976,6 +993,12 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
 /// Milvus before 2.4 reads `milvus.yaml` alone (`defaultYaml` in
 /// pkg/util/paramtable/base_table.go lists user.yaml since 2.4).
 fn reads_milvus_yaml_only(image: &str) -> bool {
+    before(image, (2, 4))
+}
+
+/// Whether the image's tag names a Milvus release before `version`
+/// (`v2.3.5`, `2.4.0-gpu`); false for `latest`, digests, or no tag.
+fn before(image: &str, version: (u32, u32)) -> bool {
     let Some((_, tag)) = image.rsplit_once(':') else {
         return false;
     };
@@ -983,7 +1006,7 @@ fn reads_milvus_yaml_only(image: &str) -> bool {
     let mut parts = tag.split(['.', '-']);
     let major: Option<u32> = parts.next().and_then(|p| p.parse().ok());
     let minor: Option<u32> = parts.next().and_then(|p| p.parse().ok());
-    matches!((major, minor), (Some(m), Some(n)) if m < 2 || (m == 2 && n < 4))
+    matches!((major, minor), (Some(m), Some(n)) if (m, n) < version)
 }
 
 // ---------------------------------------------------------------------------
@@ -1079,7 +1102,21 @@ fn check(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
     }
 
     let internal = d.setting(&["common", "security", "internaltlsEnabled"]);
-    if let Some(s) = internal.filter(|s| s.value.trim().eq_ignore_ascii_case("true")) {
+    let internal = internal.filter(|s| s.value.trim().eq_ignore_ascii_case("true"));
+    // InternalTLSConfig (pkg/util/paramtable/grpc_param.go) is "Version: 2.5.0".
+    if let (Some(s), Some(image)) = (&internal, &d.image)
+        && before(image, (2, 5))
+    {
+        push(
+            out,
+            Finding::InternalTlsUnsupported {
+                image: image.clone(),
+            },
+            s.at.clone(),
+        );
+        return;
+    }
+    if let Some(s) = internal {
         let keys = ["serverPemPath", "serverKeyPath", "caPemPath"];
         let files = paths(d, "internaltls", &keys, &s.at, out);
         let sni = d
@@ -1280,6 +1317,11 @@ fn certificates(
                 None
             }
         });
+    if let Some((ca, caf)) = &ca
+        && let Some(f) = checks::not_a_ca(ca)
+    {
+        push(f, &caf.at);
+    }
     let Some((cert, cf)) = server else {
         return;
     };

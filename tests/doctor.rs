@@ -825,3 +825,28 @@ fn compose_files_given_together_are_merged() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn internal_tls_before_milvus_2_5() {
+    let root = tempfile::tempdir().unwrap();
+    let config = GOOD_TLS.replace("tlsMode: 1", "tlsMode: 1\n    internaltlsEnabled: true")
+        + "internaltls:\n  serverPemPath: /milvus/tls/server.pem\n  serverKeyPath: /milvus/tls/server.key\n  caPemPath: /milvus/tls/ca.pem\n  sni: localhost\n";
+    for shape in shapes(root.path(), &config, "milvusdb/milvus:v2.4.17", None) {
+        let (out, doc) = doctor(&shape, &[]);
+        if shape.name == "milvus-config" {
+            // No image to tell the release by.
+            assert_eq!(out.status.code(), Some(0), "{doc:#}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        let f = expect(
+            &shape,
+            &doc,
+            "internal_tls_unsupported",
+            "common.security.internaltlsEnabled",
+            "internaltlsEnabled",
+        );
+        assert!(f["message"].as_str().unwrap().contains("v2.4.17"), "{f:#}");
+        assert_eq!(codes(&doc), ["internal_tls_unsupported"]);
+    }
+}
