@@ -249,19 +249,38 @@ enum Frame {
     },
 }
 
+/// Deeper nesting than any configuration has is refused (the tree is
+/// recursive: this bounds the stack).
+const MAX_DEPTH: usize = 128;
+/// Aliases may copy at most this many nodes in all ("billion laughs").
+const MAX_ALIASED: usize = 100_000;
+
 #[derive(Default)]
 struct Builder {
     docs: Vec<Node>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes, and their sizes in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes copied by aliases so far.
+    aliased: usize,
     /// Added to every line (a document inside a block scalar).
     offset: usize,
+    /// Why the document is refused, and the line.
+    refused: Option<(String, usize)>,
+}
+
+fn size(n: &Node) -> usize {
+    1 + match &n.value {
+        Yaml::Scalar(_) => 0,
+        Yaml::Map(m) => m.iter().map(|(_, _, v)| size(v)).sum(),
+        Yaml::Seq(s) => s.iter().map(size).sum(),
+    }
 }
 
 impl Builder {
     fn done(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            self.anchors.insert(anchor, (node.clone(), size(&node)));
         }
         match self.stack.last_mut() {
             None => self.docs.push(node),
@@ -283,6 +302,15 @@ impl Builder {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let line = mark.line() + self.offset;
+        if self.refused.is_some() {
+            return;
+        }
+        if matches!(ev, Event::MappingStart(..) | Event::SequenceStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            self.refused = Some((format!("nested more than {MAX_DEPTH} levels deep"), line));
+            return;
+        }
         match ev {
             Event::Scalar(text, _, anchor, _) => {
                 self.done(
@@ -294,10 +322,21 @@ impl MarkedEventReceiver for Builder {
                 );
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    value: Yaml::Scalar(String::new()),
-                    line,
-                });
+                let (node, n) = self.anchors.get(&id).cloned().unwrap_or((
+                    Node {
+                        value: Yaml::Scalar(String::new()),
+                        line,
+                    },
+                    1,
+                ));
+                self.aliased += n;
+                if self.aliased > MAX_ALIASED {
+                    self.refused = Some((
+                        format!("its aliases (*name) copy more than {MAX_ALIASED} values"),
+                        line,
+                    ));
+                    return;
+                }
                 self.done(Node { line, ..node }, 0);
             }
             Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
@@ -351,19 +390,35 @@ pub(crate) fn parse(file: &Path, text: &str, offset: usize) -> Result<Vec<Node>>
         offset,
         ..Builder::default()
     };
-    Parser::new_from_str(text).load(&mut b, true).map_err(|e| {
-        let m = e.marker();
-        Error::bad_file(
+    // Event by event: Parser::load recurses once per nesting level, and a
+    // few thousand levels of block mappings overflow the stack.
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            Error::bad_file(
+                file,
+                "valid YAML",
+                format!(
+                    "line {}, column {}: {}; fix the YAML there",
+                    m.line() + offset,
+                    m.col() + 1,
+                    e.info()
+                ),
+            )
+        })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        b.on_event(ev, mark);
+    }
+    if let Some((why, line)) = b.refused {
+        return Err(Error::bad_file(
             file,
             "valid YAML",
-            format!(
-                "line {}, column {}: {}; fix the YAML there",
-                m.line() + offset,
-                m.col() + 1,
-                e.info()
-            ),
-        )
-    })?;
+            format!("line {line}: {why}; no Milvus configuration is"),
+        ));
+    }
     Ok(b.docs)
 }
 
@@ -649,7 +704,10 @@ const COMPONENTS: [&str; 14] = [
 ];
 
 fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
-    let values = &docs[0];
+    let values = docs
+        .iter()
+        .find(|d| d.is_map())
+        .ok_or_else(|| Error::bad_file(file, EXPECTED, "it holds no mapping of values"))?;
     let mut layers = Vec::new();
     if let Some((files, _)) = values.get("extraConfigFiles") {
         for (name, key_line, node) in files.entries() {
@@ -658,7 +716,7 @@ fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
             };
             // yaml-rust2 marks a block scalar (`|`) at its first line of
             // text, and a quoted one at its first character.
-            let offset = node.line - 1;
+            let offset = node.line.saturating_sub(1);
             let inner = parse(file, text, offset).map_err(|e| match e {
                 Error::BadFile { reason, .. } => Error::bad_file(
                     file,
@@ -710,7 +768,7 @@ fn operator(file: &Path, docs: &[Node]) -> Result<Deployment> {
     let cr = docs
         .iter()
         .find(|d| is_milvus_resource(d))
-        .expect("detect found one");
+        .ok_or_else(|| Error::bad_file(file, EXPECTED, "it holds no Milvus resource"))?;
     let mut layers = Vec::new();
     if let Some((config, _)) = cr.path(&["spec", "config"]) {
         layers.push(Layer {
@@ -855,7 +913,10 @@ struct Service {
 
 fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<Deployment>> {
     // Relative paths are relative to the first file's folder (the project's).
-    let base = base_of(&files[0].0);
+    let Some((first, _)) = files.first() else {
+        return Ok(Vec::new());
+    };
+    let base = base_of(first);
     let vars = compose_vars(&base);
     let mut services: Vec<(String, Service)> = Vec::new();
     for (file, docs) in files {
@@ -968,7 +1029,7 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             });
         }
         out.push(Deployment {
-            file: files[0].0.clone(),
+            file: first.clone(),
             layers,
             env: svc.env,
             mounts: Some(svc.volumes.into_iter().map(|(_, m, _, _)| m).collect()),
@@ -979,7 +1040,7 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
     if out.is_empty() {
         let names: Vec<String> = files.iter().map(|(f, _)| f.display().to_string()).collect();
         return Err(Error::bad_file(
-            &files[0].0,
+            first,
             EXPECTED,
             format!(
                 "none of the services of {} runs Milvus (image milvusdb/milvus, or a service named standalone or proxy)",

@@ -850,3 +850,34 @@ fn internal_tls_before_milvus_2_5() {
         assert_eq!(codes(&doc), ["internal_tls_unsupported"]);
     }
 }
+
+/// Hostile YAML: deep nesting (block, compact sequences, flow) and alias
+/// expansion ("billion laughs") are one error each, never a crash.
+#[test]
+fn hostile_yaml_is_refused_without_crashing() {
+    let d = tempfile::tempdir().unwrap();
+    let mut block = String::new();
+    for i in 0..3000 {
+        block.push_str(&" ".repeat(i));
+        block.push_str("k:\n");
+    }
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let cases = [
+        ("block.yaml", block),
+        ("seq.yaml", format!("{}x\n", "- ".repeat(5000))),
+        (
+            "flow.yaml",
+            format!("a: {}{}\n", "[".repeat(5000), "]".repeat(5000)),
+        ),
+        ("bomb.yaml", bomb),
+    ];
+    for (name, text) in cases {
+        fs::write(d.path().join(name), text).unwrap();
+        let out = run(d.path(), &["doctor", name]);
+        assert_one_error_line(&out, 2, &[name, "line "]);
+    }
+}
