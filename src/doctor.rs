@@ -989,7 +989,12 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
         // milvus.yaml first, then user.yaml, as Milvus (2.4+) reads them.
         configs.sort_by_key(|(t, _, _, _)| t != CONFIG_MILVUS_YAML);
         let mut layers = Vec::new();
+        let user_yaml_ignored = reads_milvus_yaml_only(&svc.image);
         for (target, _, host, at) in &configs {
+            // Milvus before 2.4 runs without it: its settings do not count.
+            if target == CONFIG_USER_YAML && user_yaml_ignored {
+                continue;
+            }
             let path = resolve(&base, host.as_deref().unwrap_or(Path::new("")));
             let text = read_text(&path).map_err(|e| match e {
                 Error::Io { .. } => Error::bad_file(
@@ -1019,7 +1024,7 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             });
         }
         if let Some((_, _, _, at)) = configs.iter().find(|(t, _, _, _)| t == CONFIG_USER_YAML)
-            && reads_milvus_yaml_only(&svc.image)
+            && user_yaml_ignored
         {
             report.findings.push(Located {
                 finding: Finding::UserYamlIgnored {

@@ -524,6 +524,12 @@ fn a_user_yaml_mounted_for_milvus_2_3() {
         f["line"].as_u64(),
         Some(line_of(&compose.arg, "- type: bind"))
     );
+    // Milvus runs without its settings: TLS is off.
+    assert_eq!(
+        codes(&doc),
+        ["user_yaml_ignored", "tls_disabled"],
+        "{doc:#}"
+    );
     // Milvus 2.4 and later read it.
     let (out, _) = doctor(&shapes[0], &[]);
     assert_eq!(out.status.code(), Some(0));
@@ -589,7 +595,7 @@ fn every_export_passes() {
                 let files: Vec<PathBuf> = match target {
                     "compose" => vec![
                         out_dir.path().join("docker-compose.tls.yml"),
-                        out_dir.path().join("milvus.yaml"),
+                        out_dir.path().join("user.yaml"),
                     ],
                     "operator" => vec![out_dir.path().join("milvus-operator.yaml")],
                     "helm" => vec![out_dir.path().join("values-tls.yaml")],
@@ -610,6 +616,82 @@ fn every_export_passes() {
                 }
             }
         }
+    }
+}
+
+/// `export compose --milvus-config` (a full milvus.yaml for Milvus 2.3)
+/// passes too, merged with a Milvus 2.3 Compose file; the user.yaml
+/// fragment does not pass with that image.
+#[test]
+fn compose_exports_for_milvus_2_3() {
+    let certs = gen_dir(&[]);
+    let dir = certs.path().to_str().unwrap();
+    let release = fixtures().join("milvus/milvus-2.3.5.yaml");
+    let base = GUIDE_COMPOSE
+        .lines()
+        .filter(|l| !l.contains("/milvus/tls") && !l.contains("/milvus/configs"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("milvusdb/milvus:latest", "milvusdb/milvus:v2.3.5");
+    for mode in ["1", "2"] {
+        let p = tempfile::tempdir().unwrap();
+        let out = p.path().to_str().unwrap();
+        fs::write(p.path().join("docker-compose.yml"), &base).unwrap();
+        run_ok(
+            certs.path(),
+            &[
+                "export",
+                "compose",
+                "--dir",
+                dir,
+                "--out",
+                out,
+                "--mode",
+                mode,
+                "--milvus-config",
+                release.to_str().unwrap(),
+            ],
+        );
+        for args in [
+            vec!["doctor", "milvus.yaml", "--dir", dir],
+            vec!["doctor", "docker-compose.tls.yml", "--dir", dir],
+            vec![
+                "doctor",
+                "docker-compose.yml",
+                "docker-compose.tls.yml",
+                "--dir",
+                dir,
+            ],
+        ] {
+            let o = run(p.path(), &args);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{args:?} --mode {mode}: {}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        // The user.yaml fragment with the same 2.3 image: ignored.
+        let q = tempfile::tempdir().unwrap();
+        let out = q.path().to_str().unwrap();
+        fs::write(q.path().join("docker-compose.yml"), &base).unwrap();
+        run_ok(
+            certs.path(),
+            &[
+                "export", "compose", "--dir", dir, "--out", out, "--mode", mode,
+            ],
+        );
+        let o = run(
+            q.path(),
+            &["doctor", "docker-compose.yml", "docker-compose.tls.yml"],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("[user_yaml_ignored]"),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
     }
 }
 
