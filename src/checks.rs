@@ -286,7 +286,8 @@ pub enum Finding {
     /// `doctor`: tlsMode 1 or 2 with the REST server on the gRPC port: the
     /// proxy refuses to start ("proxy server(http) and external grpc server
     /// share the same port, tls mode must be 0": newHTTPListner in
-    /// internal/distributed/proxy; milvus-io/milvus#46312).
+    /// internal/distributed/proxy; milvus-io/milvus#46312); 2.4 starts but
+    /// serves no REST over TLS there (milvus-io/milvus#36724).
     RestPortSharesGrpcPort {
         /// The port both would use.
         port: String,
@@ -689,8 +690,9 @@ impl fmt::Display for Finding {
             Finding::RestPortSharesGrpcPort { port } => write!(
                 f,
                 "TLS is on and the REST server shares the gRPC port {port} (proxy.http.port is not \
-                 set to another port): the proxy refuses to start (\"proxy server(http) and external \
-                 grpc server share the same port, tls mode must be 0\")"
+                 set to another port): current releases refuse to start the proxy (\"proxy \
+                 server(http) and external grpc server share the same port, tls mode must be 0\"), \
+                 and 2.4 answers no REST request there"
             ),
             Finding::TlsUnderCommon { section } => write!(
                 f,

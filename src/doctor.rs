@@ -1150,7 +1150,10 @@ fn check(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
         let shared = http
             .as_ref()
             .is_none_or(|h| h.value.trim().is_empty() || h.value.trim() == grpc);
-        if http_on && shared {
+        // Milvus 2.3.5 (the PyPI wheel's server) serves TLS on a shared port:
+        // checked with the real server. The refusal is in 2.4 and later.
+        let before_2_4 = d.image.as_deref().is_some_and(|i| before(i, (2, 4)));
+        if http_on && shared && !before_2_4 {
             push(
                 out,
                 Finding::RestPortSharesGrpcPort { port: grpc },

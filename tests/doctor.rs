@@ -963,3 +963,18 @@ fn hostile_yaml_is_refused_without_crashing() {
         assert_one_error_line(&out, 2, &[name, "line "]);
     }
 }
+
+/// The real Milvus 2.3.5 server serves TLS with the REST port left on the
+/// gRPC port (tried with the PyPI wheel's server): not reported for it.
+#[test]
+fn the_shared_port_is_not_reported_for_milvus_2_3() {
+    let root = tempfile::tempdir().unwrap();
+    let config = GOOD_TLS.replace("proxy:\n  http:\n    port: 8080\n", "");
+    let shapes = shapes(root.path(), &config, "milvusdb/milvus:v2.3.5", None);
+    for shape in &shapes[1..3] {
+        let (out, doc) = doctor(shape, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}: {doc:#}", shape.name);
+    }
+    let (out, doc) = doctor(&shapes[0], &[]);
+    assert_eq!(out.status.code(), Some(2), "no image: {doc:#}");
+}
