@@ -719,20 +719,22 @@ pub fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<
             Status::Expiring
         };
         let severity = paint(f.finding.severity().name(), status, colour);
+        // File names, keys and values come from the user's files: shown
+        // escaped if they hold control characters.
         let key = if f.at.key.is_empty() {
             String::new()
         } else {
-            format!(" {}:", f.at.key)
+            format!(" {}:", clean(&f.at.key))
         };
         writeln!(
             out,
             "{}: {severity} [{}]{key} {}",
-            location(&f.at),
+            clean(&location(&f.at)),
             f.finding.code(),
-            f.finding
+            clean(&f.finding.to_string())
         )?;
         if let Some(fix) = f.finding.fix() {
-            writeln!(out, "  fix: {fix}")?;
+            writeln!(out, "  fix: {}", clean(&fix))?;
         }
     }
     let files: Vec<String> = r
@@ -752,7 +754,7 @@ pub fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<
             if w == 1 { "" } else { "s" }
         ),
     };
-    writeln!(out, "Read {}: {verdict}.", files.join(", "))
+    writeln!(out, "Read {}: {verdict}.", clean(&files.join(", ")))
 }
 
 /// `doctor --json`: findings as `inspect`'s (code, message, fix) with the

@@ -978,3 +978,19 @@ fn the_shared_port_is_not_reported_for_milvus_2_3() {
     let (out, doc) = doctor(&shapes[0], &[]);
     assert_eq!(out.status.code(), Some(2), "no image: {doc:#}");
 }
+
+/// Values from the user's files reach the terminal escaped.
+#[test]
+fn control_characters_are_shown_escaped() {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(
+        d.path().join("m.yaml"),
+        "proxy:\n  http:\n    port: 8080\ncommon:\n  security:\n    tlsMode: 1\ntls:\n  serverPemPath: \"/milvus/configs/cert/\\e]0;x\\a.pem\"\n  serverKeyPath: /milvus/tls/server.key\n",
+    )
+    .unwrap();
+    let out = run(d.path(), &["doctor", "m.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("\\u{1b}"), "{text}");
+}
