@@ -41,6 +41,7 @@ const EXAMPLE_CERTS: &str = "/milvus/configs/cert";
 /// Where the configuration files are read in the container.
 const CONFIG_MILVUS_YAML: &str = "/milvus/configs/milvus.yaml";
 const CONFIG_USER_YAML: &str = "/milvus/configs/user.yaml";
+const CONFIG_DIR: &str = "/milvus/configs";
 
 /// What kind of file `doctor` read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -972,20 +973,40 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
     }
     let mut out = Vec::new();
     for (name, svc) in services {
-        let configs: Vec<&(String, Mount, Option<PathBuf>, Location)> = svc
+        let mut configs: Vec<(String, Mount, Option<PathBuf>, Location)> = svc
             .volumes
             .iter()
             .filter(|(t, _, h, _)| {
                 h.is_some() && (t == CONFIG_MILVUS_YAML || t == CONFIG_USER_YAML)
             })
+            .cloned()
             .collect();
+        // A whole folder mounted over /milvus/configs: its milvus.yaml and
+        // user.yaml, where they exist.
+        for (t, m, h, at) in &svc.volumes {
+            let Some(h) = h.as_ref().filter(|_| t == CONFIG_DIR) else {
+                continue;
+            };
+            for (target, name) in [
+                (CONFIG_MILVUS_YAML, "milvus.yaml"),
+                (CONFIG_USER_YAML, "user.yaml"),
+            ] {
+                if resolve(&base, &h.join(name)).is_file() {
+                    configs.push((
+                        target.to_string(),
+                        m.clone(),
+                        Some(h.join(name)),
+                        at.clone(),
+                    ));
+                }
+            }
+        }
         let milvus = svc.image.contains("milvusdb/milvus")
             || !configs.is_empty()
             || ["standalone", "proxy", "milvus"].contains(&name.as_str());
         if !milvus {
             continue;
         }
-        let mut configs = configs;
         // milvus.yaml first, then user.yaml, as Milvus (2.4+) reads them.
         configs.sort_by_key(|(t, _, _, _)| t != CONFIG_MILVUS_YAML);
         let mut layers = Vec::new();

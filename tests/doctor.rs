@@ -994,3 +994,28 @@ fn control_characters_are_shown_escaped() {
     assert!(!text.contains('\u{1b}'), "{text:?}");
     assert!(text.contains("\\u{1b}"), "{text}");
 }
+
+/// A folder mounted over /milvus/configs: its milvus.yaml is read.
+#[test]
+fn a_compose_config_folder_mount() {
+    let d = gen_dir(&[]);
+    let p = tempfile::tempdir().unwrap();
+    fs::create_dir_all(p.path().join("configs")).unwrap();
+    fs::create_dir_all(p.path().join("tls")).unwrap();
+    for f in ["server.pem", "server.key", "ca.pem"] {
+        fs::copy(d.path().join(f), p.path().join("tls").join(f)).unwrap();
+    }
+    fs::write(p.path().join("configs/milvus.yaml"), GOOD_TLS).unwrap();
+    fs::write(
+        p.path().join("docker-compose.yml"),
+        "services:\n  standalone:\n    image: milvusdb/milvus:v2.4.5\n    volumes:\n      - ./configs:/milvus/configs/\n      - ./tls:/milvus/tls\n",
+    )
+    .unwrap();
+    let out = run(
+        p.path(),
+        &["doctor", "docker-compose.yml", "--dir", "tls", "--json"],
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["files"][1]["path"], "configs/milvus.yaml", "{doc:#}");
+}
