@@ -711,9 +711,8 @@ impl fmt::Display for Finding {
                     Some(p) => write!(f, "{key} is {p}, the example file that ships in Milvus's configs/cert/")?,
                     None => write!(
                         f,
-                        "{key} is not set, so Milvus uses its image's default, the example file that \
-                         ships in its configs/cert/ (with no default at all, as in the 2.3 wheel's \
-                         milvus.yaml, the proxy does not start: \"open : no such file or directory\")"
+                        "{key} is not set, so Milvus uses its image's default, the example file in \
+                         its configs/cert/ (with no default, as in the 2.3 wheel, the proxy does not start)"
                     )?,
                 }
                 if key.ends_with("caPemPath") {

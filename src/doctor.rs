@@ -151,6 +151,18 @@ pub fn doctor(opts: &DoctorOptions, now: OffsetDateTime) -> Result<Report> {
             check(&d, opts.dir.as_deref(), now, &mut report.findings);
         }
     }
+    // In the order of the files and lines they are about (stable: findings
+    // on one line, or on none, keep the rules' order).
+    let order: Vec<PathBuf> = report.files.iter().map(|(p, _)| p.clone()).collect();
+    report.findings.sort_by_key(|f| {
+        (
+            order
+                .iter()
+                .position(|p| *p == f.at.file)
+                .unwrap_or(usize::MAX),
+            f.at.line.unwrap_or(usize::MAX),
+        )
+    });
     Ok(report)
 }
 
@@ -1240,13 +1252,21 @@ fn paths(
             .setting(&[section, key])
             .filter(|s| !s.value.trim().is_empty())
         else {
-            out.push(Located {
-                finding: Finding::ExampleCertificate {
-                    key: name,
-                    path: None,
-                },
-                at: unset_at.clone(),
-            });
+            // Written under common: instead: tls_under_common says so, and
+            // moving the section fixes both.
+            let under_common = d
+                .layers
+                .iter()
+                .any(|l| l.root.path(&["common", section, key]).is_some());
+            if !under_common {
+                out.push(Located {
+                    finding: Finding::ExampleCertificate {
+                        key: name,
+                        path: None,
+                    },
+                    at: unset_at.clone(),
+                });
+            }
             continue;
         };
         let written = s.value.trim().to_string();
