@@ -525,7 +525,7 @@ struct Mount {
 }
 
 struct Deployment {
-    /// The file that describes it, and the key path of the Milvus settings' owner.
+    /// The file that describes it (the first Compose file, for several).
     file: PathBuf,
     /// Layers in the order Milvus reads them (later ones win).
     layers: Vec<Layer>,
