@@ -276,10 +276,65 @@ pub enum Finding {
         /// The CA folder.
         dir: PathBuf,
     },
+    /// `doctor`: TLS is off (`common.security.tlsMode` 0 or unset).
+    TlsDisabled,
+    /// `doctor`: `common.security.tlsMode` is not 0, 1 or 2.
+    InvalidTlsMode {
+        /// The value as written.
+        value: String,
+    },
+    /// `doctor`: tlsMode 1 or 2 with the REST server on the gRPC port: the
+    /// proxy refuses to start ("proxy server(http) and external grpc server
+    /// share the same port, tls mode must be 0": newHTTPListner in
+    /// internal/distributed/proxy; milvus-io/milvus#46312); 2.4 starts but
+    /// serves no REST over TLS there (milvus-io/milvus#36724).
+    RestPortSharesGrpcPort {
+        /// The port both would use.
+        port: String,
+    },
+    /// `doctor`: `tls:` or `internaltls:` written under `common:`; Milvus
+    /// reads them at the top level only.
+    TlsUnderCommon {
+        /// `tls` or `internaltls`.
+        section: String,
+    },
+    /// `doctor`: the legacy `common.security.tlsEnabled`, ignored since
+    /// `common.security.tlsMode` replaced it.
+    LegacyTlsEnabled {
+        /// Whether tlsMode turns TLS on anyway.
+        tls_on: bool,
+    },
+    /// `doctor`: a TLS path at the example files of Milvus's `configs/cert/`
+    /// (their private keys are public), or unset, so Milvus uses them.
+    ExampleCertificate {
+        /// The key, e.g. `tls.serverKeyPath`.
+        key: String,
+        /// The path as written (None: not set).
+        path: Option<String>,
+    },
+    /// `doctor`: a TLS path no volume mounts into the container.
+    PathNotMounted {
+        /// The path in the container.
+        path: String,
+        /// The mount points there are.
+        mounts: Vec<String>,
+    },
+    /// `doctor`: a `user.yaml` mounted for a Milvus release that reads
+    /// `milvus.yaml` alone (before 2.4).
+    UserYamlIgnored {
+        /// The image.
+        image: String,
+    },
+    /// `doctor`: internal TLS enabled for a Milvus release before 2.5,
+    /// which has no internal TLS (`InternalTLSConfig` is new in 2.5.0).
+    InternalTlsUnsupported {
+        /// The image.
+        image: String,
+    },
 }
 
 /// Every finding code, as docs/reference.md lists them.
-pub const CODES: [&str; 25] = [
+pub const CODES: [&str; 34] = [
     "expired",
     "not_yet_valid",
     "expiring",
@@ -305,6 +360,15 @@ pub const CODES: [&str; 25] = [
     "client_cert_rejected",
     "client_cert_not_given",
     "ca_missing_extensions",
+    "tls_disabled",
+    "invalid_tls_mode",
+    "rest_port_shares_grpc_port",
+    "tls_under_common",
+    "legacy_tls_enabled",
+    "example_certificate",
+    "path_not_mounted",
+    "user_yaml_ignored",
+    "internal_tls_unsupported",
 ];
 
 impl Finding {
@@ -336,6 +400,15 @@ impl Finding {
             Finding::ClientCertRejected { .. } => "client_cert_rejected",
             Finding::ClientCertNotGiven => "client_cert_not_given",
             Finding::CaMissingExtensions { .. } => "ca_missing_extensions",
+            Finding::TlsDisabled => "tls_disabled",
+            Finding::InvalidTlsMode { .. } => "invalid_tls_mode",
+            Finding::RestPortSharesGrpcPort { .. } => "rest_port_shares_grpc_port",
+            Finding::TlsUnderCommon { .. } => "tls_under_common",
+            Finding::LegacyTlsEnabled { .. } => "legacy_tls_enabled",
+            Finding::ExampleCertificate { .. } => "example_certificate",
+            Finding::PathNotMounted { .. } => "path_not_mounted",
+            Finding::UserYamlIgnored { .. } => "user_yaml_ignored",
+            Finding::InternalTlsUnsupported { .. } => "internal_tls_unsupported",
         }
     }
 
@@ -347,7 +420,9 @@ impl Finding {
             | Finding::KeyReadableByOthers { .. }
             | Finding::PendingWrite { .. }
             | Finding::ClientCertNotGiven
-            | Finding::CaMissingExtensions { .. } => Severity::Warning,
+            | Finding::CaMissingExtensions { .. }
+            | Finding::TlsDisabled
+            | Finding::LegacyTlsEnabled { tls_on: true } => Severity::Warning,
             _ => Severity::Problem,
         }
     }
@@ -430,6 +505,46 @@ impl Finding {
                 if missing.len() == 1 { "it" } else { "them" },
                 shell::milvus_certs("renew", dir, &["--ca"])
             )),
+            Finding::TlsDisabled => Some(
+                "set common.security.tlsMode: 1 (or 2 for mutual TLS) and the tls paths \
+                 (`milvus-certs gen` makes the files, `milvus-certs export` the settings and mounts)"
+                    .into(),
+            ),
+            Finding::InvalidTlsMode { .. } => Some(
+                "set common.security.tlsMode to 0 (off), 1 (one-way TLS) or 2 (mutual TLS)".into(),
+            ),
+            Finding::RestPortSharesGrpcPort { .. } => Some(
+                "set proxy.http.port: 8080 (any port but proxy.port) and publish it, as the guide does"
+                    .into(),
+            ),
+            Finding::TlsUnderCommon { section } => Some(format!(
+                "move `{section}:` out of `common:` to the top level of the configuration"
+            )),
+            Finding::LegacyTlsEnabled { .. } => Some(
+                "remove common.security.tlsEnabled; common.security.tlsMode (1 or 2) turns TLS on"
+                    .into(),
+            ),
+            Finding::ExampleCertificate { key, .. } => Some(format!(
+                "point {key} at your own file, mounted outside /milvus/configs (e.g. /milvus/tls/); \
+                 `milvus-certs gen` makes the files and `milvus-certs export` the settings and mounts"
+            )),
+            Finding::PathNotMounted { path, .. } => {
+                let dir = Path::new(path)
+                    .parent()
+                    .map_or_else(|| "/".to_string(), |p| p.display().to_string());
+                Some(format!(
+                    "mount the folder holding the file at {dir} (a volume and a volumeMount, or a \
+                     Compose bind mount), or point the key at a mounted path"
+                ))
+            }
+            Finding::UserYamlIgnored { .. } => Some(
+                "mount a full milvus.yaml (your release's, with the TLS keys set) at \
+                 /milvus/configs/milvus.yaml instead, or use Milvus 2.4 or later"
+                    .into(),
+            ),
+            Finding::InternalTlsUnsupported { .. } => {
+                Some("use Milvus 2.5 or later for internal TLS".into())
+            }
         }
     }
 
@@ -564,6 +679,66 @@ impl fmt::Display for Finding {
                 "it has no {} (as the guide's gen.sh makes it): strict verifiers such as \
                  `openssl verify -x509_strict` refuse the certificates it issued",
                 missing.join(" and no ")
+            ),
+            Finding::TlsDisabled => f.write_str(
+                "TLS is off (common.security.tlsMode is 0 or not set): clients connect in plaintext",
+            ),
+            Finding::InvalidTlsMode { value } => write!(
+                f,
+                "common.security.tlsMode is {value:?}, not 0, 1 or 2: the proxy refuses to start"
+            ),
+            Finding::RestPortSharesGrpcPort { port } => write!(
+                f,
+                "TLS is on and the REST server shares the gRPC port {port} (proxy.http.port is not \
+                 set to another port): current releases refuse to start the proxy (\"proxy \
+                 server(http) and external grpc server share the same port, tls mode must be 0\"), \
+                 and 2.4 answers no REST request there"
+            ),
+            Finding::TlsUnderCommon { section } => write!(
+                f,
+                "`{section}:` is under `common:`, where Milvus does not read it: its paths are \
+                 ignored and Milvus uses the example certificates inside the image"
+            ),
+            Finding::LegacyTlsEnabled { tls_on: true } => f.write_str(
+                "common.security.tlsEnabled is a legacy key Milvus ignores (tlsMode replaced it)",
+            ),
+            Finding::LegacyTlsEnabled { tls_on: false } => f.write_str(
+                "common.security.tlsEnabled is a legacy key Milvus ignores (tlsMode replaced it), \
+                 and tlsMode is 0 or not set: TLS is off",
+            ),
+            Finding::ExampleCertificate { key, path } => {
+                match path {
+                    Some(p) => write!(f, "{key} is {p}, the example file that ships in Milvus's configs/cert/")?,
+                    None => write!(
+                        f,
+                        "{key} is not set, so Milvus uses its image's default, the example file in \
+                         its configs/cert/ (with no default, as in the 2.3 wheel, the proxy does not start)"
+                    )?,
+                }
+                if key.ends_with("caPemPath") {
+                    f.write_str(": its CA's private key is public, so anyone can make a certificate Milvus trusts")
+                } else {
+                    f.write_str(": its private key is public, so anyone can impersonate this server")
+                }
+            }
+            Finding::PathNotMounted { path, mounts } => {
+                write!(f, "no volume is mounted at {path} or a folder above it")?;
+                if mounts.is_empty() {
+                    f.write_str(" (nothing is mounted)")?;
+                } else {
+                    write!(f, " (mounted: {})", mounts.join(", "))?;
+                }
+                f.write_str(": Milvus cannot read it and does not start")
+            }
+            Finding::InternalTlsUnsupported { image } => write!(
+                f,
+                "{image} has no internal TLS (Milvus 2.5 added it): common.security.internaltlsEnabled \
+                 and internaltls are ignored, and its components talk to each other in plaintext"
+            ),
+            Finding::UserYamlIgnored { image } => write!(
+                f,
+                "{image} reads /milvus/configs/milvus.yaml alone (user.yaml is read since Milvus 2.4): \
+                 the user.yaml mounted here, and its TLS settings, are ignored"
             ),
         }
     }
@@ -925,6 +1100,21 @@ mod tests {
                 missing: vec!["keyUsage"],
                 dir: ".".into(),
             },
+            Finding::TlsDisabled,
+            Finding::InvalidTlsMode { value: s.clone() },
+            Finding::RestPortSharesGrpcPort { port: s.clone() },
+            Finding::TlsUnderCommon { section: s.clone() },
+            Finding::LegacyTlsEnabled { tls_on: false },
+            Finding::ExampleCertificate {
+                key: s.clone(),
+                path: None,
+            },
+            Finding::PathNotMounted {
+                path: s.clone(),
+                mounts: Vec::new(),
+            },
+            Finding::UserYamlIgnored { image: s.clone() },
+            Finding::InternalTlsUnsupported { image: s.clone() },
         ];
         let codes: Vec<&str> = all.iter().map(Finding::code).collect();
         assert_eq!(codes, CODES);

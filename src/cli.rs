@@ -84,6 +84,9 @@ pub enum Command {
     /// Check certificates, keys and live servers: expiry, key match, chain, purpose, names
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
+    /// Check a Milvus configuration's TLS settings (milvus.yaml, Helm values, operator resource, Compose)
+    #[command(after_help = DOCTOR_EXAMPLES)]
+    Doctor(DoctorArgs),
     /// Print (or write) a systemd timer and a crontab line that renew when due
     #[command(after_help = SCHEDULE_EXAMPLES)]
     Schedule(ScheduleArgs),
@@ -511,6 +514,43 @@ Exit status:
   1  no problem, but a certificate expires within --warn-days
   2  a problem (expired, not yet valid, key mismatch, bad chain, wrong purpose
      or name, unreadable input, failed connection) or a usage error";
+
+const DOCTOR_EXAMPLES: &str = "\
+Examples:
+  milvus-certs doctor milvus.yaml                     # a milvus.yaml or user.yaml
+  milvus-certs doctor values.yaml --dir cert          # Helm values, and the files in cert/
+  milvus-certs doctor milvus-operator.yaml --json     # a Milvus operator resource
+  milvus-certs doctor docker-compose.yml              # with the config files it mounts
+
+The shape is recognised: a Compose file has services:, an operator resource
+kind: Milvus, Helm values extraConfigFiles (or the chart's keys); anything
+else is read as a Milvus configuration. With --dir, the certificate files the
+configuration names are found there (through the mounts) and checked: key
+match, chain to the CA, serverAuth, internaltls.sni among the SANs, and with
+tlsMode 2 client.pem's clientAuth. The finding codes are listed in the README.
+
+Exit status:
+  0  healthy
+  1  warnings only (TLS off, a legacy key, a certificate expiring soon)
+  2  a problem (the proxy would not start, Milvus would ignore the settings or
+     use its example keys, a file not mounted, a bad certificate) or an
+     unreadable file";
+
+/// Options of `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Configuration files: milvus.yaml/user.yaml, Helm values, a Milvus resource or a Compose file
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// The folder holding the certificate files the configuration names (server.pem, server.key, ca.pem, client.pem)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Options of `inspect`.
 #[derive(Debug, Args)]

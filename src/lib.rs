@@ -11,6 +11,7 @@ pub mod ca;
 pub mod certinfo;
 pub mod checks;
 pub mod connect;
+pub mod doctor;
 pub mod error;
 pub mod export;
 pub mod files;

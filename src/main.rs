@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => (run_gen(args, now), FAILURE),
         Command::Renew(args) => (run_renew(args, now), FAILURE),
         Command::Inspect(args) => (run_inspect(args, now), INSPECT_FAILURE),
+        Command::Doctor(args) => (run_doctor(args, now), INSPECT_FAILURE),
         Command::Schedule(args) => (run_schedule(args), FAILURE),
         Command::Export(target) => (run_export(target, now), FAILURE),
         Command::Completions { shell } => (run_completions(shell), FAILURE),
@@ -311,6 +312,17 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
     }
     quiet_on_closed_pipe(print_inspect(&report, args.json, now))?;
     Ok(ExitCode::from(report.overall().exit_code()))
+}
+
+fn run_doctor(args: cli::DoctorArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::doctor::{self, DoctorOptions};
+    let opts = DoctorOptions {
+        files: args.files,
+        dir: args.dir,
+    };
+    let report = doctor::doctor(&opts, now)?;
+    quiet_on_closed_pipe(output::print_doctor(&report, args.json))?;
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn connect_options(args: &InspectArgs) -> anyhow::Result<milvus_certs::connect::ConnectOptions> {

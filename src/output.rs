@@ -694,3 +694,97 @@ pub fn print_export(
     }
     Ok(())
 }
+
+fn location(at: &milvus_certs::doctor::Location) -> String {
+    let mut s = at.file.display().to_string();
+    if let Some(line) = at.line {
+        s.push_str(&format!(":{line}"));
+    }
+    s
+}
+
+/// `doctor`'s findings, one block each, then a summary line; or JSON.
+pub fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if json {
+        let doc = doctor_json(r);
+        let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
+        return writeln!(out, "{text}");
+    }
+    let colour = use_colour();
+    for f in &r.findings {
+        let status = if f.finding.is_problem() {
+            Status::Expired
+        } else {
+            Status::Expiring
+        };
+        let severity = paint(f.finding.severity().name(), status, colour);
+        // File names, keys and values come from the user's files: shown
+        // escaped if they hold control characters.
+        let key = if f.at.key.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", clean(&f.at.key))
+        };
+        writeln!(
+            out,
+            "{}: {severity} [{}]{key} {}",
+            clean(&location(&f.at)),
+            f.finding.code(),
+            clean(&f.finding.to_string())
+        )?;
+        if let Some(fix) = f.finding.fix() {
+            writeln!(out, "  fix: {}", clean(&fix))?;
+        }
+    }
+    let files: Vec<String> = r
+        .files
+        .iter()
+        .map(|(p, s)| format!("{} ({})", p.display(), s.name()))
+        .collect();
+    let problems = r.findings.iter().filter(|f| f.finding.is_problem()).count();
+    let warnings = r.findings.len() - problems;
+    let verdict = match (problems, warnings) {
+        (0, 0) => "no TLS mistakes found".to_string(),
+        (0, w) => format!("{w} warning{}", if w == 1 { "" } else { "s" }),
+        (p, 0) => format!("{p} problem{}", if p == 1 { "" } else { "s" }),
+        (p, w) => format!(
+            "{p} problem{}, {w} warning{}",
+            if p == 1 { "" } else { "s" },
+            if w == 1 { "" } else { "s" }
+        ),
+    };
+    writeln!(out, "Read {}: {verdict}.", clean(&files.join(", ")))
+}
+
+/// `doctor --json`: findings as `inspect`'s (code, message, fix) with the
+/// file, key path and line.
+pub fn doctor_json(r: &milvus_certs::doctor::Report) -> serde_json::Value {
+    use serde_json::json;
+    let list = |problems: bool| -> Vec<serde_json::Value> {
+        r.findings
+            .iter()
+            .filter(|f| f.finding.is_problem() == problems)
+            .map(|f| {
+                json!({
+                    "code": f.finding.code(),
+                    "message": f.finding.to_string(),
+                    "fix": f.finding.fix(),
+                    "file": f.at.file.display().to_string(),
+                    "key": f.at.key,
+                    "line": f.at.line,
+                })
+            })
+            .collect()
+    };
+    let status = match r.worst() {
+        None => "ok",
+        Some(s) => s.name(),
+    };
+    json!({
+        "status": status,
+        "files": r.files.iter().map(|(p, s)| json!({"path": p.display().to_string(), "shape": s.name()})).collect::<Vec<_>>(),
+        "problems": list(true),
+        "warnings": list(false),
+    })
+}

@@ -17,6 +17,7 @@ fn help_snapshots() {
     check_snapshot("gen-help.txt", &["gen", "--help"]);
     check_snapshot("renew-help.txt", &["renew", "--help"]);
     check_snapshot("inspect-help.txt", &["inspect", "--help"]);
+    check_snapshot("doctor-help.txt", &["doctor", "--help"]);
     check_snapshot("schedule-help.txt", &["schedule", "--help"]);
     check_snapshot("export-help.txt", &["export", "--help"]);
     for target in EXPORT_TARGETS {
@@ -29,10 +30,11 @@ fn help_snapshots() {
     check_snapshot("man-help.txt", &["man", "--help"]);
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "gen",
     "renew",
     "inspect",
+    "doctor",
     "schedule",
     "export",
     "completions",

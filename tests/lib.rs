@@ -7,6 +7,7 @@ mod common;
 
 mod cli;
 mod crash;
+mod doctor;
 mod export;
 mod faults;
 mod folders;

@@ -115,3 +115,35 @@ fn errors_are_one_line_with_a_fix() {
         .stderr_contains("rmdir -- dk/server.pem")
         .run();
 }
+
+#[test]
+fn doctor_output() {
+    let t = Test::new();
+    fs::copy(
+        fixtures().join("milvus/operator-encryption-in-transit.yaml"),
+        t.path().join("milvus-operator.yaml"),
+    )
+    .unwrap();
+    t.cmd(&["doctor", "milvus-operator.yaml"])
+        .status(2)
+        .stdout_snapshot("out-doctor-operator.txt")
+        .run();
+    t.cmd(&["doctor", "milvus-operator.yaml", "--json"])
+        .status(2)
+        .stdout_snapshot("out-doctor-operator.json")
+        .run();
+    fs::write(
+        t.path().join("values.yaml"),
+        "extraConfigFiles:\n  user.yaml: |\n    common:\n      security:\n        tlsMode: 1\n      tls:\n        serverPemPath: /certs/server.pem\n",
+    )
+    .unwrap();
+    t.cmd(&["doctor", "values.yaml"])
+        .status(2)
+        .stdout_snapshot("out-doctor-helm.txt")
+        .run();
+    fs::write(t.path().join("bad.yaml"), "tls:\n  serverPemPath: [x\n").unwrap();
+    t.cmd(&["doctor", "bad.yaml"])
+        .status(2)
+        .stderr_snapshot("err-doctor-bad-yaml.txt")
+        .run();
+}
