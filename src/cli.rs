@@ -81,6 +81,9 @@ pub enum Command {
     /// Make new server and client keys and certificates from the existing CA (renew.sh)
     #[command(after_help = RENEW_EXAMPLES)]
     Renew(RenewArgs),
+    /// Add a certificate from the same CA for a service next to Milvus (etcd, S3, Kafka): NAME.pem, NAME.key
+    #[command(after_help = ADD_EXAMPLES)]
+    Add(AddArgs),
     /// Check certificates, keys and live servers: expiry, key match, chain, purpose, names
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
@@ -397,6 +400,61 @@ pub struct GenArgs {
     pub key_type: String,
 
     /// Replace existing files (the old ones are kept under DIR/backup/<time>/)
+    #[arg(long)]
+    pub force: bool,
+
+    /// With --force, do not keep the replaced files
+    #[arg(long, requires = "force")]
+    pub no_backup: bool,
+}
+
+const ADD_EXAMPLES: &str = "\
+Examples:
+  milvus-certs add etcd --dir cert --san etcd-0.etcd   # etcd.pem, etcd.key (server and peer)
+  milvus-certs add etcd-client --dir cert              # Milvus as etcd's client
+  milvus-certs add s3 --dir cert --san minio.example.com
+  milvus-certs add kafka --dir cert && milvus-certs add kafka-client --dir cert
+  milvus-certs add vault --profile server --san vault.internal --dir cert
+
+Ready-made names: etcd (peer), etcd-client (client), s3 (server, also named
+minio), kafka (peer), kafka-client (client). Profiles: server (serverAuth),
+client (clientAuth), peer (both). Server and peer certificates also name
+localhost, 127.0.0.1 and ::1 unless --no-localhost. `renew` renews them with
+the rest, keeping each one's profile, names, key type and lifetime.";
+
+/// Options of `add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The certificate's name: the files are NAME.pem and NAME.key (lowercase letters, digits, '-')
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// What it is for: server (serverAuth), client (clientAuth), peer (both) [default: the ready-made name's]
+    #[arg(long, value_name = "PROFILE", value_parser = ["server", "client", "peer"])]
+    pub profile: Option<String>,
+
+    /// Another name for it (repeatable; a host, without port or scheme): an IP address becomes an IP SAN, anything else a DNS SAN
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+
+    /// Do not give a server or peer certificate the names localhost, 127.0.0.1 and ::1
+    #[arg(long)]
+    pub no_localhost: bool,
+
+    /// Validity in days
+    #[arg(long, value_name = "N", default_value_t = 3650)]
+    pub days: u32,
+
+    /// Key type [default: the CA's]
+    #[arg(long, value_name = "TYPE",
+          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
+    pub key_type: Option<String>,
+
+    /// Directory holding ca.pem and ca.key
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Replace an existing NAME.pem and NAME.key (the old ones are kept under DIR/backup/<time>/)
     #[arg(long)]
     pub force: bool,
 

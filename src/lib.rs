@@ -8,6 +8,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod add;
 pub mod ca;
 pub mod certinfo;
 pub mod checks;

@@ -15,7 +15,7 @@ mod cli;
 mod man;
 mod output;
 
-use cli::{Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
+use cli::{AddArgs, Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
 use output::{print_gen, print_inspect};
 
 /// Exit code of a `gen` or `renew` that failed (usage errors exit 2, from clap).
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let (result, failure) = match cli.command {
         Command::Gen(args) => (run_gen(args, now), FAILURE),
         Command::Renew(args) => (run_renew(args, now), FAILURE),
+        Command::Add(args) => (run_add(args, now), FAILURE),
         Command::Inspect(args) => (run_inspect(args, now), INSPECT_FAILURE),
         Command::Schedule(args) => (run_schedule(args), FAILURE),
         Command::Export(target) => (run_export(target, now), FAILURE),
@@ -95,6 +96,29 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     };
     let report = generate::generate(&opts, now)?;
     quiet_on_closed_pipe(print_gen(&report))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_add(args: AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::add::{self, AddOptions};
+    use milvus_certs::leaf::Profile;
+    let opts = AddOptions {
+        dir: args.dir,
+        name: args.name,
+        profile: args
+            .profile
+            .as_deref()
+            .map(|p| Profile::parse("--profile", p))
+            .transpose()?,
+        sans: args.sans,
+        no_localhost: args.no_localhost,
+        days: args.days,
+        key_type: args.key_type.as_deref().map(str::parse).transpose()?,
+        force: args.force,
+        backup: !args.no_backup,
+    };
+    let report = add::add(&opts, now)?;
+    quiet_on_closed_pipe(output::print_add(&report))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -204,7 +228,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
 
     if let Some(cmd) = &args.then {
-        let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.role.name()).collect();
+        let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.label()).collect();
         let outcome = schedule::run_hook(cmd, &dir, &roles)?;
         quiet_on_closed_pipe(output::print_hook(&outcome))?;
         if !outcome.succeeded() {

@@ -189,7 +189,7 @@ fn with_remove_hint(e: Error, role: Role) -> Error {
 }
 
 /// `ca.srl`, or a random start when it is missing; the bool says it was missing.
-fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
+pub(crate) fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
     let path = dir.join(files::CA_SRL);
     match input::read_in_folder(&path, "a serial number file")? {
         Some(bytes) => Serial::parse_srl(&bytes)
@@ -204,7 +204,7 @@ fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
 /// (`ca.srl` restored from an old backup, or edited): then that one, so no
 /// serial is issued twice. Without `ca.srl`, a random start, as
 /// `-CAcreateserial`.
-fn continue_from(
+pub(crate) fn continue_from(
     ca: &LoadedCa,
     srl: Serial,
     missing: bool,
@@ -424,7 +424,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     for ((plan, key), &validity) in plans.iter().zip(&keys).zip(&validities) {
         serial = next_serial(&serial, dir)?;
         let spec = LeafSpec {
-            role: plan.role,
+            profile: plan.role.profile(),
             subject: &plan.subject,
             names: &plan.names,
             validity,
@@ -448,8 +448,8 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         renewed.push(Renewed {
             new: Issued {
                 role: CertRole::Leaf(plan.role),
-                cert_file: plan.role.cert_file(),
-                key_file: plan.role.key_file(),
+                cert_file: plan.role.cert_file().into(),
+                key_file: plan.role.key_file().into(),
                 common_name: plan.subject.common_name.clone(),
                 names: plan.names.clone(),
                 serial: serial.clone(),
@@ -480,7 +480,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
 
 /// A last check before anything is written: the new certificate names the
 /// CA's exact subject as issuer and its signature verifies with the CA's key.
-fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
+pub(crate) fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
     let ok = CertInfo::from_der(der)
         .map(|c| crate::checks::issued_by(&c, &ca.cert, files::CA_PEM, None).is_none())
         .unwrap_or(false);
@@ -563,8 +563,8 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
         renewed: vec![Renewed {
             new: Issued {
                 role: CertRole::Ca,
-                cert_file: files::CA_PEM,
-                key_file: files::CA_KEY,
+                cert_file: files::CA_PEM.into(),
+                key_file: files::CA_KEY.into(),
                 common_name: ca
                     .cert
                     .subject_attrs

@@ -37,6 +37,7 @@ fn help_snapshots() {
     check_snapshot("help.txt", &["--help"]);
     check_snapshot("gen-help.txt", &["gen", "--help"]);
     check_snapshot("renew-help.txt", &["renew", "--help"]);
+    check_snapshot("add-help.txt", &["add", "--help"]);
     check_snapshot("inspect-help.txt", &["inspect", "--help"]);
     check_snapshot("schedule-help.txt", &["schedule", "--help"]);
     check_snapshot("export-help.txt", &["export", "--help"]);
@@ -50,9 +51,10 @@ fn help_snapshots() {
     check_snapshot("man-help.txt", &["man", "--help"]);
 }
 
-const SUBCOMMANDS: [&str; 7] = [
+const SUBCOMMANDS: [&str; 8] = [
     "gen",
     "renew",
+    "add",
     "inspect",
     "schedule",
     "export",
