@@ -33,6 +33,9 @@ pub struct Preset {
     pub name: &'static str,
     /// Its profile.
     pub profile: Profile,
+    /// What it must allow at least (what `inspect` checks): `kafka` made
+    /// with `--profile server` is fine, `etcd` without clientAuth is not.
+    pub needs: Profile,
     /// DNS names it gets besides NAME (the Compose service names).
     pub dns: &'static [&'static str],
     /// What it is for (for `--help` and the report).
@@ -57,30 +60,35 @@ pub const PRESETS: [Preset; 5] = [
     Preset {
         name: "etcd",
         profile: Profile::Peer,
+        needs: Profile::Peer,
         dns: &[],
         purpose: "etcd members (client and peer URLs)",
     },
     Preset {
         name: "etcd-client",
         profile: Profile::Client,
+        needs: Profile::Client,
         dns: &[],
         purpose: "Milvus as etcd's client (etcd.ssl.tlsCert)",
     },
     Preset {
         name: "s3",
         profile: Profile::Server,
+        needs: Profile::Server,
         dns: &["minio"],
         purpose: "the S3 object storage (MinIO)",
     },
     Preset {
         name: "kafka",
         profile: Profile::Peer,
+        needs: Profile::Server,
         dns: &[],
         purpose: "Kafka brokers",
     },
     Preset {
         name: "kafka-client",
         profile: Profile::Client,
+        needs: Profile::Client,
         dns: &[],
         purpose: "Milvus as Kafka's client",
     },
@@ -89,6 +97,16 @@ pub const PRESETS: [Preset; 5] = [
 /// The ready-made name `name`, if it is one.
 pub fn preset(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)
+}
+
+/// What the added certificate `name` (read as `cert`) must allow: a
+/// ready-made name's needs, else what it was made with; None when it
+/// allows neither purpose.
+pub fn expected_profile(name: &str, cert: &CertInfo) -> Option<Profile> {
+    match preset(name) {
+        Some(p) => Some(p.needs),
+        None => Profile::of(cert),
+    }
 }
 
 /// What `add` makes.
@@ -200,20 +218,10 @@ fn names_for(
 /// every `NAME.pem` of a name `add` makes, that can be read and parsed
 /// (others are for `inspect` to report). Sorted by file name.
 pub(crate) fn leaves_in(dir: &Path) -> Vec<(String, CertInfo)> {
-    let mut out = Vec::new();
-    for file in leaf_files(dir) {
-        let path = dir.join(&file);
-        let Ok(Some(bytes)) = input::read_optional(&path, "a PEM certificate") else {
-            continue;
-        };
-        let Ok((mut certs, _)) = input::parse_certificates_or_der(&path, &bytes) else {
-            continue;
-        };
-        if let Ok(c) = CertInfo::from_der(&certs.swap_remove(0)) {
-            out.push((file, c));
-        }
-    }
-    out
+    leaf_files(dir)
+        .into_iter()
+        .filter_map(|file| read_cert(&dir.join(&file)).map(|c| (file, c)))
+        .collect()
 }
 
 /// The file names of server.pem, client.pem and the added `NAME.pem` in
@@ -232,10 +240,13 @@ pub fn leaf_files(dir: &Path) -> Vec<String> {
     names
 }
 
-/// The NAMEs of the certificates `add` made in `dir` (every `NAME.pem` of
-/// a valid name), sorted.
+/// The NAMEs of the certificates `add` made in `dir`, sorted: every
+/// `NAME.pem` of a ready-made name (it is expected to be one, so a wrong
+/// file there is reported, not skipped), and every other `NAME.pem` of a
+/// valid name that is a leaf issued by `ca.pem` with a `NAME.key` next to
+/// it (so another CA's certificate kept in the folder is left alone).
 pub fn added_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
+    let mut candidates: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .filter_map(|e| {
@@ -245,8 +256,27 @@ pub fn added_names(dir: &Path) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
-    names.sort();
-    names
+    candidates.sort();
+    let ca = read_cert(&dir.join(files::CA_PEM));
+    candidates.retain(|name| {
+        if preset(name).is_some() {
+            return true;
+        }
+        let (Some(ca), Some(c)) = (&ca, read_cert(&dir.join(files::added_cert(name)))) else {
+            return false;
+        };
+        !c.is_ca()
+            && c.issuer_raw == ca.subject_raw
+            && dir.join(files::added_key(name)).symlink_metadata().is_ok()
+    });
+    candidates
+}
+
+/// The first certificate of a file, if it can be read (PEM or DER).
+fn read_cert(path: &Path) -> Option<CertInfo> {
+    let bytes = input::read_optional(path, "a PEM certificate").ok()??;
+    let (mut certs, _) = input::parse_certificates_or_der(path, &bytes).ok()?;
+    CertInfo::from_der(&certs.swap_remove(0)).ok()
 }
 
 /// Issues `NAME.pem` and `NAME.key` from the directory's CA. Nothing is
@@ -349,7 +379,7 @@ pub fn add(opts: &AddOptions, now: OffsetDateTime) -> Result<AddReport> {
         })?;
     renew::check_chains(&ca, cert.der(), dir)?;
     let new_files = [
-        NewFile::secret(key_file.clone(), key.serialize_pem()),
+        NewFile::secret(key_file.clone(), crate::keys::private_key_pem(&key)),
         NewFile::public(cert_file.clone(), cert.pem()),
         NewFile::public(files::CA_SRL, serial.to_srl()),
     ];

@@ -471,8 +471,11 @@ Examples:
   milvus-certs renew --ca --ca-days 36500 # re-sign the CA with its own key
   milvus-certs renew --dir /etc/milvus/tls --if-expiring-within 30 --then \"docker compose restart standalone\"
 
-The subject, names and key type of each new certificate are taken from the
-one it replaces; options override them. Serials continue from ca.srl. The
+Every leaf the CA issued here is renewed: server.pem, client.pem and each
+NAME.pem made by `add` (which keeps its profile). The subject, names, key
+type and lifetime of each new certificate are taken from the one it
+replaces; options override them (naming options apply to an added
+certificate only when --only names it). Serials continue from ca.srl. The
 replaced files are kept under DIR/backup/<UTC time>/ unless --no-backup.
 
 Exit status: 0 renewed (or nothing due), 1 an error (nothing was changed),
@@ -486,9 +489,9 @@ pub struct RenewArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
-    /// Renew only the server or only the client certificate [default: both]
-    #[arg(long, value_name = "WHICH", value_parser = ["server", "client"])]
-    pub only: Option<String>,
+    /// Renew only this one (repeatable): server, client, or the NAME of a certificate `add` made [default: all of them]
+    #[arg(long, value_name = "WHICH")]
+    pub only: Vec<String>,
 
     /// Validity of the new certificates [default: the lifetime of the one each replaces, 3650 for a missing one]
     #[arg(long, value_name = "N")]

@@ -147,6 +147,56 @@ impl Role {
     }
 }
 
+/// A leaf `renew` can make: `server.pem`, `client.pem`, or a `NAME.pem`
+/// made by `add` (what `renew --only` takes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// `server.pem` or `client.pem`.
+    Leaf(Role),
+    /// `NAME.pem`, made by `milvus-certs add`.
+    Added(String),
+}
+
+impl Target {
+    /// Reads `--only`: `server`, `client`, or the NAME of an added certificate.
+    pub fn parse(option: &'static str, value: &str) -> Result<Target> {
+        match value {
+            "server" => Ok(Target::Leaf(Role::Server)),
+            "client" => Ok(Target::Leaf(Role::Client)),
+            _ if files::is_added_name(value) => Ok(Target::Added(value.to_string())),
+            _ => Err(crate::error::Error::invalid(
+                option,
+                value,
+                "must be server, client, or the NAME of a certificate made by `milvus-certs add NAME`",
+            )),
+        }
+    }
+
+    /// `server`, `client` or NAME.
+    pub fn label(&self) -> &str {
+        match self {
+            Target::Leaf(r) => r.name(),
+            Target::Added(n) => n,
+        }
+    }
+
+    /// The certificate's file name.
+    pub fn cert_file(&self) -> String {
+        match self {
+            Target::Leaf(r) => r.cert_file().into(),
+            Target::Added(n) => files::added_cert(n),
+        }
+    }
+
+    /// The key's file name.
+    pub fn key_file(&self) -> String {
+        match self {
+            Target::Leaf(r) => r.key_file().into(),
+            Target::Added(n) => files::added_key(n),
+        }
+    }
+}
+
 /// What goes into one leaf certificate.
 #[derive(Clone, Debug)]
 pub struct LeafSpec<'a> {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use milvus_certs::generate::{self, GenOptions};
-use milvus_certs::leaf::Role;
+use milvus_certs::leaf::{Role, Target};
 use milvus_certs::names::Subject;
 use milvus_certs::renew::{self, RenewCaOptions, RenewOptions};
 use time::OffsetDateTime;
@@ -128,11 +128,24 @@ const HOOK_FAILED: u8 = 3;
 fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     use milvus_certs::schedule;
     let dir = args.dir.clone();
-    let mut only = args.only.as_deref().map(|o| match o {
-        "client" => Role::Client,
-        _ => Role::Server,
-    });
-    let candidates: Vec<Role> = only.map_or_else(|| Role::ALL.to_vec(), |r| vec![r]);
+    let mut only: Vec<Target> = args
+        .only
+        .iter()
+        .map(|o| Target::parse("--only", o))
+        .collect::<milvus_certs::Result<_>>()?;
+    let candidates: Vec<Target> = if only.is_empty() {
+        Role::ALL
+            .into_iter()
+            .map(Target::Leaf)
+            .chain(
+                milvus_certs::add::added_names(&dir)
+                    .into_iter()
+                    .map(Target::Added),
+            )
+            .collect()
+    } else {
+        only.clone()
+    };
     let mut reasons: Vec<(String, String)> = Vec::new();
 
     if let Some(within) = args.if_expiring_within {
@@ -152,13 +165,11 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
             return Ok(ExitCode::SUCCESS);
         }
-        if found.due.len() == 1 {
-            only = Some(found.due[0].role);
-        }
+        only = found.due.iter().map(|d| d.target.clone()).collect();
         reasons = found
             .due
             .iter()
-            .map(|d| (d.role.cert_file().to_string(), d.reason.clone()))
+            .map(|d| (d.target.cert_file(), d.reason.clone()))
             .collect();
     }
 

@@ -254,9 +254,25 @@ pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<
             "Next: give the new ca.pem to Milvus and to every client; certificates it already issued stay valid with it."
         )?;
     } else {
+        let added: Vec<&str> = r
+            .renewed
+            .iter()
+            .filter(|rn| matches!(rn.new.role, CertRole::Added(_)))
+            .map(|rn| rn.new.cert_file.as_str())
+            .collect();
+        let restart = if added.is_empty() {
+            "Milvus (or the components reading the files)".to_string()
+        } else if added.len() == r.renewed.len() {
+            format!("the services using {}", added.join(", "))
+        } else {
+            format!(
+                "Milvus (or the components reading the files) and the services using {}",
+                added.join(", ")
+            )
+        };
         writeln!(
             out,
-            "Next: restart Milvus (or the components reading the files) so it loads the new certificates; clients keep their ca.pem."
+            "Next: restart {restart} so they load the new certificates; clients keep their ca.pem."
         )?;
     }
     out.flush()
@@ -561,7 +577,7 @@ pub fn print_not_due(
         writeln!(
             out,
             "  {:<11} expires {}, due for renewal on {}",
-            n.role.cert_file(),
+            n.target.cert_file(),
             date(n.not_after),
             date(n.due_on)
         )?;
@@ -571,7 +587,7 @@ pub fn print_not_due(
             out,
             "Next renewal: {} ({}).",
             date(first.due_on),
-            first.role.cert_file()
+            first.target.cert_file()
         )?;
     }
     out.flush()

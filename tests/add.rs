@@ -250,3 +250,229 @@ fn an_interrupted_add_is_completed_by_the_next_run() {
     );
     assert!(!staging.exists());
 }
+
+/// Serial, EKU, names, lifetime in days, key type of NAME.pem.
+fn facts(dir: &Path, name: &str) -> (Serial, Vec<String>, Vec<String>, i64, String) {
+    let c = info(&dir.join(format!("{name}.pem")));
+    let days = ((c.not_after - c.not_before).whole_seconds() + 43_200).div_euclid(86_400);
+    (c.serial.clone(), eku(&c), names(&c), days, c.key.clone())
+}
+
+fn stack_dir() -> tempfile::TempDir {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(
+        dir,
+        &["add", "etcd", "--days", "100", "--san", "etcd-0.etcd"],
+    );
+    run_ok(dir, &["add", "etcd-client"]);
+    run_ok(
+        dir,
+        &["add", "s3", "--no-localhost", "--key-type", "ecdsa-p256"],
+    );
+    run_ok(
+        dir,
+        &["add", "kafka", "--profile", "server", "--days", "400"],
+    );
+    run_ok(dir, &["add", "registry", "--profile", "client"]);
+    d
+}
+
+const ADDED: [&str; 5] = ["etcd", "etcd-client", "s3", "kafka", "registry"];
+
+#[test]
+fn renew_renews_every_leaf_keeping_profile_names_key_type_and_lifetime() {
+    let d = stack_dir();
+    let dir = d.path();
+    let ca = info(&dir.join("ca.pem"));
+    let before: Vec<_> = ADDED.iter().map(|n| facts(dir, n)).collect();
+    // Another CA's certificate, and a leaf without its key, kept in the
+    // folder under valid names: not ours, left alone.
+    let other = gen_dir(&[]);
+    fs::copy(other.path().join("ca.pem"), dir.join("old-ca.pem")).unwrap();
+    fs::copy(other.path().join("server.pem"), dir.join("foreign.pem")).unwrap();
+    let kept = (
+        fs::read(dir.join("old-ca.pem")).unwrap(),
+        fs::read(dir.join("foreign.pem")).unwrap(),
+    );
+    let srl_before = srl(dir);
+    let out = run_ok(dir, &["renew"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("the services using etcd.pem"), "{stdout}");
+    let mut serials = Vec::new();
+    for (name, old) in ADDED.iter().zip(&before) {
+        let new = facts(dir, name);
+        assert_ne!(new.0, old.0, "{name}: a new serial");
+        assert!(new.0 > srl_before, "{name}: serials continue from ca.srl");
+        assert_eq!(new.1, old.1, "{name}: profile kept");
+        assert_eq!(new.2, old.2, "{name}: names kept");
+        assert_eq!(new.3, old.3, "{name}: lifetime kept");
+        assert_eq!(new.4, old.4, "{name}: key type kept");
+        assert!(key_matches(dir, name), "{name}: the new key matches");
+        assert!(info(&dir.join(format!("{name}.pem"))).signed_by(&ca));
+        assert_eq!(mode(&dir.join(format!("{name}.key"))), 0o600);
+        serials.push(new.0);
+    }
+    for f in ["server", "client"] {
+        serials.push(info(&dir.join(format!("{f}.pem"))).serial);
+    }
+    serials.sort();
+    serials.dedup();
+    assert_eq!(serials.len(), 7, "seven distinct serials: {serials:?}");
+    assert_eq!(
+        (
+            fs::read(dir.join("old-ca.pem")).unwrap(),
+            fs::read(dir.join("foreign.pem")).unwrap()
+        ),
+        kept
+    );
+    assert_eq!(srl(dir), *serials.last().unwrap());
+    assert_eq!(facts(dir, "etcd").3, 100);
+    assert_eq!(facts(dir, "kafka").3, 400);
+    assert_eq!(facts(dir, "s3").4, "ecdsa-p256");
+    // The backup holds every replaced file.
+    let backup = fs::read_dir(dir.join("backup"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    for n in ADDED {
+        assert!(
+            backup.join(format!("{n}.pem")).is_file() && backup.join(format!("{n}.key")).is_file()
+        );
+    }
+    run_ok(dir, &["inspect", "--dir", "."]);
+}
+
+#[test]
+fn renew_only_name_renews_that_one_and_refuses_unknown_names() {
+    let d = stack_dir();
+    let dir = d.path();
+    let before = snapshot(dir);
+    run_ok(dir, &["renew", "--only", "etcd", "--san", "etcd-1.etcd"]);
+    let after = snapshot(dir);
+    for (path, v) in &before {
+        let name = path.to_string_lossy();
+        let changed = after.get(path) != Some(v);
+        let expected = ["etcd.pem", "etcd.key", "ca.srl"].contains(&name.as_ref());
+        assert_eq!(changed, expected, "{name}");
+    }
+    let (_, eku_, names_, days, _) = facts(dir, "etcd");
+    assert_eq!(eku_, ["serverAuth", "clientAuth"]);
+    assert_eq!(
+        names_,
+        [
+            "etcd",
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "etcd-0.etcd",
+            "etcd-1.etcd"
+        ],
+        "--san with --only NAME adds to that one"
+    );
+    assert_eq!(days, 100);
+
+    let before = snapshot(dir);
+    let out = run(dir, &["renew", "--only", "vault"]);
+    assert_one_error_line(
+        &out,
+        1,
+        &["vault.pem", "milvus-certs add vault --profile server"],
+    );
+    let out = run(dir, &["renew", "--only", "Vault"]);
+    assert_one_error_line(&out, 2, &["--only", "server, client, or the NAME"]);
+    assert_eq!(snapshot(dir), before);
+}
+
+#[test]
+fn due_added_certificates_are_renewed_by_the_daily_run() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(dir, &["add", "etcd", "--days", "10"]);
+    run_ok(dir, &["add", "s3"]);
+    let s3 = fs::read(dir.join("s3.pem")).unwrap();
+    let server = fs::read(dir.join("server.pem")).unwrap();
+    let old = facts(dir, "etcd");
+    let out = run_ok(dir, &["renew", "--if-expiring-within", "30"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("etcd.pem: it expires in"), "{stdout}");
+    let new = facts(dir, "etcd");
+    assert_ne!(new.0, old.0);
+    assert_eq!((new.1, new.2, new.3), (old.1, old.2, old.3));
+    assert_eq!(
+        fs::read(dir.join("s3.pem")).unwrap(),
+        s3,
+        "not due: untouched"
+    );
+    assert_eq!(fs::read(dir.join("server.pem")).unwrap(), server);
+    // Nothing due now: the not-due list names the added ones too.
+    let out = run_ok(dir, &["renew", "--if-expiring-within", "5"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Nothing to renew") && stdout.contains("s3.pem"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Next renewal:") && stdout.contains("(etcd.pem)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn inspect_checks_added_certificates_against_their_profile() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(dir, &["add", "etcd", "--profile", "server"]);
+    run_ok(dir, &["add", "s3"]);
+    // etcd needs clientAuth too (its gateway and peers connect with it).
+    let out = run(dir, &["inspect", "--dir", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("etcd.pem  added  invalid"), "{stdout}");
+    assert!(stdout.contains("lacks clientAuth"), "{stdout}");
+    assert!(
+        stdout.contains("run `milvus-certs add etcd --profile peer --force`"),
+        "{stdout}"
+    );
+    // renew gives a ready-made name at least what it needs.
+    run_ok(dir, &["renew", "--only", "etcd"]);
+    assert_eq!(
+        eku(&info(&dir.join("etcd.pem"))),
+        ["serverAuth", "clientAuth"]
+    );
+    run_ok(dir, &["inspect", "--dir", "."]);
+
+    // A key of another certificate, and a certificate of another CA.
+    fs::copy(dir.join("s3.key"), dir.join("etcd.key")).unwrap();
+    let other = gen_dir(&[]);
+    run_ok(other.path(), &["add", "s3"]);
+    fs::copy(other.path().join("s3.pem"), dir.join("s3.pem")).unwrap();
+    fs::copy(other.path().join("s3.key"), dir.join("s3.key")).unwrap();
+    let out = run(dir, &["inspect", "--dir", ".", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = |file: &str| {
+        json["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["source"].as_str().unwrap().ends_with(file))
+            .unwrap_or_else(|| panic!("{file} not inspected: {json}"))
+            .clone()
+    };
+    let etcd = entry("etcd.pem");
+    assert_eq!(etcd["role"], "added");
+    let problems = etcd["problems"].to_string();
+    assert!(problems.contains("key_mismatch"), "{problems}");
+    assert!(problems.contains("renew --only etcd"), "{problems}");
+    let s3 = entry("s3.pem");
+    assert!(
+        s3["problems"].to_string().contains("not_issued_by_ca"),
+        "{s3}"
+    );
+    // The fixes, run as printed, make the folder healthy.
+    run_ok(dir, &["renew", "--only", "etcd", "--only", "s3"]);
+    run_ok(dir, &["inspect", "--dir", "."]);
+}
