@@ -130,6 +130,36 @@ pub enum ExportTarget {
     /// pymilvus code and curl commands that connect with these files
     #[command(after_help = CLIENT_EXAMPLES)]
     Client(ClientArgs),
+    /// Kafka over TLS: the broker's PKCS#12 key and trust stores and settings, and Milvus's Kafka client settings
+    #[command(after_help = KAFKA_EXAMPLES)]
+    Kafka(KafkaArgs),
+}
+
+const KAFKA_EXAMPLES: &str = "\
+Examples:
+  milvus-certs add kafka --dir cert && milvus-certs add kafka-client --dir cert
+  milvus-certs export kafka --dir cert --out deploy
+  milvus-certs export kafka --dir cert --out deploy --password-file kafka-pass.txt --broker kafka:9093
+
+Writes kafka/kafka.keystore.p12 (kafka.pem, its key and ca.pem; 0600),
+kafka/kafka.truststore.p12 (ca.pem), kafka/password (0600; a new random one
+unless --password-file), kafka/server.properties (the broker's ssl.* settings;
+0600, it holds the password), milvus-kafka/ (ca.pem, kafka-client.pem and
+.key for Milvus) and milvus-kafka.yaml (Milvus's Kafka client settings).";
+
+/// Options of `export kafka`.
+#[derive(Debug, Args)]
+pub struct KafkaArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+
+    /// Read the stores' password from the first line of FILE [default: a new random one]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// The brokers Milvus connects to (kafka.brokerList), HOST:PORT[,HOST:PORT...]
+    #[arg(long, value_name = "HOST:PORT", default_value = "kafka:9093")]
+    pub broker: String,
 }
 
 const EXPORT_EXAMPLES: &str = "\

@@ -114,7 +114,7 @@ pub struct OutFile {
 }
 
 impl OutFile {
-    fn new(path: &str, contents: impl Into<Vec<u8>>, mode: u32) -> OutFile {
+    pub(crate) fn new(path: &str, contents: impl Into<Vec<u8>>, mode: u32) -> OutFile {
         OutFile {
             path: PathBuf::from(path),
             contents: contents.into(),

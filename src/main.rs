@@ -391,6 +391,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
     };
     let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
     let (name, common, (mode, internal, sni), target) = match target {
+        T::Kafka(a) => return run_export_kafka(a, now),
         T::Compose(a) => (
             "compose",
             a.common,
@@ -478,6 +479,30 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
             quiet_on_closed_pipe(output::print_export(out, &made, &written))?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::kafka::{self, KafkaOptions};
+    // Nothing is made unless it can be written.
+    let Some(out) = a.common.out.clone() else {
+        return Err(Usage(
+            "export kafka writes several files (binary key stores among them): pass --out DIR (nothing was written)".into(),
+        )
+        .into());
+    };
+    let opts = KafkaOptions {
+        dir: a.common.dir,
+        password_file: a.password_file,
+        brokers: a.broker,
+    };
+    let made = kafka::export(&opts, now)?;
+    output::print_recovery(&mut io::stderr(), &made.recovery)?;
+    for w in &made.warnings {
+        let _ = writeln!(io::stderr(), "warning: {w}");
+    }
+    let written = milvus_certs::export::write(&out, &made.files, a.common.force)?;
+    quiet_on_closed_pipe(output::print_export(&out, &made, &written))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -733,10 +733,13 @@ pub fn print_export(
     let mut out = io::stdout().lock();
     writeln!(out, "Wrote into {}:", out_dir.display())?;
     for (f, path) in made.files.iter().zip(written) {
-        let secret = if f.mode & 0o077 == 0 {
-            " (holds a private key)"
-        } else {
+        let rel = f.path.to_string_lossy();
+        let secret = if f.mode & 0o077 != 0 {
             ""
+        } else if rel.ends_with("password") || rel.ends_with(".properties") {
+            " (holds a password)"
+        } else {
+            " (holds a private key)"
         };
         writeln!(
             out,

@@ -61,13 +61,14 @@ const SUBCOMMANDS: [&str; 8] = [
     "completions",
     "man",
 ];
-const EXPORT_TARGETS: [&str; 6] = [
+const EXPORT_TARGETS: [&str; 7] = [
     "compose",
     "k8s-secret",
     "operator",
     "helm",
     "cert-manager",
     "client",
+    "kafka",
 ];
 
 /// Issue 5: `--help` of every subcommand shows examples.
