@@ -205,6 +205,23 @@ pub struct TlsArgs {
     pub sni: Option<String>,
 }
 
+/// TLS for Milvus's dependencies, from the same CA (make their
+/// certificates first with `milvus-certs add`).
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// Milvus talks to its etcd over mutual TLS (etcd.ssl.*, https endpoints) with etcd-client.pem; Compose also turns on TLS in the etcd service (etcd.pem)
+    #[arg(long)]
+    pub etcd: bool,
+
+    /// Milvus talks to its S3 storage over TLS (minio.useSSL) trusting a bundle of the system's roots and ca.pem; Compose also turns on TLS in the minio service (s3.pem)
+    #[arg(long)]
+    pub s3: bool,
+
+    /// Milvus talks to Kafka over TLS with kafka-client.pem (librdkafka ssl.* settings); the broker's files come from export kafka
+    #[arg(long)]
+    pub kafka: bool,
+}
+
 /// Options of `export compose`.
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
@@ -216,6 +233,8 @@ pub struct ComposeArgs {
     /// Your release's full milvus.yaml: write a copy with the TLS settings set, mounted over /milvus/configs/milvus.yaml (for Milvus 2.3 and earlier, which do not read user.yaml)
     #[arg(long, value_name = "PATH")]
     pub milvus_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub deps: DepsArgs,
 }
 
 const COMPOSE_EXAMPLES: &str = "\
@@ -244,6 +263,8 @@ The Secret holds the server's private key: with --out it is written 0600.";
 pub struct K8sSecretArgs {
     #[command(flatten)]
     pub common: ExportCommon,
+    #[command(flatten)]
+    pub deps: DepsArgs,
 
     /// The Secret's name
     #[arg(long, value_name = "NAME", default_value = "certs")]
@@ -273,6 +294,8 @@ pub struct OperatorArgs {
     pub common: ExportCommon,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub deps: DepsArgs,
 
     /// The Milvus resource's name
     #[arg(long, value_name = "NAME", default_value = "my-release")]
@@ -298,6 +321,8 @@ pub struct HelmArgs {
     pub common: ExportCommon,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub deps: DepsArgs,
     #[command(flatten)]
     pub volume: VolumeArgs,
 }

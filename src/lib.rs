@@ -30,6 +30,7 @@ pub mod renew;
 pub mod schedule;
 pub mod serial;
 pub mod shell;
+pub mod stack;
 pub mod store;
 pub mod validity;
 pub mod yaml;

@@ -390,6 +390,18 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         }
     };
     let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
+    let to_deps = |d: &cli::DepsArgs| milvus_certs::stack::Deps {
+        etcd: d.etcd,
+        s3: d.s3,
+        kafka: d.kafka,
+    };
+    let deps = match &target {
+        T::Compose(a) => to_deps(&a.deps),
+        T::K8sSecret(a) => to_deps(&a.deps),
+        T::Operator(a) => to_deps(&a.deps),
+        T::Helm(a) => to_deps(&a.deps),
+        _ => milvus_certs::stack::Deps::default(),
+    };
     let (name, common, (mode, internal, sni), target) = match target {
         T::Kafka(a) => return run_export_kafka(a, now),
         T::Compose(a) => (
@@ -454,6 +466,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         mode,
         internal,
         sni,
+        deps,
     };
     let made = export::export(&opts, &target, now)?;
     output::print_recovery(&mut io::stderr(), &made.recovery)?;
