@@ -284,18 +284,15 @@ fn lock(dir: &Path, dry_run: bool) -> Result<(DirLock, Option<Recovery>)> {
     }
 }
 
-/// Renewing writes into `dir`: check it may, before anything is made (a
-/// file created and removed at once).
+/// Renewing writes into `dir`: check it may, before anything is made.
+/// faccessat(2) with AT_EACCESS asks the kernel with the effective user's
+/// rights (EACCES for a folder we may not write, EROFS on a read-only
+/// file system) and leaves nothing behind: a probe file created and
+/// removed was left in the folder by a run killed between the two.
 pub fn check_writable(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let probe = dir.join(format!(".milvus-certs-probe-{}", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(crate::store::SECRET_MODE)
-        .open(&probe)
-        .map_err(Error::io("write into", dir))?;
-    std::fs::remove_file(&probe).map_err(Error::io("remove", &probe))
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(CWD, dir, Access::WRITE_OK, AtFlags::EACCESS)
+        .map_err(|e| Error::io("write into", dir)(std::io::Error::from(e)))
 }
 
 /// What `renew --if-expiring-within` checks first, due or not: renewing
