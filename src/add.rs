@@ -274,7 +274,7 @@ pub fn added_names(dir: &Path) -> Vec<String> {
 
 /// The first certificate of a file, if it can be read (PEM or DER).
 fn read_cert(path: &Path) -> Option<CertInfo> {
-    let bytes = input::read_optional(path, "a PEM certificate").ok()??;
+    let bytes = input::read_in_folder(path, "a PEM certificate").ok()??;
     let (mut certs, _) = input::parse_certificates_or_der(path, &bytes).ok()?;
     CertInfo::from_der(&certs.swap_remove(0)).ok()
 }

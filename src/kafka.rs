@@ -93,7 +93,7 @@ fn read_password(path: &Path) -> Result<String> {
 fn read_cert(dir: &Path, name: &str, what: &'static str, fix: &str) -> Result<(Vec<u8>, CertInfo)> {
     let path = dir.join(name);
     let bytes =
-        input::read_optional(&path, "a PEM certificate")?.ok_or_else(|| Error::MissingFile {
+        input::read_in_folder(&path, "a PEM certificate")?.ok_or_else(|| Error::MissingFile {
             path: path.clone(),
             what,
             fix: fix.to_string(),
@@ -126,7 +126,7 @@ fn read_leaf(dir: &Path, name: &str, ca: &CertInfo) -> Result<Leaf> {
     };
     let (pem, info) = read_cert(dir, &cert_file, what, &fix)?;
     let key_path = dir.join(&key_file);
-    let key_pem = input::read_optional(&key_path, "a PEM private key")?.ok_or_else(|| {
+    let key_pem = input::read_in_folder(&key_path, "a PEM private key")?.ok_or_else(|| {
         Error::MissingFile {
             path: key_path.clone(),
             what: "its private key",

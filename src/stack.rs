@@ -99,14 +99,14 @@ fn add_fix(dir: &Path, name: &str) -> String {
 fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pair> {
     let cert_path = dir.join(files::added_cert(name));
     let key_path = dir.join(files::added_key(name));
-    let pem = input::read_optional(&cert_path, "a PEM certificate")?.ok_or_else(|| {
+    let pem = input::read_in_folder(&cert_path, "a PEM certificate")?.ok_or_else(|| {
         Error::MissingFile {
             path: cert_path.clone(),
             what: "a certificate the deployment needs",
             fix: add_fix(dir, name),
         }
     })?;
-    let key = input::read_optional(&key_path, "a PEM private key")?.ok_or_else(|| {
+    let key = input::read_in_folder(&key_path, "a PEM private key")?.ok_or_else(|| {
         Error::MissingFile {
             path: key_path.clone(),
             what: "its private key",

@@ -476,3 +476,21 @@ fn inspect_checks_added_certificates_against_their_profile() {
     run_ok(dir, &["renew", "--only", "etcd", "--only", "s3"]);
     run_ok(dir, &["inspect", "--dir", "."]);
 }
+
+#[test]
+fn a_certificate_linked_out_of_the_folder_is_not_read() {
+    // Root runs renew from a timer: NAME.pem linked to a file outside the
+    // folder is neither renewed from nor exported (as for the seven).
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    let elsewhere = gen_dir(&[]);
+    run_ok(elsewhere.path(), &["add", "etcd"]);
+    std::os::unix::fs::symlink(elsewhere.path().join("etcd.pem"), dir.join("etcd.pem")).unwrap();
+    fs::copy(elsewhere.path().join("etcd.key"), dir.join("etcd.key")).unwrap();
+    let before = snapshot(dir);
+    let out = run(dir, &["renew", "--only", "etcd"]);
+    assert_one_error_line(&out, 1, &["etcd.pem"]);
+    let out = run(dir, &["export", "compose", "--etcd", "--out", "deploy"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(snapshot(dir), before);
+}
