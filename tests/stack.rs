@@ -259,3 +259,53 @@ fn kubernetes_targets_carry_the_files_and_the_release_names() {
     );
     assert!(user["minio"].is_badvalue(), "--s3 not asked for");
 }
+
+/// The README's whole-stack recipes, run as printed (docker aside): every
+/// `milvus-certs` line works, and what they write is what the text says.
+#[test]
+fn the_readme_stack_recipes_work_as_printed() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## The whole deployment")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the README's whole-deployment section");
+    let blocks: Vec<&str> = section
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 2, "the Compose and Kafka recipes");
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/milvus/milvus-2.3.5.yaml"),
+        root.join("milvus-2.3.5.yaml"),
+    )
+    .unwrap();
+    let bin = Path::new(BIN).parent().unwrap().display().to_string();
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    for block in &blocks {
+        let script: Vec<&str> = block
+            .lines()
+            .filter(|l| l.starts_with("milvus-certs "))
+            .collect();
+        assert!(!script.is_empty(), "{block}");
+        shell_ok(
+            "sh",
+            root,
+            &format!("set -e\n{}", script.join("\n")),
+            &[("PATH", &path)],
+        );
+    }
+    let m = yaml(&root.join("milvus.yaml"));
+    assert_eq!(m["etcd"]["endpoints"].as_str(), Some("https://etcd:2379"));
+    assert_eq!(m["etcd"]["ssl"]["tlsMinVersion"].as_str(), Some("1.3"));
+    assert_eq!(m["minio"]["useSSL"].as_bool(), Some(true));
+    assert!(root.join("docker-compose.tls.yml").is_file());
+    assert!(
+        root.join("tls-etcd/etcd.pem").is_file() && root.join("tls-minio/public.crt").is_file()
+    );
+    assert!(root.join("deploy/kafka/kafka.keystore.p12").is_file());
+}
