@@ -494,3 +494,30 @@ fn a_certificate_linked_out_of_the_folder_is_not_read() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(snapshot(dir), before);
 }
+
+#[test]
+fn the_scheduled_command_renews_added_certificates_when_due() {
+    // schedule's timer and crontab run `renew --if-expiring-within`, with
+    // no --only: run that command as written and see an added one renewed.
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(dir, &["add", "kafka", "--days", "5"]);
+    let old = facts(dir, "kafka");
+    let out = run_ok(dir, &["schedule", "--dir", "."]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let exec = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .unwrap_or_else(|| panic!("no ExecStart: {text}"));
+    assert!(
+        exec.contains(" renew ") && exec.contains("--if-expiring-within 30"),
+        "{exec}"
+    );
+    assert!(!exec.contains("--only"), "{exec}");
+    let out = shell_ok("sh", dir, exec, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("kafka.pem: it expires in"), "{stdout}");
+    let new = facts(dir, "kafka");
+    assert_ne!(new.0, old.0);
+    assert_eq!((new.1, new.2, new.3), (old.1, old.2, old.3));
+}
