@@ -64,6 +64,9 @@ pub enum Remedy {
         /// The arguments of the `renew` to run there.
         args: Vec<String>,
     },
+    /// Another command that works when copied (what renewing would keep,
+    /// such as an added certificate's profile, needs `add --force`).
+    Command(String),
 }
 
 impl Remedy {
@@ -87,6 +90,7 @@ impl fmt::Display for Remedy {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 write!(f, "run `{}`", shell::milvus_certs("renew", dir, &args))
             }
+            Remedy::Command(cmd) => write!(f, "run `{cmd}`"),
             Remedy::Elsewhere { args } => {
                 let mut cmd = String::from("milvus-certs renew");
                 for a in args {
@@ -956,6 +960,50 @@ pub fn purpose(cert: &CertInfo, purpose: Purpose, ca_dir: Option<&Path>) -> Vec<
             out.push(Finding::MissingClientAuth { remedy: remedy() })
         }
         _ => {}
+    }
+    out
+}
+
+/// A certificate made by `milvus-certs add NAME`, in the CA folder `dir`:
+/// not a CA, allowing what its profile needs (a ready-made name's, else
+/// what it was made with: [`crate::add::expected_profile`]), and naming
+/// NAME when it serves. Every fix is `renew --only NAME` (with `--san NAME`
+/// for a missing name), or `add NAME --profile ... --force` for a purpose
+/// renewing would keep.
+pub fn added(cert: &CertInfo, name: &str, dir: &Path) -> Vec<Finding> {
+    let only = || Some(Remedy::renew(Some(dir), &["--only", name]));
+    let readd = |profile: &str| {
+        Some(Remedy::Command(shell::milvus_certs(
+            "add",
+            dir,
+            &[name, "--profile", profile, "--force"],
+        )))
+    };
+    let mut out = Vec::new();
+    if cert.is_ca() {
+        out.push(Finding::NotALeaf { remedy: only() });
+    }
+    let profile = crate::add::expected_profile(name, cert);
+    let (server, client) = profile.map_or((true, false), |p| p.needs());
+    let fix = profile.unwrap_or(crate::leaf::Profile::Server).name();
+    if server && !cert.allows_eku("serverAuth") {
+        out.push(Finding::MissingServerAuth { remedy: readd(fix) });
+    }
+    if client && !cert.allows_eku("clientAuth") {
+        out.push(Finding::MissingClientAuth { remedy: readd(fix) });
+    }
+    if server
+        && let Ok(own) = SanName::parse("NAME", name)
+        && !cert.matches_name(&own)
+    {
+        out.push(Finding::NameMismatch {
+            name: own.clone(),
+            has: cert.sans.iter().map(|s| s.to_string()).collect(),
+            remedy: Some(Remedy::renew(
+                Some(dir),
+                &["--only", name, "--san", &own.to_string()],
+            )),
+        });
     }
     out
 }

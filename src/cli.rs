@@ -81,6 +81,9 @@ pub enum Command {
     /// Make new server and client keys and certificates from the existing CA (renew.sh)
     #[command(after_help = RENEW_EXAMPLES)]
     Renew(RenewArgs),
+    /// Add a certificate from the same CA for a service next to Milvus (etcd, S3, Kafka): NAME.pem, NAME.key
+    #[command(after_help = ADD_EXAMPLES)]
+    Add(AddArgs),
     /// Check certificates, keys and live servers: expiry, key match, chain, purpose, names
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
@@ -130,6 +133,36 @@ pub enum ExportTarget {
     /// pymilvus code and curl commands that connect with these files
     #[command(after_help = CLIENT_EXAMPLES)]
     Client(ClientArgs),
+    /// Kafka over TLS: the broker's PKCS#12 key and trust stores and settings, and Milvus's Kafka client settings
+    #[command(after_help = KAFKA_EXAMPLES)]
+    Kafka(KafkaArgs),
+}
+
+const KAFKA_EXAMPLES: &str = "\
+Examples:
+  milvus-certs add kafka --dir cert && milvus-certs add kafka-client --dir cert
+  milvus-certs export kafka --dir cert --out deploy
+  milvus-certs export kafka --dir cert --out deploy --password-file kafka-pass.txt --broker kafka:9093
+
+Writes kafka/kafka.keystore.p12 (kafka.pem, its key and ca.pem; 0600),
+kafka/kafka.truststore.p12 (ca.pem), kafka/password (0600; a new random one
+unless --password-file), kafka/server.properties (the broker's ssl.* settings;
+0600, it holds the password), milvus-kafka/ (ca.pem, kafka-client.pem and
+.key for Milvus) and milvus-kafka.yaml (Milvus's Kafka client settings).";
+
+/// Options of `export kafka`.
+#[derive(Debug, Args)]
+pub struct KafkaArgs {
+    #[command(flatten)]
+    pub common: ExportCommon,
+
+    /// Read the stores' password from the first line of FILE [default: a new random one]
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// The brokers Milvus connects to (kafka.brokerList), HOST:PORT[,HOST:PORT...]
+    #[arg(long, value_name = "HOST:PORT", default_value = "kafka:9093")]
+    pub broker: String,
 }
 
 const EXPORT_EXAMPLES: &str = "\
@@ -175,6 +208,23 @@ pub struct TlsArgs {
     pub sni: Option<String>,
 }
 
+/// TLS for Milvus's dependencies, from the same CA (make their
+/// certificates first with `milvus-certs add`).
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// Milvus talks to its etcd over mutual TLS (etcd.ssl.*, https endpoints) with etcd-client.pem; Compose also turns on TLS in the etcd service (etcd.pem)
+    #[arg(long)]
+    pub etcd: bool,
+
+    /// Milvus talks to its S3 storage over TLS (minio.useSSL) trusting a bundle of the system's roots and ca.pem; Compose also turns on TLS in the minio service (s3.pem)
+    #[arg(long)]
+    pub s3: bool,
+
+    /// Milvus talks to Kafka over TLS with kafka-client.pem (librdkafka ssl.* settings); the broker's files come from export kafka
+    #[arg(long)]
+    pub kafka: bool,
+}
+
 /// Options of `export compose`.
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
@@ -186,6 +236,8 @@ pub struct ComposeArgs {
     /// Your release's full milvus.yaml: write a copy with the TLS settings set, mounted over /milvus/configs/milvus.yaml (for Milvus 2.3 and earlier, which do not read user.yaml)
     #[arg(long, value_name = "PATH")]
     pub milvus_config: Option<PathBuf>,
+    #[command(flatten)]
+    pub deps: DepsArgs,
 }
 
 const COMPOSE_EXAMPLES: &str = "\
@@ -214,6 +266,8 @@ The Secret holds the server's private key: with --out it is written 0600.";
 pub struct K8sSecretArgs {
     #[command(flatten)]
     pub common: ExportCommon,
+    #[command(flatten)]
+    pub deps: DepsArgs,
 
     /// The Secret's name
     #[arg(long, value_name = "NAME", default_value = "certs")]
@@ -243,6 +297,8 @@ pub struct OperatorArgs {
     pub common: ExportCommon,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub deps: DepsArgs,
 
     /// The Milvus resource's name
     #[arg(long, value_name = "NAME", default_value = "my-release")]
@@ -268,6 +324,8 @@ pub struct HelmArgs {
     pub common: ExportCommon,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub deps: DepsArgs,
     #[command(flatten)]
     pub volume: VolumeArgs,
 }
@@ -408,6 +466,61 @@ pub struct GenArgs {
     pub no_backup: bool,
 }
 
+const ADD_EXAMPLES: &str = "\
+Examples:
+  milvus-certs add etcd --dir cert --san etcd-0.etcd   # etcd.pem, etcd.key (server and peer)
+  milvus-certs add etcd-client --dir cert              # Milvus as etcd's client
+  milvus-certs add s3 --dir cert --san minio.example.com
+  milvus-certs add kafka --dir cert && milvus-certs add kafka-client --dir cert
+  milvus-certs add vault --profile server --san vault.internal --dir cert
+
+Ready-made names: etcd (peer), etcd-client (client), s3 (server, also named
+minio), kafka (peer), kafka-client (client). Profiles: server (serverAuth),
+client (clientAuth), peer (both). Server and peer certificates also name
+localhost, 127.0.0.1 and ::1 unless --no-localhost. `renew` renews them with
+the rest, keeping each one's profile, names, key type and lifetime.";
+
+/// Options of `add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The certificate's name: the files are NAME.pem and NAME.key (lowercase letters, digits, '-')
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// What it is for: server (serverAuth), client (clientAuth), peer (both) [default: the ready-made name's]
+    #[arg(long, value_name = "PROFILE", value_parser = ["server", "client", "peer"])]
+    pub profile: Option<String>,
+
+    /// Another name for it (repeatable; a host, without port or scheme): an IP address becomes an IP SAN, anything else a DNS SAN
+    #[arg(long = "san", value_name = "NAME")]
+    pub sans: Vec<String>,
+
+    /// Do not give a server or peer certificate the names localhost, 127.0.0.1 and ::1
+    #[arg(long)]
+    pub no_localhost: bool,
+
+    /// Validity in days
+    #[arg(long, value_name = "N", default_value_t = 3650)]
+    pub days: u32,
+
+    /// Key type [default: the CA's]
+    #[arg(long, value_name = "TYPE",
+          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
+    pub key_type: Option<String>,
+
+    /// Directory holding ca.pem and ca.key
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Replace an existing NAME.pem and NAME.key (the old ones are kept under DIR/backup/<time>/)
+    #[arg(long)]
+    pub force: bool,
+
+    /// With --force, do not keep the replaced files
+    #[arg(long, requires = "force")]
+    pub no_backup: bool,
+}
+
 const RENEW_EXAMPLES: &str = "\
 Examples:
   milvus-certs renew                      # in the directory holding the seven files
@@ -416,8 +529,11 @@ Examples:
   milvus-certs renew --ca --ca-days 36500 # re-sign the CA with its own key
   milvus-certs renew --dir /etc/milvus/tls --if-expiring-within 30 --then \"docker compose restart standalone\"
 
-The subject, names and key type of each new certificate are taken from the
-one it replaces; options override them. Serials continue from ca.srl. The
+Every leaf the CA issued here is renewed: server.pem, client.pem and each
+NAME.pem made by `add` (which keeps its profile). The subject, names, key
+type and lifetime of each new certificate are taken from the one it
+replaces; options override them (naming options apply to an added
+certificate only when --only names it). Serials continue from ca.srl. The
 replaced files are kept under DIR/backup/<UTC time>/ unless --no-backup.
 
 Exit status: 0 renewed (or nothing due), 1 an error (nothing was changed),
@@ -431,9 +547,9 @@ pub struct RenewArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 
-    /// Renew only the server or only the client certificate [default: both]
-    #[arg(long, value_name = "WHICH", value_parser = ["server", "client"])]
-    pub only: Option<String>,
+    /// Renew only this one (repeatable): server, client, or the NAME of a certificate `add` made [default: all of them]
+    #[arg(long, value_name = "WHICH")]
+    pub only: Vec<String>,
 
     /// Validity of the new certificates [default: the lifetime of the one each replaces, 3650 for a missing one]
     #[arg(long, value_name = "N")]

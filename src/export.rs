@@ -47,6 +47,8 @@ pub struct Common {
     pub internal: bool,
     /// `internaltls.sni`; default: the server certificate's common name.
     pub sni: Option<String>,
+    /// TLS for Milvus's etcd, S3 storage and Kafka too (issue 15).
+    pub deps: crate::stack::Deps,
 }
 
 /// What to export.
@@ -114,7 +116,7 @@ pub struct OutFile {
 }
 
 impl OutFile {
-    fn new(path: &str, contents: impl Into<Vec<u8>>, mode: u32) -> OutFile {
+    pub(crate) fn new(path: &str, contents: impl Into<Vec<u8>>, mode: u32) -> OutFile {
         OutFile {
             path: PathBuf::from(path),
             contents: contents.into(),
@@ -186,15 +188,66 @@ pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<E
             warnings.push(w);
         }
     }
+    let stack = if common.deps.any() {
+        if matches!(target, Target::CertManager { .. } | Target::Client { .. }) {
+            return Err(Error::invalid(
+                "--etcd/--s3/--kafka",
+                "",
+                "only compose, k8s-secret, operator and helm write the dependencies' settings",
+            ));
+        }
+        if matches!(
+            target,
+            Target::Operator {
+                cert_manager: true,
+                ..
+            } | Target::Helm {
+                cert_manager: true,
+                ..
+            }
+        ) {
+            return Err(Error::invalid(
+                "--cert-manager",
+                "",
+                "the dependencies' files (etcd-client.pem, ca-bundle.crt, ...) are in the Secret \
+                 `milvus-certs export k8s-secret --etcd --s3` writes, not in cert-manager's: leave out --cert-manager",
+            ));
+        }
+        let st = crate::stack::Stack::load(
+            &common.dir,
+            common.deps,
+            &certs.ca,
+            &certs.ca_pem,
+            matches!(target, Target::Compose { .. }),
+        )?;
+        let mut st = st;
+        warnings.extend(st.warnings.iter().cloned());
+        // The chart's and the operator's in-cluster services are named
+        // after the release (`RELEASE-etcd`, `RELEASE-minio`).
+        let release = match target {
+            Target::Operator { release, .. } => Some(release.as_str()),
+            Target::Compose { .. } => None,
+            _ => Some("my-release"),
+        };
+        if let Some(r) = release {
+            st.hosts = (format!("{r}-etcd"), format!("{r}-minio"));
+        }
+        Some(st)
+    } else {
+        None
+    };
     let config = Config {
         mode: common.mode,
         sni: sni.as_deref(),
+        stack: stack.as_ref(),
     };
     let mut out = match target {
         Target::Compose { milvus_config } => {
             compose(&common.dir, &certs, &config, milvus_config.as_deref())?
         }
-        Target::K8sSecret { name, namespace } => k8s_secret(&certs, name, namespace.as_deref()),
+        Target::K8sSecret { name, namespace } => {
+            k8s_secret(&certs, name, namespace.as_deref(), stack.as_ref())
+        }
         Target::Operator {
             release,
             namespace,
@@ -439,6 +492,7 @@ fn expiry_warnings(dir: &Path, certs: &Certs, now: OffsetDateTime) -> Vec<String
 struct Config<'a> {
     mode: TlsMode,
     sni: Option<&'a str>,
+    stack: Option<&'a crate::stack::Stack>,
 }
 
 impl Config<'_> {
@@ -466,6 +520,9 @@ impl Config<'_> {
         ];
         if let Some(sni) = self.sni {
             top.push(("internaltls", paths(Some(sni))));
+        }
+        if let Some(st) = self.stack {
+            top.extend(st.milvus(base));
         }
         map(top)
     }
@@ -526,7 +583,7 @@ fn compose(
                 "/milvus/configs/milvus.yaml",
                 format!(
                     "# {} with the TLS settings of milvus-certs (tls, common.security,\n\
-                     # proxy.http.port{}); every other line is as it was. Mounted over\n\
+                     # proxy.http.port{}{}); every other line is as it was. Mounted over\n\
                      # /milvus/configs/milvus.yaml, which every Milvus release reads.\n{edited}",
                     path.file_name().map_or_else(
                         || path.display().to_string(),
@@ -536,28 +593,39 @@ fn compose(
                         ", internaltls"
                     } else {
                         ""
-                    }
+                    },
+                    config.stack.map_or(String::new(), |st| {
+                        st.milvus("")
+                            .iter()
+                            .map(|(k, _)| format!(", {k}"))
+                            .collect()
+                    })
                 ),
             )
         }
     };
-    let override_file = yaml::document(&map([(
-        "services",
-        map([(
-            "standalone",
-            map([
-                (
-                    "volumes",
-                    Value::Seq(vec![
-                        s("./tls:/milvus/tls:ro"),
-                        s(format!("./{name}:{mount}:ro")),
-                    ]),
-                ),
-                // proxy.http.port moves the RESTful API to 8080.
-                ("ports", Value::Seq(vec![s("8080:8080")])),
-            ]),
-        )]),
-    )]));
+    let mut volumes = vec![s("./tls:/milvus/tls:ro"), s(format!("./{name}:{mount}:ro"))];
+    let mut standalone = Vec::new();
+    let mut services = Vec::new();
+    if let Some(st) = config.stack {
+        let (v, env) = st.standalone("./tls");
+        volumes.extend(v);
+        if !env.is_empty() {
+            standalone.push(("environment", map(env)));
+        }
+        services = st.services();
+    }
+    standalone.splice(
+        0..0,
+        [
+            ("volumes", Value::Seq(volumes)),
+            // proxy.http.port moves the RESTful API to 8080.
+            ("ports", Value::Seq(vec![s("8080:8080")])),
+        ],
+    );
+    let mut all = vec![("standalone", map(standalone))];
+    all.extend(services);
+    let override_file = yaml::document(&map([("services", map(all))]));
     let override_file = format!(
         "# Use next to the guide's docker-compose.yml:\n\
          #   docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d\n{override_file}"
@@ -570,6 +638,17 @@ fn compose(
                 " --internal --sni {}",
                 crate::schedule::sh_word(sni)
             ));
+        }
+        if let Some(st) = config.stack {
+            for (on, flag) in [
+                (st.deps.etcd, " --etcd"),
+                (st.deps.s3, " --s3"),
+                (st.deps.kafka, " --kafka"),
+            ] {
+                if on {
+                    args.push_str(flag);
+                }
+            }
         }
         next.push(format!(
             "# Milvus 2.3 and earlier do not read user.yaml: for them run `milvus-certs export compose \
@@ -586,9 +665,25 @@ fn compose(
             OutFile::new("tls/server.pem", certs.server_pem.clone(), PUBLIC_MODE),
             OutFile::new("tls/server.key", certs.server_key.clone(), SECRET_MODE),
             OutFile::new("tls/ca.pem", certs.ca_pem.clone(), PUBLIC_MODE),
+        ]
+        .into_iter()
+        .chain(
+            config
+                .stack
+                .map(|st| st.milvus_files("tls/"))
+                .unwrap_or_default(),
+        )
+        .chain(
+            config
+                .stack
+                .map(|st| st.service_files())
+                .unwrap_or_default(),
+        )
+        .chain([
             OutFile::new(name, contents, PUBLIC_MODE),
             OutFile::new(COMPOSE_OVERRIDE, override_file, PUBLIC_MODE),
-        ],
+        ])
+        .collect(),
         stdout: None,
         next,
         warnings: Vec::new(),
@@ -682,20 +777,31 @@ fn metadata(name: &str, namespace: Option<&str>) -> Value {
 /// `ca.pem`: the object `kubectl create secret generic certs
 /// --from-file=server.pem --from-file=server.key --from-file=ca.pem
 /// --dry-run=client -o yaml` makes (keys in kubectl's alphabetical order).
-fn k8s_secret(certs: &Certs, name: &str, namespace: Option<&str>) -> Export {
+fn k8s_secret(
+    certs: &Certs,
+    name: &str,
+    namespace: Option<&str>,
+    stack: Option<&crate::stack::Stack>,
+) -> Export {
+    let mut data: Vec<(String, Value)> = vec![
+        (files::CA_PEM.into(), s(base64(&certs.ca_pem))),
+        (files::SERVER_KEY.into(), s(base64(&certs.server_key))),
+        (files::SERVER_PEM.into(), s(base64(&certs.server_pem))),
+    ];
+    for f in stack.map(|st| st.milvus_files("")).unwrap_or_default() {
+        data.push((
+            f.path.to_string_lossy().into_owned(),
+            s(base64(&f.contents)),
+        ));
+    }
+    // kubectl's order: by key.
+    data.sort_by(|a, b| a.0.cmp(&b.0));
     let doc = yaml::document(&map([
         ("apiVersion", s("v1")),
         ("kind", s("Secret")),
         ("metadata", metadata(name, namespace)),
         ("type", s("Opaque")),
-        (
-            "data",
-            map([
-                (files::CA_PEM, s(base64(&certs.ca_pem))),
-                (files::SERVER_KEY, s(base64(&certs.server_key))),
-                (files::SERVER_PEM, s(base64(&certs.server_pem))),
-            ]),
-        ),
+        ("data", Value::Map(data)),
     ]));
     single(
         "secret.yaml",
@@ -743,6 +849,24 @@ fn volumes(secret: &str, cert_manager: bool) -> (Value, Value) {
     (volumes, mounts)
 }
 
+/// The pod volume and mounts, with the trust bundle mounted over the
+/// image's system bundle when `--s3` asks for it (one file of the Secret,
+/// by subPath).
+fn volumes_for(config: &Config, secret: &str, cert_manager: bool) -> (Value, Value) {
+    let (volumes, mut mounts) = volumes(secret, cert_manager);
+    if config.stack.is_some_and(|st| st.deps.s3)
+        && let Value::Seq(m) = &mut mounts
+    {
+        m.push(map([
+            ("name", s("certs")),
+            ("mountPath", s(crate::stack::SYSTEM_BUNDLE)),
+            ("subPath", s(crate::stack::BUNDLE)),
+            ("readOnly", Value::Bool(true)),
+        ]));
+    }
+    (volumes, mounts)
+}
+
 fn operator(
     config: &Config,
     release: &str,
@@ -750,7 +874,7 @@ fn operator(
     secret: &str,
     cert_manager: bool,
 ) -> Export {
-    let (volumes, mounts) = volumes(secret, cert_manager);
+    let (volumes, mounts) = volumes_for(config, secret, cert_manager);
     let doc = yaml::document(&map([
         ("apiVersion", s("milvus.io/v1beta1")),
         ("kind", s("Milvus")),
@@ -775,7 +899,7 @@ fn operator(
 }
 
 fn helm_values(config: &Config, secret: &str, cert_manager: bool) -> String {
-    let (volumes, mounts) = volumes(secret, cert_manager);
+    let (volumes, mounts) = volumes_for(config, secret, cert_manager);
     yaml::document(&map([
         (
             "extraConfigFiles",

@@ -12,7 +12,7 @@ use crate::ca;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::keys::KeyType;
-use crate::leaf::{self, LeafSpec, Role};
+use crate::leaf::{self, LeafSpec, Profile, Role};
 use crate::names::{self, SanName, Subject};
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
@@ -64,6 +64,8 @@ pub enum CertRole {
     Ca,
     /// `server.pem` or `client.pem`.
     Leaf(Role),
+    /// `NAME.pem`, made by `milvus-certs add`, with its profile.
+    Added(Profile),
 }
 
 impl CertRole {
@@ -72,6 +74,7 @@ impl CertRole {
         match self {
             CertRole::Ca => "ca",
             CertRole::Leaf(r) => r.name(),
+            CertRole::Added(_) => "added",
         }
     }
 }
@@ -82,9 +85,9 @@ pub struct Issued {
     /// CA, server or client.
     pub role: CertRole,
     /// The certificate's file name.
-    pub cert_file: &'static str,
+    pub cert_file: String,
     /// The key's file name.
-    pub key_file: &'static str,
+    pub key_file: String,
     /// The subject's common name.
     pub common_name: String,
     /// The subjectAltNames (empty for the CA).
@@ -95,6 +98,20 @@ pub struct Issued {
     pub key_type: KeyType,
     /// notAfter.
     pub not_after: OffsetDateTime,
+}
+
+impl Issued {
+    /// `ca`, `server`, `client`, or the NAME of an added certificate (what
+    /// `--only` takes, and `--then` hooks see in MILVUS_CERTS_RENEWED).
+    pub fn label(&self) -> &str {
+        match self.role {
+            CertRole::Added(_) => self
+                .cert_file
+                .strip_suffix(".pem")
+                .unwrap_or(&self.cert_file),
+            r => r.name(),
+        }
+    }
 }
 
 /// What `gen` did.
@@ -242,8 +259,8 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
     .to_vec();
     let mut issued = vec![Issued {
         role: CertRole::Ca,
-        cert_file: files::CA_PEM,
-        key_file: files::CA_KEY,
+        cert_file: files::CA_PEM.into(),
+        key_file: files::CA_KEY.into(),
         common_name: v.ca_subject.common_name.clone(),
         names: Vec::new(),
         serial: ca_serial.clone(),
@@ -255,7 +272,7 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
     for (role, key) in [(Role::Server, &server_key), (Role::Client, &client_key)] {
         serial = next_serial(&serial, &opts.dir)?;
         let spec = LeafSpec {
-            role,
+            profile: role.profile(),
             subject: &v.subject,
             names: &v.names,
             validity: leaf_validity,
@@ -275,8 +292,8 @@ fn generate_in(opts: &GenOptions, v: &Validated, now: OffsetDateTime) -> Result<
         ));
         issued.push(Issued {
             role: CertRole::Leaf(role),
-            cert_file: role.cert_file(),
-            key_file: role.key_file(),
+            cert_file: role.cert_file().into(),
+            key_file: role.key_file().into(),
             common_name: v.subject.common_name.clone(),
             names: v.names.clone(),
             serial: serial.clone(),

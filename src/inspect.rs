@@ -32,6 +32,9 @@ pub enum Role {
     Server,
     /// A client certificate (`client.pem`, or clientAuth only).
     Client,
+    /// In a CA folder, a `NAME.pem` made by `milvus-certs add` (etcd, S3,
+    /// Kafka), checked against its profile.
+    Added,
     /// Anything else.
     Other,
 }
@@ -43,6 +46,7 @@ impl Role {
             Role::Ca => "ca",
             Role::Server => "server",
             Role::Client => "client",
+            Role::Added => "added",
             Role::Other => "other",
         }
     }
@@ -529,14 +533,32 @@ fn read_entries(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<
     }
 }
 
-/// The `renew` arguments that make a new `role` certificate.
-fn renew_args(role: Role) -> &'static [&'static str] {
-    match role {
+/// The `renew` arguments that make a new `role` certificate (`file`, for
+/// an added one: `--only NAME`).
+fn renew_args(role: Role, file: Option<&Path>) -> Vec<String> {
+    let v: &[&str] = match role {
         Role::Ca => &["--ca"],
         Role::Server => &["--only", "server"],
         Role::Client => &["--only", "client"],
+        Role::Added => {
+            let name = file
+                .and_then(Path::file_name)
+                .and_then(|n| n.to_str())
+                .and_then(files::added_name_of_cert);
+            return match name {
+                Some(n) => vec!["--only".into(), n.into()],
+                None => Vec::new(),
+            };
+        }
         Role::Other => &[],
-    }
+    };
+    v.iter().map(|a| a.to_string()).collect()
+}
+
+fn remedy_for(ca_dir: Option<&Path>, role: Role, file: Option<&Path>) -> Remedy {
+    let args = renew_args(role, file);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Remedy::renew(ca_dir, &args)
 }
 
 /// A folder, judged by what its kind needs. `explicit`: it was asked for
@@ -570,15 +592,25 @@ fn inspect_folder(
     folder_findings.extend(checks::dir_permissions(dir));
     folder_findings.extend(checks::pending_write(dir));
     let ca_dir = (kind == FolderKind::Ca).then_some(dir);
-    let remedy = |role: Role| Remedy::renew(ca_dir, renew_args(role));
+    let remedy = |role: Role, file: Option<&Path>| remedy_for(ca_dir, role, file);
 
     let start = report.entries.len();
-    let mut firsts: Vec<(usize, &'static str)> = Vec::new();
-    for (name, role) in [
-        (files::CA_PEM, Role::Ca),
-        (files::SERVER_PEM, Role::Server),
-        (files::CLIENT_PEM, Role::Client),
-    ] {
+    let mut firsts: Vec<(usize, String)> = Vec::new();
+    let mut wanted: Vec<(String, Role)> = vec![
+        (files::CA_PEM.into(), Role::Ca),
+        (files::SERVER_PEM.into(), Role::Server),
+        (files::CLIENT_PEM.into(), Role::Client),
+    ];
+    // What `add` made: only a CA folder has them.
+    if kind == FolderKind::Ca {
+        wanted.extend(
+            crate::add::added_names(dir)
+                .iter()
+                .map(|n| (files::added_cert(n), Role::Added)),
+        );
+    }
+    for (name, role) in wanted {
+        let name = name.as_str();
         let path = dir.join(name);
         if missing(name) {
             if let (true, Some(what)) = (explicit, needed(name)) {
@@ -599,11 +631,11 @@ fn inspect_folder(
         }
         let before = report.entries.len();
         inspect_file(&path, Some(role), true, &mut report.entries);
-        firsts.push((before, name));
+        firsts.push((before, name.to_string()));
     }
     // Keys: each must belong to its certificate and be private.
-    for &(i, name) in &firsts {
-        let e = &mut report.entries[i];
+    for (i, name) in &firsts {
+        let e = &mut report.entries[*i];
         let key_name = name.replace(".pem", ".key");
         let key_path = dir.join(&key_name);
         let Some(cert) = &e.cert else { continue };
@@ -621,7 +653,7 @@ fn inspect_folder(
                 reason: err.to_string(),
             }),
             Ok(Some(bytes)) => {
-                let key_remedy = (e.role != Role::Ca).then(|| remedy(e.role));
+                let key_remedy = (e.role != Role::Ca).then(|| remedy(e.role, e.file.as_deref()));
                 let (encoding, found) = checks::key_pair(&key_path, &bytes, cert, key_remedy);
                 e.key_encoding = encoding;
                 e.findings.extend(found);
@@ -630,8 +662,8 @@ fn inspect_folder(
         }
     }
     // Milvus and its clients read PEM only.
-    for &(i, name) in &firsts {
-        let e = &mut report.entries[i];
+    for (i, name) in &firsts {
+        let e = &mut report.entries[*i];
         e.findings
             .extend(checks::der_encoded(dir, name, e.encoding, e.key_encoding));
     }
@@ -643,13 +675,13 @@ fn inspect_folder(
     let ca_name = dir.join(files::CA_PEM).display().to_string();
     let issued: Vec<CertInfo> = entries
         .iter()
-        .filter(|e| matches!(e.role, Role::Server | Role::Client))
+        .filter(|e| matches!(e.role, Role::Server | Role::Client | Role::Added))
         .filter_map(|e| e.cert.clone())
         .collect();
     for e in entries.iter_mut() {
         e.dir_checked = true;
         if e.role != Role::Other {
-            e.remedy = Some(remedy(e.role));
+            e.remedy = Some(remedy(e.role, e.file.as_deref()));
         }
         let Some(cert) = &e.cert else { continue };
         let mut found = Vec::new();
@@ -661,9 +693,29 @@ fn inspect_folder(
                     found.push(Finding::BadSignature);
                 }
             }
+            Role::Added => {
+                let file = e.file.as_deref();
+                if let Some(ca) = &ca {
+                    match checks::issued_by(cert, ca, &ca_name, Some(remedy(e.role, file))) {
+                        Some(f) => found.push(f),
+                        None => found.extend(checks::outlives(cert, ca)),
+                    }
+                }
+                let name = file
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str())
+                    .and_then(files::added_name_of_cert)
+                    .unwrap_or_default();
+                found.extend(checks::added(cert, name, dir));
+            }
             Role::Server | Role::Client => {
                 if let Some(ca) = &ca {
-                    match checks::issued_by(cert, ca, &ca_name, Some(remedy(e.role))) {
+                    match checks::issued_by(
+                        cert,
+                        ca,
+                        &ca_name,
+                        Some(remedy(e.role, e.file.as_deref())),
+                    ) {
                         Some(f) => found.push(f),
                         None => found.extend(checks::outlives(cert, ca)),
                     }
@@ -833,7 +885,8 @@ fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
                     return f;
                 };
                 if e.dir_checked {
-                    let leaf = matches!(e.role, Role::Server | Role::Client) && !c.is_ca();
+                    let leaf =
+                        matches!(e.role, Role::Server | Role::Client | Role::Added) && !c.is_ca();
                     let chained = !e
                         .findings
                         .iter()
@@ -844,7 +897,7 @@ fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
                     return f;
                 }
                 if !c.is_ca() && !cas.is_empty() {
-                    let remedy = Remedy::renew(None, renew_args(e.role));
+                    let remedy = remedy_for(None, e.role, e.file.as_deref());
                     f.extend(checks::issued_by_any(c, &cas, Some(remedy)));
                 }
                 match e.role {
@@ -854,7 +907,7 @@ fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
                         f.extend(checks::names(c, &opts.server_names, None));
                     }
                     Role::Client => f.extend(checks::purpose(c, Purpose::Client, None)),
-                    Role::Other => {}
+                    Role::Added | Role::Other => {}
                 }
                 f
             })
@@ -877,7 +930,7 @@ pub(crate) fn finish(e: &mut Entry, now: OffsetDateTime, warn_days: u32) {
         role => Some(
             e.remedy
                 .clone()
-                .unwrap_or_else(|| Remedy::renew(None, renew_args(role))),
+                .unwrap_or_else(|| remedy_for(None, role, e.file.as_deref())),
         ),
     };
     if let Some(f) = checks::validity(cert, now, warn_days, remedy) {

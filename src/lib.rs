@@ -7,6 +7,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr, missing_docs)]
 
+pub mod add;
 pub mod ca;
 pub mod certinfo;
 pub mod checks;
@@ -19,6 +20,7 @@ mod fsat;
 pub mod generate;
 pub mod input;
 pub mod inspect;
+pub mod kafka;
 pub mod keys;
 pub mod leaf;
 pub mod milvus_yaml;
@@ -28,6 +30,7 @@ pub mod renew;
 pub mod schedule;
 pub mod serial;
 pub mod shell;
+pub mod stack;
 pub mod store;
 pub mod validity;
 pub mod yaml;

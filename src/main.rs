@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use milvus_certs::generate::{self, GenOptions};
-use milvus_certs::leaf::Role;
+use milvus_certs::leaf::{Role, Target};
 use milvus_certs::names::Subject;
 use milvus_certs::renew::{self, RenewCaOptions, RenewOptions};
 use time::OffsetDateTime;
@@ -15,7 +15,7 @@ mod cli;
 mod man;
 mod output;
 
-use cli::{Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
+use cli::{AddArgs, Cli, Command, GenArgs, InspectArgs, RenewArgs, ScheduleArgs};
 use output::{print_gen, print_inspect};
 
 /// Exit code of a `gen` or `renew` that failed (usage errors exit 2, from clap).
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let (result, failure) = match cli.command {
         Command::Gen(args) => (run_gen(args, now), FAILURE),
         Command::Renew(args) => (run_renew(args, now), FAILURE),
+        Command::Add(args) => (run_add(args, now), FAILURE),
         Command::Inspect(args) => (run_inspect(args, now), INSPECT_FAILURE),
         Command::Doctor(args) => (run_doctor(args, now), INSPECT_FAILURE),
         Command::Schedule(args) => (run_schedule(args), FAILURE),
@@ -99,17 +100,53 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn run_add(args: AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::add::{self, AddOptions};
+    use milvus_certs::leaf::Profile;
+    let opts = AddOptions {
+        dir: args.dir,
+        name: args.name,
+        profile: args
+            .profile
+            .as_deref()
+            .map(|p| Profile::parse("--profile", p))
+            .transpose()?,
+        sans: args.sans,
+        no_localhost: args.no_localhost,
+        days: args.days,
+        key_type: args.key_type.as_deref().map(str::parse).transpose()?,
+        force: args.force,
+        backup: !args.no_backup,
+    };
+    let report = add::add(&opts, now)?;
+    quiet_on_closed_pipe(output::print_add(&report))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Exit code of a renewal whose `--then` hook failed (the new files stay).
 const HOOK_FAILED: u8 = 3;
 
 fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     use milvus_certs::schedule;
     let dir = args.dir.clone();
-    let mut only = args.only.as_deref().map(|o| match o {
-        "client" => Role::Client,
-        _ => Role::Server,
-    });
-    let candidates: Vec<Role> = only.map_or_else(|| Role::ALL.to_vec(), |r| vec![r]);
+    let mut only: Vec<Target> = args
+        .only
+        .iter()
+        .map(|o| Target::parse("--only", o))
+        .collect::<milvus_certs::Result<_>>()?;
+    let candidates: Vec<Target> = if only.is_empty() {
+        Role::ALL
+            .into_iter()
+            .map(Target::Leaf)
+            .chain(
+                milvus_certs::add::added_names(&dir)
+                    .into_iter()
+                    .map(Target::Added),
+            )
+            .collect()
+    } else {
+        only.clone()
+    };
     let mut reasons: Vec<(String, String)> = Vec::new();
 
     if let Some(within) = args.if_expiring_within {
@@ -129,13 +166,11 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
             return Ok(ExitCode::SUCCESS);
         }
-        if found.due.len() == 1 {
-            only = Some(found.due[0].role);
-        }
+        only = found.due.iter().map(|d| d.target.clone()).collect();
         reasons = found
             .due
             .iter()
-            .map(|d| (d.role.cert_file().to_string(), d.reason.clone()))
+            .map(|d| (d.target.cert_file(), d.reason.clone()))
             .collect();
     }
 
@@ -205,7 +240,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
 
     if let Some(cmd) = &args.then {
-        let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.role.name()).collect();
+        let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.label()).collect();
         let outcome = schedule::run_hook(cmd, &dir, &roles)?;
         quiet_on_closed_pipe(output::print_hook(&outcome))?;
         if !outcome.succeeded() {
@@ -367,7 +402,20 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         }
     };
     let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
+    let to_deps = |d: &cli::DepsArgs| milvus_certs::stack::Deps {
+        etcd: d.etcd,
+        s3: d.s3,
+        kafka: d.kafka,
+    };
+    let deps = match &target {
+        T::Compose(a) => to_deps(&a.deps),
+        T::K8sSecret(a) => to_deps(&a.deps),
+        T::Operator(a) => to_deps(&a.deps),
+        T::Helm(a) => to_deps(&a.deps),
+        _ => milvus_certs::stack::Deps::default(),
+    };
     let (name, common, (mode, internal, sni), target) = match target {
+        T::Kafka(a) => return run_export_kafka(a, now),
         T::Compose(a) => (
             "compose",
             a.common,
@@ -430,6 +478,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         mode,
         internal,
         sni,
+        deps,
     };
     let made = export::export(&opts, &target, now)?;
     output::print_recovery(&mut io::stderr(), &made.recovery)?;
@@ -455,6 +504,30 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
             quiet_on_closed_pipe(output::print_export(out, &made, &written))?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::kafka::{self, KafkaOptions};
+    // Nothing is made unless it can be written.
+    let Some(out) = a.common.out.clone() else {
+        return Err(Usage(
+            "export kafka writes several files (binary key stores among them): pass --out DIR (nothing was written)".into(),
+        )
+        .into());
+    };
+    let opts = KafkaOptions {
+        dir: a.common.dir,
+        password_file: a.password_file,
+        brokers: a.broker,
+    };
+    let made = kafka::export(&opts, now)?;
+    output::print_recovery(&mut io::stderr(), &made.recovery)?;
+    for w in &made.warnings {
+        let _ = writeln!(io::stderr(), "warning: {w}");
+    }
+    let written = milvus_certs::export::write(&out, &made.files, a.common.force)?;
+    quiet_on_closed_pipe(output::print_export(&out, &made, &written))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -72,6 +72,10 @@ fn print_issued(out: &mut impl Write, i: &Issued, was: Option<OffsetDateTime>) -
             "client certificate (tlsMode 2)".to_string(),
             "client private key",
         ),
+        CertRole::Added(p) => (
+            format!("{} certificate ({} profile)", i.label(), p.name()),
+            "its private key",
+        ),
     };
     let was = was
         .map(|w| format!(" (was {})", date(w)))
@@ -97,7 +101,7 @@ fn print_names(out: &mut impl Write, issued: &[&Issued]) -> io::Result<()> {
         writeln!(
             out,
             "{} names: {}",
-            capitalized(i.role.name()),
+            capitalized(i.label()),
             names.join(", ")
         )?;
     }
@@ -145,6 +149,45 @@ pub fn print_gen(r: &GenReport) -> io::Result<()> {
     writeln!(
         out,
         "Next: Milvus reads server.pem, server.key and ca.pem (tls.serverPemPath, tls.serverKeyPath, tls.caPemPath in milvus.yaml); clients use ca.pem, and client.pem and client.key in tlsMode 2."
+    )?;
+    out.flush()
+}
+
+pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    let mut err = io::stderr().lock();
+    print_recovery(&mut err, &r.recovery)?;
+    if r.serial_source == SerialSource::Random {
+        writeln!(
+            err,
+            "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
+            r.dir.join(files::CA_SRL).display()
+        )?;
+    }
+    for w in &r.warnings {
+        writeln!(err, "warning: {w}")?;
+    }
+    let i = &r.issued;
+    writeln!(
+        out,
+        "Added {} from the CA in {}/",
+        i.cert_file,
+        r.dir.display()
+    )?;
+    writeln!(out)?;
+    print_issued(&mut out, i, None)?;
+    writeln!(out)?;
+    print_names(&mut out, &[i])?;
+    if let Some(b) = &r.backup {
+        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Next: give {} and {} to the service, and ca.pem to everything that connects to it; `{}` renews it with the rest.",
+        i.cert_file,
+        i.key_file,
+        milvus_certs::shell::milvus_certs("renew", &r.dir, &[])
     )?;
     out.flush()
 }
@@ -211,9 +254,25 @@ pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<
             "Next: give the new ca.pem to Milvus and to every client; certificates it already issued stay valid with it."
         )?;
     } else {
+        let added: Vec<&str> = r
+            .renewed
+            .iter()
+            .filter(|rn| matches!(rn.new.role, CertRole::Added(_)))
+            .map(|rn| rn.new.cert_file.as_str())
+            .collect();
+        let restart = if added.is_empty() {
+            "Milvus (or the components reading the files)".to_string()
+        } else if added.len() == r.renewed.len() {
+            format!("the services using {}", added.join(", "))
+        } else {
+            format!(
+                "Milvus (or the components reading the files) and the services using {}",
+                added.join(", ")
+            )
+        };
         writeln!(
             out,
-            "Next: restart Milvus (or the components reading the files) so it loads the new certificates; clients keep their ca.pem."
+            "Next: restart {restart} so they load the new certificates; clients keep their ca.pem."
         )?;
     }
     out.flush()
@@ -518,7 +577,7 @@ pub fn print_not_due(
         writeln!(
             out,
             "  {:<11} expires {}, due for renewal on {}",
-            n.role.cert_file(),
+            n.target.cert_file(),
             date(n.not_after),
             date(n.due_on)
         )?;
@@ -528,7 +587,7 @@ pub fn print_not_due(
             out,
             "Next renewal: {} ({}).",
             date(first.due_on),
-            first.role.cert_file()
+            first.target.cert_file()
         )?;
     }
     out.flush()
@@ -553,7 +612,7 @@ pub fn print_dry_run(
     for rn in &r.renewed {
         let why = reasons
             .iter()
-            .find(|(file, _)| file == rn.new.cert_file)
+            .find(|(file, _)| *file == rn.new.cert_file)
             .map(|(_, why)| why.as_str())
             .unwrap_or("asked for");
         writeln!(
@@ -674,10 +733,13 @@ pub fn print_export(
     let mut out = io::stdout().lock();
     writeln!(out, "Wrote into {}:", out_dir.display())?;
     for (f, path) in made.files.iter().zip(written) {
-        let secret = if f.mode & 0o077 == 0 {
-            " (holds a private key)"
-        } else {
+        let rel = f.path.to_string_lossy();
+        let secret = if f.mode & 0o077 != 0 {
             ""
+        } else if rel.ends_with("password") || rel.ends_with(".properties") {
+            " (holds a password)"
+        } else {
+            " (holds a private key)"
         };
         writeln!(
             out,

@@ -13,7 +13,7 @@ use crate::files;
 use crate::generate::{CertRole, Issued, generate_keys, next_serial};
 use crate::input::{self, Encoding};
 use crate::keys::KeyType;
-use crate::leaf::{self, LeafSpec, Role};
+use crate::leaf::{self, LeafSpec, Profile, Role, Target};
 use crate::names::{self, SanName, Subject};
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
@@ -25,8 +25,9 @@ use crate::validity::{Validity, check_days, date};
 pub struct RenewOptions {
     /// The certificate directory.
     pub dir: PathBuf,
-    /// Renew only this leaf (both when None).
-    pub only: Option<Role>,
+    /// Renew only these leaves (empty: server, client and every
+    /// certificate `add` made in the directory).
+    pub only: Vec<Target>,
     /// Validity of the new certificates, in days (default: each keeps the
     /// lifetime of the one it replaces, 3650 days for a missing one).
     pub days: Option<u32>,
@@ -59,7 +60,7 @@ impl Default for RenewOptions {
     fn default() -> Self {
         RenewOptions {
             dir: PathBuf::from("."),
-            only: None,
+            only: Vec::new(),
             days: None,
             common_name: None,
             sans: Vec::new(),
@@ -122,17 +123,22 @@ pub struct RenewReport {
 
 /// A leaf certificate found in the directory (or None when absent), PEM or DER.
 fn read_leaf(dir: &Path, role: Role) -> Result<Option<(CertInfo, Encoding)>> {
-    let path = dir.join(role.cert_file());
+    read_target(dir, &Target::Leaf(role))
+}
+
+/// A leaf certificate found in the directory (or None when absent), PEM or DER.
+fn read_target(dir: &Path, target: &Target) -> Result<Option<(CertInfo, Encoding)>> {
+    let path = dir.join(target.cert_file());
     const EXPECTED: &str = "a PEM certificate";
     let Some(bytes) = input::read_in_folder(&path, EXPECTED)? else {
         return Ok(None);
     };
     let (mut certs, encoding) =
-        input::parse_certificates_or_der(&path, &bytes).map_err(|e| with_remove_hint(e, role))?;
+        input::parse_certificates_or_der(&path, &bytes).map_err(|e| with_remove_hint(e, target))?;
     let first = certs.swap_remove(0);
     CertInfo::from_der(&first)
         .map(|c| Some((c, encoding)))
-        .map_err(|reason| with_remove_hint(Error::bad_file(&path, EXPECTED, reason), role))
+        .map_err(|reason| with_remove_hint(Error::bad_file(&path, EXPECTED, reason), target))
 }
 
 /// Says which files were read as DER and what becomes of them: the files
@@ -168,7 +174,7 @@ fn der_notes(
 
 /// A broken old leaf only stops us because we read its names from it: say
 /// how to renew without it.
-fn with_remove_hint(e: Error, role: Role) -> Error {
+fn with_remove_hint(e: Error, target: &Target) -> Error {
     match e {
         Error::BadFile {
             path,
@@ -179,17 +185,22 @@ fn with_remove_hint(e: Error, role: Role) -> Error {
             path,
             expected,
             backup,
-            reason: format!(
-                "{reason}; move it away to renew {} from the CA's subject instead",
-                role.name()
-            ),
+            reason: match target {
+                Target::Leaf(role) => format!(
+                    "{reason}; move it away to renew {} from the CA's subject instead",
+                    role.name()
+                ),
+                Target::Added(name) => format!(
+                    "{reason}; make it again with `milvus-certs add {name} --force` (with --dir)"
+                ),
+            },
         },
         other => other,
     }
 }
 
 /// `ca.srl`, or a random start when it is missing; the bool says it was missing.
-fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
+pub(crate) fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
     let path = dir.join(files::CA_SRL);
     match input::read_in_folder(&path, "a serial number file")? {
         Some(bytes) => Serial::parse_srl(&bytes)
@@ -204,7 +215,7 @@ fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
 /// (`ca.srl` restored from an old backup, or edited): then that one, so no
 /// serial is issued twice. Without `ca.srl`, a random start, as
 /// `-CAcreateserial`.
-fn continue_from(
+pub(crate) fn continue_from(
     ca: &LoadedCa,
     srl: Serial,
     missing: bool,
@@ -239,7 +250,8 @@ impl RenewOptions {
 
 /// What goes into one new leaf.
 struct Plan {
-    role: Role,
+    target: Target,
+    profile: Profile,
     subject: Subject,
     names: Vec<SanName>,
     key_type: KeyType,
@@ -272,18 +284,15 @@ fn lock(dir: &Path, dry_run: bool) -> Result<(DirLock, Option<Recovery>)> {
     }
 }
 
-/// Renewing writes into `dir`: check it may, before anything is made (a
-/// file created and removed at once).
+/// Renewing writes into `dir`: check it may, before anything is made.
+/// faccessat(2) with AT_EACCESS asks the kernel with the effective user's
+/// rights (EACCES for a folder we may not write, EROFS on a read-only
+/// file system) and leaves nothing behind: a probe file created and
+/// removed was left in the folder by a run killed between the two.
 pub fn check_writable(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let probe = dir.join(format!(".milvus-certs-probe-{}", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(crate::store::SECRET_MODE)
-        .open(&probe)
-        .map_err(Error::io("write into", dir))?;
-    std::fs::remove_file(&probe).map_err(Error::io("remove", &probe))
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(CWD, dir, Access::WRITE_OK, AtFlags::EACCESS)
+        .map_err(|e| Error::io("write into", dir)(std::io::Error::from(e)))
 }
 
 /// What `renew --if-expiring-within DAYS` checks first, due or not:
@@ -325,12 +334,61 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     let (srl, srl_missing) = read_serial(dir)?;
     let read = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
     let old = read.clone().map(|l| l.map(|(c, _)| c));
-    let roles: Vec<Role> = match opts.only {
-        Some(r) => vec![r],
-        None => Role::ALL.to_vec(),
+    let added_names = crate::add::added_names(dir);
+    let targets: Vec<Target> = if opts.only.is_empty() {
+        Role::ALL
+            .into_iter()
+            .map(Target::Leaf)
+            .chain(added_names.iter().cloned().map(Target::Added))
+            .collect()
+    } else {
+        opts.only.clone()
     };
+    // The added certificates: those renewed now (each must exist: its
+    // profile and names come from it), and the others, for the serials.
+    let mut added_old: Vec<(String, CertInfo)> = Vec::new();
+    let mut added_der = Vec::new();
+    for name in &added_names {
+        let t = Target::Added(name.clone());
+        let wanted = targets.contains(&t);
+        match read_target(dir, &t) {
+            Ok(Some((c, enc))) => {
+                if wanted && enc == Encoding::Der {
+                    added_der.push(format!(
+                        "read the old {} as DER (binary); the new one is PEM",
+                        t.cert_file()
+                    ));
+                }
+                added_old.push((name.clone(), c));
+            }
+            Ok(None) => {}
+            Err(e) if wanted => return Err(e),
+            Err(_) => {}
+        }
+    }
+    for t in &targets {
+        if let Target::Added(name) = t
+            && !added_old.iter().any(|(n, _)| n == name)
+        {
+            return Err(Error::MissingFile {
+                path: dir.join(t.cert_file()),
+                what: "the certificate to renew",
+                fix: match crate::add::preset(name) {
+                    Some(_) => format!(
+                        "make it with `{}`",
+                        crate::shell::milvus_certs("add", dir, &[name])
+                    ),
+                    None => format!(
+                        "make it with `{}` (or --profile client or peer)",
+                        crate::shell::milvus_certs("add", dir, &[name, "--profile", "server"])
+                    ),
+                },
+            });
+        }
+    }
 
     let mut warnings = der_notes(&ca, &read, false);
+    warnings.extend(added_der);
     // The CA's attributes, with the " CA" our gen appends removed from its CN,
     // stand in for a missing leaf (the guide's CA has the leaves' subject).
     let mut ca_attrs = ca.cert.subject_attrs.clone();
@@ -339,30 +397,68 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         .map(|cn| cn.strip_suffix(" CA").map(str::to_string).unwrap_or(cn));
 
     let mut plans = Vec::new();
-    for &role in &roles {
-        let idx = Role::ALL.iter().position(|r| *r == role).unwrap_or(0);
-        let this = old[idx].as_ref();
-        let other = old[1 - idx].as_ref();
-        let source = this.or(other);
-        let attrs = opts
-            .overrides()
-            .or(&source.map(|c| c.subject_attrs.clone()).unwrap_or_default())
-            .or(&ca_attrs);
+    for target in &targets {
+        // Options that name things (--common-name, --san, --replace-sans,
+        // subject fields) apply to server and client, and to an added
+        // certificate only when --only names it.
+        let (this, source, overrides, role_profile): (
+            Option<&CertInfo>,
+            Option<&CertInfo>,
+            bool,
+            Option<Profile>,
+        ) = match target {
+            Target::Leaf(role) => {
+                let idx = Role::ALL.iter().position(|r| r == role).unwrap_or(0);
+                let this = old[idx].as_ref();
+                (
+                    this,
+                    this.or(old[1 - idx].as_ref()),
+                    true,
+                    Some(role.profile()),
+                )
+            }
+            Target::Added(name) => {
+                let this = added_old.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+                (this, this, opts.only.contains(target), None)
+            }
+        };
+        let attrs = if overrides {
+            opts.overrides()
+        } else {
+            SubjectAttrs::default()
+        }
+        .or(&source.map(|c| c.subject_attrs.clone()).unwrap_or_default())
+        .or(&ca_attrs);
         let subject = attrs.complete();
         subject.validate("--common-name")?;
         let mut kept = Vec::new();
-        if let Some(c) = source.filter(|_| !opts.replace_sans) {
+        if let Some(c) = source.filter(|_| !(overrides && opts.replace_sans)) {
             kept.extend(c.sans.iter().cloned());
             if !c.other_sans.is_empty() {
                 warnings.push(format!(
                     "{} had names that are neither DNS nor IP ({}); the new one leaves them out",
-                    role.cert_file(),
+                    target.cert_file(),
                     c.other_sans.join(", ")
                 ));
             }
         }
-        kept.extend(extra.iter().cloned());
+        if overrides {
+            kept.extend(extra.iter().cloned());
+        }
         let names = names::server_names(&subject.common_name, &kept)?;
+        // An added certificate keeps its profile (read from its
+        // extendedKeyUsage), and gets at least what a ready-made name needs.
+        let profile = role_profile.unwrap_or_else(|| {
+            let name = target.label();
+            let had = this.and_then(Profile::of);
+            let needs = crate::add::preset(name).map(|p| p.needs);
+            match (had, needs) {
+                (Some(a), Some(b)) if a != b => Profile::Peer,
+                (Some(a), _) => a,
+                (None, Some(b)) => b,
+                (None, None) => Profile::Server,
+            }
+        });
         let key_type = match opts.key_type {
             Some(k) => k,
             None => match source.map(|c| (c.key_type, &c.key)) {
@@ -370,7 +466,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
                 Some((None, desc)) => {
                     warnings.push(format!(
                         "{} has a {desc} key, which milvus-certs does not make; the new key is rsa2048 (choose with --key-type)",
-                        role.cert_file()
+                        target.cert_file()
                     ));
                     KeyType::Rsa2048
                 }
@@ -378,7 +474,8 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             },
         };
         plans.push(Plan {
-            role,
+            target: target.clone(),
+            profile,
             subject,
             names,
             key_type,
@@ -412,7 +509,11 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             crate::shell::milvus_certs("renew", dir, &["--ca"])
         ));
     }
-    let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
+    let old_refs: Vec<&CertInfo> = old
+        .iter()
+        .flatten()
+        .chain(added_old.iter().map(|(_, c)| c))
+        .collect();
     let (mut serial, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
     if let SerialSource::BumpedPast(h) = &serial_source {
         warnings.push(format!(
@@ -435,7 +536,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     for ((plan, key), &validity) in plans.iter().zip(&keys).zip(&validities) {
         serial = next_serial(&serial, dir)?;
         let spec = LeafSpec {
-            role: plan.role,
+            profile: plan.profile,
             subject: &plan.subject,
             names: &plan.names,
             validity,
@@ -451,16 +552,19 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             })?;
         check_chains(&ca, cert.der(), dir)?;
         new_files.extend(NewFile::pair(
-            plan.role.key_file(),
+            plan.target.key_file(),
             crate::keys::private_key_pem(key),
-            plan.role.cert_file(),
+            plan.target.cert_file(),
             cert.pem(),
         ));
         renewed.push(Renewed {
             new: Issued {
-                role: CertRole::Leaf(plan.role),
-                cert_file: plan.role.cert_file(),
-                key_file: plan.role.key_file(),
+                role: match &plan.target {
+                    Target::Leaf(r) => CertRole::Leaf(*r),
+                    Target::Added(_) => CertRole::Added(plan.profile),
+                },
+                cert_file: plan.target.cert_file(),
+                key_file: plan.target.key_file(),
                 common_name: plan.subject.common_name.clone(),
                 names: plan.names.clone(),
                 serial: serial.clone(),
@@ -491,7 +595,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
 
 /// A last check before anything is written: the new certificate names the
 /// CA's exact subject as issuer and its signature verifies with the CA's key.
-fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
+pub(crate) fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
     let ok = CertInfo::from_der(der)
         .map(|c| crate::checks::issued_by(&c, &ca.cert, files::CA_PEM, None).is_none())
         .unwrap_or(false);
@@ -533,11 +637,11 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
     check_writable(dir)?;
     let ca_days = opts.ca_days.unwrap_or_else(|| lifetime_days(&ca.cert));
     let (srl, srl_missing) = read_serial(dir)?;
-    let old = [
-        read_leaf(dir, Role::Server).ok().flatten().map(|(c, _)| c),
-        read_leaf(dir, Role::Client).ok().flatten().map(|(c, _)| c),
-    ];
-    let old_refs: Vec<&CertInfo> = old.iter().flatten().collect();
+    let old: Vec<CertInfo> = crate::add::leaves_in(dir)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    let old_refs: Vec<&CertInfo> = old.iter().collect();
     let (start, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
     let serial = next_serial(&start, dir)?;
     let validity = Validity::days_from(now, ca_days);
@@ -574,8 +678,8 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
         renewed: vec![Renewed {
             new: Issued {
                 role: CertRole::Ca,
-                cert_file: files::CA_PEM,
-                key_file: files::CA_KEY,
+                cert_file: files::CA_PEM.into(),
+                key_file: files::CA_KEY.into(),
                 common_name: ca
                     .cert
                     .subject_attrs

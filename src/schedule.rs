@@ -13,13 +13,13 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::inspect::{self, InspectOptions, Status};
-use crate::leaf::Role;
+use crate::leaf::{Role, Target};
 
 /// A leaf that must be renewed now, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Due {
-    /// Server or client.
-    pub role: Role,
+    /// Server, client, or a certificate `add` made.
+    pub target: Target,
     /// Why, as a short sentence.
     pub reason: String,
 }
@@ -27,8 +27,8 @@ pub struct Due {
 /// A leaf that is not due yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotDue {
-    /// Server or client.
-    pub role: Role,
+    /// Server, client, or a certificate `add` made.
+    pub target: Target,
     /// Its notAfter.
     pub not_after: OffsetDateTime,
     /// When it becomes due: `within` days before notAfter.
@@ -51,7 +51,7 @@ pub struct DueReport {
 pub fn due(
     dir: &Path,
     within: u32,
-    candidates: &[Role],
+    candidates: &[Target],
     now: OffsetDateTime,
     read_only: bool,
 ) -> Result<DueReport> {
@@ -70,39 +70,41 @@ pub fn due(
     };
     let report = inspect::inspect(&opts, now)?;
     let mut out = DueReport::default();
-    for &role in candidates {
-        let wanted = match role {
-            Role::Server => inspect::Role::Server,
-            Role::Client => inspect::Role::Client,
+    for target in candidates {
+        let wanted = match target {
+            Target::Leaf(Role::Server) => inspect::Role::Server,
+            Target::Leaf(Role::Client) => inspect::Role::Client,
+            Target::Added(_) => inspect::Role::Added,
         };
+        let file = target.cert_file();
         // The file's first certificate is the leaf (a server.pem may carry
         // its chain after it).
         let Some(e) = report.entries.iter().find(|e| {
-            e.role == wanted
-                && e.file.as_deref().and_then(Path::file_name) == Some(role.cert_file().as_ref())
+            e.role == wanted && e.file.as_deref().and_then(Path::file_name) == Some(file.as_ref())
         }) else {
             // Never silently skipped: what cannot be judged is renewed.
             out.due.push(Due {
-                role,
-                reason: format!("{} could not be inspected", role.cert_file()),
+                target: target.clone(),
+                reason: format!("{file} could not be inspected"),
             });
             continue;
         };
+        let role = target.clone();
         match (e.status, &e.cert) {
             (Status::Ok, Some(c)) => out.not_due.push(NotDue {
-                role,
+                target: role,
                 not_after: c.not_after,
                 due_on: c.not_after - time::Duration::days(i64::from(within)),
             }),
             (Status::Expiring, _) => out.due.push(Due {
-                role,
+                target: role,
                 reason: format!(
                     "it expires in {} days, within {within}",
                     e.days_left.unwrap_or(0)
                 ),
             }),
             _ => out.due.push(Due {
-                role,
+                target: role,
                 reason: e
                     .problems()
                     .next()

@@ -78,8 +78,9 @@ pub fn has_pending_write(dir: &Path) -> bool {
 /// A file to be written as part of a set.
 #[derive(Clone, Debug)]
 pub struct NewFile {
-    /// The file name inside the certificate directory (no path separators).
-    pub name: &'static str,
+    /// The file name inside the certificate directory (no path separators;
+    /// one [`files::is_managed`] accepts).
+    pub name: String,
     /// The contents.
     pub contents: Vec<u8>,
     /// Whether it is a private key (mode 0600) or public (0644).
@@ -88,18 +89,18 @@ pub struct NewFile {
 
 impl NewFile {
     /// A certificate or `ca.srl` (mode 0644).
-    pub fn public(name: &'static str, contents: impl Into<Vec<u8>>) -> NewFile {
+    pub fn public(name: impl Into<String>, contents: impl Into<Vec<u8>>) -> NewFile {
         NewFile {
-            name,
+            name: name.into(),
             contents: contents.into(),
             secret: false,
         }
     }
 
     /// A private key (mode 0600).
-    pub fn secret(name: &'static str, contents: impl Into<Vec<u8>>) -> NewFile {
+    pub fn secret(name: impl Into<String>, contents: impl Into<Vec<u8>>) -> NewFile {
         NewFile {
-            name,
+            name: name.into(),
             contents: contents.into(),
             secret: true,
         }
@@ -107,9 +108,9 @@ impl NewFile {
 
     /// A key and its certificate, key first.
     pub fn pair(
-        key_name: &'static str,
+        key_name: impl Into<String>,
         key_pem: String,
-        cert_name: &'static str,
+        cert_name: impl Into<String>,
         cert_pem: String,
     ) -> [NewFile; 2] {
         [
@@ -592,8 +593,8 @@ impl DirLock {
     ) -> Result<Option<PathBuf>> {
         self.check_private()?;
         for f in files {
-            debug_assert!(files::is_managed(f.name));
-            self.check_replaceable(f.name)?;
+            debug_assert!(files::is_managed(&f.name));
+            self.check_replaceable(&f.name)?;
         }
         if backup_time.is_some() {
             self.backup_parent(false)?;
@@ -634,16 +635,20 @@ impl DirLock {
     ) -> Result<Journal> {
         let staging_path = self.dir.join(STAGING_DIR);
         for f in files {
-            fsat::create_file(staging.as_fd(), f.name, &f.contents, f.mode())
-                .map_err(Error::io("write", staging_path.join(f.name)))?;
+            fsat::create_file(staging.as_fd(), &f.name, &f.contents, f.mode())
+                .map_err(Error::io("write", staging_path.join(&f.name)))?;
         }
         let mut backup = None;
         if let Some(time) = backup_time {
             let mut replaced = Vec::new();
             for f in files {
-                let path = self.dir.join(f.name);
-                match fsat::read_small(Some(self.fd()), f.name, fsat::MAX_FILE, fsat::Follow::Never)
-                {
+                let path = self.dir.join(&f.name);
+                match fsat::read_small(
+                    Some(self.fd()),
+                    &f.name,
+                    fsat::MAX_FILE,
+                    fsat::Follow::Never,
+                ) {
                     Ok(old) => replaced.push((f, old)),
                     Err(ReadError::Missing) => {}
                     Err(ReadError::Io(e)) => return Err(Error::io("back up", &path)(e)),
@@ -660,8 +665,8 @@ impl DirLock {
                 let stage_backup = fsat::create_dir(staging.as_fd(), BACKUP_DIR, PRIVATE_DIR_MODE)
                     .map_err(Error::io("create directory", staging_path.join(BACKUP_DIR)))?;
                 for (f, old) in replaced {
-                    fsat::create_file(stage_backup.as_fd(), f.name, &old, f.mode())
-                        .map_err(Error::io("write the backup of", self.dir.join(f.name)))?;
+                    fsat::create_file(stage_backup.as_fd(), &f.name, &old, f.mode())
+                        .map_err(Error::io("write the backup of", self.dir.join(&f.name)))?;
                 }
                 fsat::sync(&stage_backup).map_err(Error::io("sync directory", &staging_path))?;
                 backup = Some(format!("{BACKUP_DIR}/{}", backup_stamp(time)));
@@ -669,7 +674,7 @@ impl DirLock {
         }
         fsat::sync(staging).map_err(Error::io("sync directory", &staging_path))?;
         Ok(Journal {
-            files: files.iter().map(|f| f.name.to_string()).collect(),
+            files: files.iter().map(|f| f.name.clone()).collect(),
             backup,
         })
     }
@@ -1071,7 +1076,7 @@ mod tests {
 
     fn file(name: &'static str, contents: &str, secret: bool) -> NewFile {
         NewFile {
-            name,
+            name: name.into(),
             contents: contents.as_bytes().to_vec(),
             secret,
         }

@@ -16,6 +16,7 @@ fn help_snapshots() {
     check_snapshot("help.txt", &["--help"]);
     check_snapshot("gen-help.txt", &["gen", "--help"]);
     check_snapshot("renew-help.txt", &["renew", "--help"]);
+    check_snapshot("add-help.txt", &["add", "--help"]);
     check_snapshot("inspect-help.txt", &["inspect", "--help"]);
     check_snapshot("doctor-help.txt", &["doctor", "--help"]);
     check_snapshot("schedule-help.txt", &["schedule", "--help"]);
@@ -30,9 +31,10 @@ fn help_snapshots() {
     check_snapshot("man-help.txt", &["man", "--help"]);
 }
 
-const SUBCOMMANDS: [&str; 8] = [
+const SUBCOMMANDS: [&str; 9] = [
     "gen",
     "renew",
+    "add",
     "inspect",
     "doctor",
     "schedule",
@@ -40,13 +42,14 @@ const SUBCOMMANDS: [&str; 8] = [
     "completions",
     "man",
 ];
-const EXPORT_TARGETS: [&str; 6] = [
+const EXPORT_TARGETS: [&str; 7] = [
     "compose",
     "k8s-secret",
     "operator",
     "helm",
     "cert-manager",
     "client",
+    "kafka",
 ];
 
 /// Issue 5: `--help` of every subcommand shows examples.

@@ -5,9 +5,11 @@
 
 mod common;
 
+mod add;
 mod cli;
 mod crash;
 mod doctor;
+mod etcd;
 mod export;
 mod faults;
 mod folders;
@@ -15,6 +17,7 @@ mod r#gen;
 mod guide_compat;
 mod hardening;
 mod inspect;
+mod kafka;
 mod milvus;
 mod outputs;
 mod pkcs12;
@@ -22,3 +25,5 @@ mod properties;
 mod renew;
 mod schedule;
 mod security;
+mod stack;
+mod stack_milvus;

@@ -2,6 +2,8 @@
 //! certificates, run real TLS peers.
 #![allow(dead_code)]
 
+pub mod etcd;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
