@@ -8,7 +8,7 @@
 //! the side: [`Profile::of`] reads it back from the certificate, so `renew`
 //! keeps it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
@@ -16,98 +16,14 @@ use crate::ca::LoadedCa;
 use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files;
-use crate::generate::{CertRole, Issued, generate_keys, next_serial};
-use crate::input;
+use crate::issue::SerialSource;
+use crate::issue::{self, CertRole, Issued, generate_keys, next_serial};
 use crate::keys::KeyType;
 use crate::leaf::{self, LeafSpec, Profile};
 use crate::names::{self, SanName};
-use crate::renew::{self, SerialSource};
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
 use crate::validity::{Validity, check_days, date};
-
-/// A ready-made name: its profile and the names it gets besides its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Preset {
-    /// The NAME.
-    pub name: &'static str,
-    /// Its profile.
-    pub profile: Profile,
-    /// What it must allow at least (what `inspect` checks): `kafka` made
-    /// with `--profile server` is fine, `etcd` without clientAuth is not.
-    pub needs: Profile,
-    /// DNS names it gets besides NAME (the Compose service names).
-    pub dns: &'static [&'static str],
-    /// What it is for (for `--help` and the report).
-    pub purpose: &'static str,
-}
-
-/// The ready-made names.
-///
-/// - `etcd`: peer. etcd 3.4 dials its own gRPC gateway and its peers with
-///   `--cert-file`, as a client (etcd `embed/serve.go`; the gateway's
-///   `/v3/kv/range` fails without clientAuth, as measured here).
-/// - `etcd-client`: client, for Milvus's `etcd.ssl.tlsCert` (etcd
-///   `--client-cert-auth` rejects a certificate without clientAuth:
-///   "incompatible key usage").
-/// - `s3`: server, for MinIO or any S3 server (its Compose service is
-///   `minio`, so the name is on it too).
-/// - `kafka`: peer: a broker's SSL listener is also what other brokers
-///   connect to as clients (`security.inter.broker.protocol=SSL` with
-///   `ssl.client.auth=required`).
-/// - `kafka-client`: client, for Milvus's librdkafka `ssl.certificate.location`.
-pub const PRESETS: [Preset; 5] = [
-    Preset {
-        name: "etcd",
-        profile: Profile::Peer,
-        needs: Profile::Peer,
-        dns: &[],
-        purpose: "etcd members (client and peer URLs)",
-    },
-    Preset {
-        name: "etcd-client",
-        profile: Profile::Client,
-        needs: Profile::Client,
-        dns: &[],
-        purpose: "Milvus as etcd's client (etcd.ssl.tlsCert)",
-    },
-    Preset {
-        name: "s3",
-        profile: Profile::Server,
-        needs: Profile::Server,
-        dns: &["minio"],
-        purpose: "the S3 object storage (MinIO)",
-    },
-    Preset {
-        name: "kafka",
-        profile: Profile::Peer,
-        needs: Profile::Server,
-        dns: &[],
-        purpose: "Kafka brokers",
-    },
-    Preset {
-        name: "kafka-client",
-        profile: Profile::Client,
-        needs: Profile::Client,
-        dns: &[],
-        purpose: "Milvus as Kafka's client",
-    },
-];
-
-/// The ready-made name `name`, if it is one.
-pub fn preset(name: &str) -> Option<&'static Preset> {
-    PRESETS.iter().find(|p| p.name == name)
-}
-
-/// What the added certificate `name` (read as `cert`) must allow: a
-/// ready-made name's needs, else what it was made with; None when it
-/// allows neither purpose.
-pub fn expected_profile(name: &str, cert: &CertInfo) -> Option<Profile> {
-    match preset(name) {
-        Some(p) => Some(p.needs),
-        None => Profile::of(cert),
-    }
-}
 
 /// What `add` makes.
 #[derive(Clone, Debug)]
@@ -141,7 +57,7 @@ impl Default for AddOptions {
             profile: None,
             sans: Vec::new(),
             no_localhost: false,
-            days: renew::DEFAULT_DAYS,
+            days: issue::DEFAULT_DAYS,
             key_type: None,
             force: false,
             backup: true,
@@ -198,7 +114,7 @@ fn names_for(
     no_localhost: bool,
 ) -> Result<Vec<SanName>> {
     let mut extra = Vec::new();
-    if let Some(p) = preset(name) {
+    if let Some(p) = issue::preset(name) {
         for d in p.dns {
             extra.push(SanName::parse("NAME", d)?);
         }
@@ -214,77 +130,12 @@ fn names_for(
     names::server_names(name, &extra)
 }
 
-/// The leaves in `dir` the CA may have issued: server.pem, client.pem and
-/// every `NAME.pem` of a name `add` makes, that can be read and parsed
-/// (others are for `inspect` to report). Sorted by file name.
-pub(crate) fn leaves_in(dir: &Path) -> Vec<(String, CertInfo)> {
-    leaf_files(dir)
-        .into_iter()
-        .filter_map(|file| read_cert(&dir.join(&file)).map(|c| (file, c)))
-        .collect()
-}
-
-/// The file names of server.pem, client.pem and the added `NAME.pem` in
-/// `dir` (those present), sorted.
-pub fn leaf_files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = added_names(dir)
-        .iter()
-        .map(|n| files::added_cert(n))
-        .collect();
-    for f in [files::SERVER_PEM, files::CLIENT_PEM] {
-        if dir.join(f).symlink_metadata().is_ok() {
-            names.push(f.to_string());
-        }
-    }
-    names.sort();
-    names
-}
-
-/// The NAMEs of the certificates `add` made in `dir`, sorted: every
-/// `NAME.pem` of a ready-made name (it is expected to be one, so a wrong
-/// file there is reported, not skipped), and every other `NAME.pem` of a
-/// valid name that is a leaf issued by `ca.pem` with a `NAME.key` next to
-/// it (so another CA's certificate kept in the folder is left alone).
-pub fn added_names(dir: &Path) -> Vec<String> {
-    let mut candidates: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    let f = e.file_name().to_str()?.to_string();
-                    files::added_name_of_cert(&f).map(str::to_string)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    candidates.sort();
-    let ca = read_cert(&dir.join(files::CA_PEM));
-    candidates.retain(|name| {
-        if preset(name).is_some() {
-            return true;
-        }
-        let (Some(ca), Some(c)) = (&ca, read_cert(&dir.join(files::added_cert(name)))) else {
-            return false;
-        };
-        !c.is_ca()
-            && c.issuer_raw == ca.subject_raw
-            && dir.join(files::added_key(name)).symlink_metadata().is_ok()
-    });
-    candidates
-}
-
-/// The first certificate of a file, if it can be read (PEM or DER).
-fn read_cert(path: &Path) -> Option<CertInfo> {
-    let bytes = input::read_in_folder(path, "a PEM certificate").ok()??;
-    let (mut certs, _) = input::parse_certificates_or_der(path, &bytes).ok()?;
-    CertInfo::from_der(&certs.swap_remove(0)).ok()
-}
-
 /// Issues `NAME.pem` and `NAME.key` from the directory's CA. Nothing is
 /// written unless every check passes; existing files are only replaced with
 /// `force`.
 pub fn add(opts: &AddOptions, now: OffsetDateTime) -> Result<AddReport> {
     check_name("NAME", &opts.name)?;
-    let profile = match (opts.profile, preset(&opts.name)) {
+    let profile = match (opts.profile, issue::preset(&opts.name)) {
         (Some(p), _) => p,
         (None, Some(p)) => p.profile,
         (None, None) => {
@@ -293,7 +144,7 @@ pub fn add(opts: &AddOptions, now: OffsetDateTime) -> Result<AddReport> {
                 &opts.name,
                 format!(
                     "not a ready-made name ({}): say what it is for with --profile server, client or peer, e.g. `{}`",
-                    PRESETS.map(|p| p.name).join(", "),
+                    issue::PRESETS.map(|p| p.name).join(", "),
                     crate::shell::milvus_certs(
                         "add",
                         &opts.dir,
@@ -348,10 +199,10 @@ pub fn add(opts: &AddOptions, now: OffsetDateTime) -> Result<AddReport> {
         ));
     }
 
-    let (srl, srl_missing) = renew::read_serial(dir)?;
-    let others = leaves_in(dir);
+    let (srl, srl_missing) = issue::read_serial(dir)?;
+    let others = issue::leaves_in(dir);
     let refs: Vec<&CertInfo> = others.iter().map(|(_, c)| c).collect();
-    let (start, serial_source) = renew::continue_from(&ca, srl, srl_missing, &refs);
+    let (start, serial_source) = issue::continue_from(&ca, srl, srl_missing, &refs);
     if let SerialSource::BumpedPast(h) = &serial_source {
         warnings.push(format!(
             "{} is behind the serial {h} already issued; continuing after it so no serial is issued twice",
@@ -377,7 +228,7 @@ pub fn add(opts: &AddOptions, now: OffsetDateTime) -> Result<AddReport> {
             what: "sign a certificate",
             source,
         })?;
-    renew::check_chains(&ca, cert.der(), dir)?;
+    issue::check_chains(&ca, cert.der(), dir)?;
     let new_files = [
         NewFile::secret(key_file.clone(), crate::keys::private_key_pem(&key)),
         NewFile::public(cert_file.clone(), cert.pem()),
@@ -409,15 +260,21 @@ mod tests {
 
     #[test]
     fn presets_are_valid_names_with_their_profiles() {
-        for p in PRESETS {
+        for p in issue::PRESETS {
             assert!(files::is_added_name(p.name), "{}", p.name);
         }
-        assert_eq!(preset("etcd").map(|p| p.profile), Some(Profile::Peer));
         assert_eq!(
-            preset("etcd-client").map(|p| p.profile),
+            issue::preset("etcd").map(|p| p.profile),
+            Some(Profile::Peer)
+        );
+        assert_eq!(
+            issue::preset("etcd-client").map(|p| p.profile),
             Some(Profile::Client)
         );
-        assert_eq!(preset("s3").map(|p| p.profile), Some(Profile::Server));
+        assert_eq!(
+            issue::preset("s3").map(|p| p.profile),
+            Some(Profile::Server)
+        );
     }
 
     #[test]

@@ -966,7 +966,7 @@ pub fn purpose(cert: &CertInfo, purpose: Purpose, ca_dir: Option<&Path>) -> Vec<
 
 /// A certificate made by `milvus-certs add NAME`, in the CA folder `dir`:
 /// not a CA, allowing what its profile needs (a ready-made name's, else
-/// what it was made with: [`crate::add::expected_profile`]), and naming
+/// what it was made with: [`crate::issue::expected_profile`]), and naming
 /// NAME when it serves. Every fix is `renew --only NAME` (with `--san NAME`
 /// for a missing name), or `add NAME --profile ... --force` for a purpose
 /// renewing would keep.
@@ -983,7 +983,7 @@ pub fn added(cert: &CertInfo, name: &str, dir: &Path) -> Vec<Finding> {
     if cert.is_ca() {
         out.push(Finding::NotALeaf { remedy: only() });
     }
-    let profile = crate::add::expected_profile(name, cert);
+    let profile = crate::issue::expected_profile(name, cert);
     let (server, client) = profile.map_or((true, false), |p| p.needs());
     let fix = profile.unwrap_or(crate::leaf::Profile::Server).name();
     if server && !cert.allows_eku("serverAuth") {

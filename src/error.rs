@@ -347,7 +347,7 @@ impl fmt::Display for Error {
                         f,
                         ", or run `milvus-certs renew --dir {}` to keep the CA and make only \
                          new server and client certificates",
-                        crate::schedule::sh_word(&dir.display().to_string())
+                        crate::shell::quote(&dir.display().to_string())
                     )?;
                 }
                 Ok(())

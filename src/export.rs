@@ -634,10 +634,7 @@ fn compose(
     if milvus_config.is_none() {
         let mut args = format!("--dir {} --mode {}", sh_path(dir), config.mode.value());
         if let Some(sni) = config.sni {
-            args.push_str(&format!(
-                " --internal --sni {}",
-                crate::schedule::sh_word(sni)
-            ));
+            args.push_str(&format!(" --internal --sni {}", crate::shell::quote(sni)));
         }
         if let Some(st) = config.stack {
             for (on, flag) in [
@@ -694,7 +691,7 @@ fn compose(
 /// A directory as a shell word, absolute: the "Next" commands run in the
 /// output directory.
 fn sh_path(dir: &Path) -> String {
-    crate::schedule::sh_word(&crate::schedule::absolute(dir).display().to_string())
+    crate::shell::quote(&crate::shell::absolute(dir).display().to_string())
 }
 
 /// The last "Next" step of every target: check that the server really
@@ -713,15 +710,12 @@ fn check_command(dir: &Path, server: &CertInfo, host: Option<&str>, port: u16) -
     };
     let mut cmd = format!(
         "milvus-certs inspect --connect {} --dir {}",
-        crate::schedule::sh_word(&format!("{authority}:{port}")),
+        crate::shell::quote(&format!("{authority}:{port}")),
         sh_path(dir)
     );
     let matches = SanName::parse("--host", &host).is_ok_and(|n| server.matches_name(&n));
     if !matches && !name.is_empty() {
-        cmd.push_str(&format!(
-            " --server-name {}",
-            crate::schedule::sh_word(&name)
-        ));
+        cmd.push_str(&format!(" --server-name {}", crate::shell::quote(&name)));
     }
     cmd
 }
@@ -1132,7 +1126,7 @@ fn client(
         SanName::Ip(std::net::IpAddr::V6(ip)) => format!("[{ip}]"),
         _ => host.clone(),
     };
-    let dir = crate::schedule::absolute(dir);
+    let dir = crate::shell::absolute(dir);
     let path = |f: &str| dir.join(f).display().to_string();
 
     let mut py = String::new();
@@ -1172,7 +1166,7 @@ fn client(
     let _ = writeln!(py, "    server_name={},", py_str(&host));
     py.push_str(")\n");
 
-    let sh = crate::schedule::sh_word;
+    let sh = crate::shell::quote;
     let mut curl = String::from("#!/bin/sh\n");
     let _ = writeln!(
         curl,

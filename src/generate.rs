@@ -3,16 +3,16 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::thread;
 
-use rcgen::{Issuer, KeyPair};
+use rcgen::Issuer;
 use time::OffsetDateTime;
 
 use crate::ca;
 use crate::error::{Error, Result};
 use crate::files;
+use crate::issue::{CertRole, Issued, generate_keys, next_serial};
 use crate::keys::KeyType;
-use crate::leaf::{self, LeafSpec, Profile, Role};
+use crate::leaf::{self, LeafSpec, Role};
 use crate::names::{self, SanName, Subject};
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
@@ -53,63 +53,6 @@ impl Default for GenOptions {
             key_type: KeyType::Rsa2048,
             force: false,
             backup: true,
-        }
-    }
-}
-
-/// Which certificate of the set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum CertRole {
-    /// `ca.pem`.
-    Ca,
-    /// `server.pem` or `client.pem`.
-    Leaf(Role),
-    /// `NAME.pem`, made by `milvus-certs add`, with its profile.
-    Added(Profile),
-}
-
-impl CertRole {
-    /// `ca`, `server` or `client`.
-    pub fn name(self) -> &'static str {
-        match self {
-            CertRole::Ca => "ca",
-            CertRole::Leaf(r) => r.name(),
-            CertRole::Added(_) => "added",
-        }
-    }
-}
-
-/// A certificate that was written, with its key.
-#[derive(Clone, Debug)]
-pub struct Issued {
-    /// CA, server or client.
-    pub role: CertRole,
-    /// The certificate's file name.
-    pub cert_file: String,
-    /// The key's file name.
-    pub key_file: String,
-    /// The subject's common name.
-    pub common_name: String,
-    /// The subjectAltNames (empty for the CA).
-    pub names: Vec<SanName>,
-    /// The serial number.
-    pub serial: Serial,
-    /// The key type.
-    pub key_type: KeyType,
-    /// notAfter.
-    pub not_after: OffsetDateTime,
-}
-
-impl Issued {
-    /// `ca`, `server`, `client`, or the NAME of an added certificate (what
-    /// `--only` takes, and `--then` hooks see in MILVUS_CERTS_RENEWED).
-    pub fn label(&self) -> &str {
-        match self.role {
-            CertRole::Added(_) => self
-                .cert_file
-                .strip_suffix(".pem")
-                .unwrap_or(&self.cert_file),
-            r => r.name(),
         }
     }
 }
@@ -162,24 +105,6 @@ impl GenOptions {
             names,
         })
     }
-}
-
-/// Generates one key per entry of `types`, each on its own thread: RSA key
-/// generation is the bulk of the work (about 80 ms per RSA-2048 key here), so
-/// on two or more cores this is most of the difference from `gen.sh`.
-pub fn generate_keys(types: &[KeyType]) -> Result<Vec<KeyPair>> {
-    let Some((first, rest)) = types.split_first() else {
-        return Ok(Vec::new());
-    };
-    let results: Vec<Result<KeyPair>> = thread::scope(|s| {
-        let handles: Vec<_> = rest.iter().map(|kt| s.spawn(|| kt.generate())).collect();
-        let mut out = vec![first.generate()];
-        for h in handles {
-            out.push(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        out
-    });
-    results.into_iter().collect()
 }
 
 /// Makes the seven files in `opts.dir`. Nothing is written unless all of it
@@ -335,15 +260,6 @@ fn ca_replaced_warning(dir: &Path, backup: Option<&Path>) -> String {
          only new server and client certificates (the usual intent), use \
          `milvus-certs renew --dir {}` instead{kept}",
         dir.display(),
-        crate::schedule::sh_word(&dir.display().to_string()),
+        crate::shell::quote(&dir.display().to_string()),
     )
-}
-
-/// The serial after `serial`, or an error naming `ca.srl` when the CA has run
-/// out of 20-octet serials.
-pub(crate) fn next_serial(serial: &Serial, dir: &Path) -> Result<Serial> {
-    serial.next().ok_or_else(|| Error::BadSerialFile {
-        path: dir.join(files::CA_SRL),
-        reason: "has reached the largest serial RFC 5280 allows".into(),
-    })
 }

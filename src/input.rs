@@ -183,7 +183,7 @@ impl Encoding {
 /// one, so an interrupted run leaves the old file whole; a key's new file is
 /// made under umask 077, so it is 0600 like the key it replaces.
 pub fn der_to_pem(path: &Path, key: bool) -> String {
-    let p = crate::schedule::sh_word(&path.display().to_string());
+    let p = crate::shell::quote(&path.display().to_string());
     if key {
         format!(
             "convert it: `(umask 077 && openssl pkey -inform der -in {p} -out {p}.new) && mv {p}.new {p}`"

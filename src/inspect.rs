@@ -604,7 +604,7 @@ fn inspect_folder(
     // What `add` made: only a CA folder has them.
     if kind == FolderKind::Ca {
         wanted.extend(
-            crate::add::added_names(dir)
+            crate::issue::added_names(dir)
                 .iter()
                 .map(|n| (files::added_cert(n), Role::Added)),
         );

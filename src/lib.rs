@@ -20,6 +20,7 @@ mod fsat;
 pub mod generate;
 pub mod input;
 pub mod inspect;
+pub mod issue;
 pub mod kafka;
 pub mod keys;
 pub mod leaf;

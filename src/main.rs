@@ -139,7 +139,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             .into_iter()
             .map(Target::Leaf)
             .chain(
-                milvus_certs::add::added_names(&dir)
+                milvus_certs::issue::added_names(&dir)
                     .into_iter()
                     .map(Target::Added),
             )
@@ -287,8 +287,8 @@ fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
     }
     let bin = std::env::current_exe().context("cannot find the milvus-certs binary's own path")?;
     let opts = ScheduleOptions {
-        bin: schedule::absolute(&bin),
-        dir: schedule::absolute(&args.dir),
+        bin: milvus_certs::shell::absolute(&bin),
+        dir: milvus_certs::shell::absolute(&args.dir),
         within: args.within,
         days: args.days,
         then: args.then,

@@ -4,10 +4,11 @@ use std::io::{self, Write};
 
 use milvus_certs::checks::Finding;
 use milvus_certs::files;
-use milvus_certs::generate::{CertRole, GenReport, Issued};
+use milvus_certs::generate::GenReport;
 use milvus_certs::inspect::{ClientAuth, Entry, Folder, FolderKind, Overall, Report, Status};
+use milvus_certs::issue::{CertRole, Issued, SerialSource};
 use milvus_certs::leaf::Role;
-use milvus_certs::renew::{RenewReport, SerialSource};
+use milvus_certs::renew::RenewReport;
 use milvus_certs::store::Recovery;
 use milvus_certs::validity::date;
 use time::OffsetDateTime;

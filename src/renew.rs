@@ -10,8 +10,8 @@ use crate::ca::LoadedCa;
 use crate::certinfo::{CertInfo, SubjectAttrs};
 use crate::error::{Error, Result};
 use crate::files;
-use crate::generate::{CertRole, Issued, generate_keys, next_serial};
 use crate::input::{self, Encoding};
+use crate::issue::{self, CertRole, Issued, SerialSource, generate_keys, next_serial};
 use crate::keys::KeyType;
 use crate::leaf::{self, LeafSpec, Profile, Role, Target};
 use crate::names::{self, SanName, Subject};
@@ -84,17 +84,6 @@ pub struct Renewed {
     pub new: Issued,
     /// The notAfter of the certificate it replaced (None if there was none).
     pub old_not_after: Option<OffsetDateTime>,
-}
-
-/// Where the serial numbers came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SerialSource {
-    /// Continued from `ca.srl`, as `openssl x509 -CAserial`.
-    SerialFile,
-    /// `ca.srl` was missing: a random start, as `-CAcreateserial`.
-    Random,
-    /// `ca.srl` was below a serial already issued: continued after that one.
-    BumpedPast(Serial),
 }
 
 /// What `renew` (or `renew --ca`) did.
@@ -199,42 +188,6 @@ fn with_remove_hint(e: Error, target: &Target) -> Error {
     }
 }
 
-/// `ca.srl`, or a random start when it is missing; the bool says it was missing.
-pub(crate) fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
-    let path = dir.join(files::CA_SRL);
-    match input::read_in_folder(&path, "a serial number file")? {
-        Some(bytes) => Serial::parse_srl(&bytes)
-            .map(|s| (s, false))
-            .map_err(|reason| Error::BadSerialFile { path, reason }),
-        None => Ok((Serial::random(), true)),
-    }
-}
-
-/// The serial to continue from: `ca.srl`'s, exactly as `openssl x509
-/// -CAserial`, unless a leaf this CA issued has a serial at or above it
-/// (`ca.srl` restored from an old backup, or edited): then that one, so no
-/// serial is issued twice. Without `ca.srl`, a random start, as
-/// `-CAcreateserial`.
-pub(crate) fn continue_from(
-    ca: &LoadedCa,
-    srl: Serial,
-    missing: bool,
-    issued: &[&CertInfo],
-) -> (Serial, SerialSource) {
-    if missing {
-        return (srl, SerialSource::Random);
-    }
-    let highest = issued
-        .iter()
-        .filter(|c| c.issuer_raw == ca.cert.subject_raw)
-        .map(|c| &c.serial)
-        .max();
-    match highest {
-        Some(h) if *h > srl => (h.clone(), SerialSource::BumpedPast(h.clone())),
-        _ => (srl, SerialSource::SerialFile),
-    }
-}
-
 impl RenewOptions {
     fn overrides(&self) -> SubjectAttrs {
         SubjectAttrs {
@@ -258,9 +211,6 @@ struct Plan {
     days: u32,
     old_not_after: Option<OffsetDateTime>,
 }
-
-/// The default lifetime of a leaf that has no certificate to replace.
-pub const DEFAULT_DAYS: u32 = 3650;
 
 /// A certificate's lifetime in whole days (notBefore..notAfter, rounded to
 /// the nearest day, so the five minutes a notBefore is backdated do not
@@ -331,10 +281,10 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     let dir = &opts.dir;
     let ca = LoadedCa::load(dir, now, true)?;
     check_writable(dir)?;
-    let (srl, srl_missing) = read_serial(dir)?;
+    let (srl, srl_missing) = issue::read_serial(dir)?;
     let read = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
     let old = read.clone().map(|l| l.map(|(c, _)| c));
-    let added_names = crate::add::added_names(dir);
+    let added_names = crate::issue::added_names(dir);
     let targets: Vec<Target> = if opts.only.is_empty() {
         Role::ALL
             .into_iter()
@@ -373,7 +323,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             return Err(Error::MissingFile {
                 path: dir.join(t.cert_file()),
                 what: "the certificate to renew",
-                fix: match crate::add::preset(name) {
+                fix: match crate::issue::preset(name) {
                     Some(_) => format!(
                         "make it with `{}`",
                         crate::shell::milvus_certs("add", dir, &[name])
@@ -451,7 +401,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         let profile = role_profile.unwrap_or_else(|| {
             let name = target.label();
             let had = this.and_then(Profile::of);
-            let needs = crate::add::preset(name).map(|p| p.needs);
+            let needs = crate::issue::preset(name).map(|p| p.needs);
             match (had, needs) {
                 (Some(a), Some(b)) if a != b => Profile::Peer,
                 (Some(a), _) => a,
@@ -481,7 +431,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             key_type,
             days: opts
                 .days
-                .unwrap_or_else(|| this.map_or(DEFAULT_DAYS, lifetime_days)),
+                .unwrap_or_else(|| this.map_or(issue::DEFAULT_DAYS, lifetime_days)),
             old_not_after: this.map(|c| c.not_after),
         });
     }
@@ -514,7 +464,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         .flatten()
         .chain(added_old.iter().map(|(_, c)| c))
         .collect();
-    let (mut serial, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
+    let (mut serial, serial_source) = issue::continue_from(&ca, srl, srl_missing, &old_refs);
     if let SerialSource::BumpedPast(h) = &serial_source {
         warnings.push(format!(
             "{} is behind the serial {h} already issued; continuing after it so no serial is issued twice",
@@ -550,7 +500,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
                 what: "sign a certificate",
                 source,
             })?;
-        check_chains(&ca, cert.der(), dir)?;
+        issue::check_chains(&ca, cert.der(), dir)?;
         new_files.extend(NewFile::pair(
             plan.target.key_file(),
             crate::keys::private_key_pem(key),
@@ -593,23 +543,6 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     })
 }
 
-/// A last check before anything is written: the new certificate names the
-/// CA's exact subject as issuer and its signature verifies with the CA's key.
-pub(crate) fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
-    let ok = CertInfo::from_der(der)
-        .map(|c| crate::checks::issued_by(&c, &ca.cert, files::CA_PEM, None).is_none())
-        .unwrap_or(false);
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::bad_file(
-            &dir.join(files::CA_PEM),
-            "a CA certificate milvus-certs can sign with",
-            "a certificate signed with it would not chain to it (its subject cannot be reproduced exactly)",
-        ))
-    }
-}
-
 /// Options of `renew --ca`.
 #[derive(Clone, Debug)]
 pub struct RenewCaOptions {
@@ -636,13 +569,13 @@ pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewRepor
     let ca = LoadedCa::load(dir, now, false)?;
     check_writable(dir)?;
     let ca_days = opts.ca_days.unwrap_or_else(|| lifetime_days(&ca.cert));
-    let (srl, srl_missing) = read_serial(dir)?;
-    let old: Vec<CertInfo> = crate::add::leaves_in(dir)
+    let (srl, srl_missing) = issue::read_serial(dir)?;
+    let old: Vec<CertInfo> = crate::issue::leaves_in(dir)
         .into_iter()
         .map(|(_, c)| c)
         .collect();
     let old_refs: Vec<&CertInfo> = old.iter().collect();
-    let (start, serial_source) = continue_from(&ca, srl, srl_missing, &old_refs);
+    let (start, serial_source) = issue::continue_from(&ca, srl, srl_missing, &old_refs);
     let serial = next_serial(&start, dir)?;
     let validity = Validity::days_from(now, ca_days);
     let cert = ca.resign(&serial, validity)?;

@@ -181,7 +181,7 @@ fn capture(mut pipe: impl Read + Send + 'static) -> std::io::Result<(Captured, J
 /// (`restart-later &`) inherits the output pipes, and waiting for their end
 /// would block the renewal for as long as that child runs.
 pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutcome> {
-    let dir = absolute(dir);
+    let dir = crate::shell::absolute(dir);
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)
@@ -231,15 +231,6 @@ pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutco
         code: status.code(),
         stdout,
         stderr,
-    })
-}
-
-/// `path` made absolute (canonical when it exists).
-pub fn absolute(path: &Path) -> PathBuf {
-    path.canonicalize().unwrap_or_else(|_| {
-        std::env::current_dir()
-            .map(|cwd| cwd.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
     })
 }
 
@@ -319,12 +310,7 @@ fn systemd_word(w: &str) -> String {
 /// A word for a POSIX shell (cron runs its command with `sh`): single quotes,
 /// and `%` escaped, which cron would otherwise turn into a newline (crontab(5)).
 fn cron_word(w: &str) -> String {
-    sh_word(w).replace('%', r"\%")
-}
-
-/// A word for a POSIX shell (see [`crate::shell::quote`]).
-pub(crate) fn sh_word(w: &str) -> String {
-    crate::shell::quote(w)
+    crate::shell::quote(w).replace('%', r"\%")
 }
 
 /// A control character named for an error message.

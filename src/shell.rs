@@ -34,6 +34,15 @@ pub fn milvus_certs(subcommand: &str, dir: &Path, args: &[&str]) -> String {
     words.join(" ")
 }
 
+/// `path` made absolute (canonical when it exists).
+pub fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+    path.canonicalize().unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
