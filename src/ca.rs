@@ -90,11 +90,21 @@ impl LoadedCa {
             check_valid_now(&pem_path, &cert, now)?;
         }
         let key_path = dir.join(files::CA_KEY);
+        // A folder of copies (export's tls/, a mounted Secret) has no ca.key
+        // and no ca.srl: not a lost key, the wrong folder.
+        let copies = dir.join(files::CA_SRL).symlink_metadata().is_err()
+            && dir.join(files::SERVER_PEM).symlink_metadata().is_ok();
         let key_bytes = input::required(
             input::read_in_folder(&key_path, "a PEM private key")?,
             &key_path,
             "the CA private key",
-            "renewing needs the key that signed ca.pem; restore it from your backup",
+            if copies {
+                "this looks like a deployment folder `milvus-certs export` writes (copies, \
+                 without the CA key): renew in the folder that holds ca.key (pass its --dir), \
+                 then run the export again"
+            } else {
+                "renewing needs the key that signed ca.pem; restore it from your backup"
+            },
         )?;
         let (key, key_encoding) = parse_private_key_or_der(&key_path, &key_bytes)?;
         if !crate::checks::key_matches(&key, &cert) {

@@ -643,7 +643,7 @@ kind: Milvus, Helm values extraConfigFiles (or the chart's keys); anything
 else is read as a Milvus configuration. With --dir, the certificate files the
 configuration names are found there (through the mounts) and checked: key
 match, chain to the CA, serverAuth, internaltls.sni among the SANs, and with
-tlsMode 2 client.pem's clientAuth. The finding codes are listed in the README.
+tlsMode 2 client.pem's clientAuth. The finding codes are listed in docs/reference.md.
 
 Exit status:
   0  healthy

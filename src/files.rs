@@ -15,6 +15,10 @@ pub const CLIENT_KEY: &str = "client.key";
 /// The client's certificate (`tlsMode: 2`).
 pub const CLIENT_PEM: &str = "client.pem";
 
+/// The trust bundle `export --s3` writes: this machine's public roots, then
+/// `ca.pem` (Milvus 2.3's C++ storage trusts only the system bundle).
+pub const CA_BUNDLE: &str = "ca-bundle.crt";
+
 /// All seven, in the order `gen` writes and reports them.
 pub const ALL: [&str; 7] = [
     CA_KEY, CA_PEM, CA_SRL, SERVER_KEY, SERVER_PEM, CLIENT_KEY, CLIENT_PEM,

@@ -813,6 +813,10 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| CERT_ENDINGS.iter().any(|end| n.ends_with(end)))
         })
+        // The trust bundle `export --s3` writes (this machine's public roots,
+        // then ca.pem): its roots are not ours to judge or renew. Named on
+        // the command line, it is inspected like any file.
+        .filter(|p| p.file_name().and_then(|n| n.to_str()) != Some(files::CA_BUNDLE))
         .collect();
     paths.sort();
     let folder_like = paths

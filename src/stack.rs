@@ -54,7 +54,7 @@ pub const ETCD_SERVICE: &str = "etcd";
 /// The guide's MinIO service.
 pub const MINIO_SERVICE: &str = "minio";
 /// The trust bundle Milvus mounts over the system one.
-pub const BUNDLE: &str = "ca-bundle.crt";
+pub const BUNDLE: &str = crate::files::CA_BUNDLE;
 /// Where Debian-based images (Milvus's, MinIO's) keep the system bundle.
 pub const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// The TLS version Milvus asks of etcd (both sides are Go; 1.3 is

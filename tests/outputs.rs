@@ -107,6 +107,22 @@ fn errors_are_one_line_with_a_fix() {
         .status(2)
         .stdout_contains("pass --connect 127.0.0.1:19530")
         .run();
+    // renew pointed at export's deployment folder: the wrong folder, not a
+    // lost key.
+    t.cmd(&["gen", "--dir", "ca", "--key-type", "ecdsa-p256"])
+        .run();
+    t.cmd(&[
+        "export", "compose", "--dir", "ca", "--out", "deploy", "--s3",
+    ])
+    .status(1)
+    .run();
+    t.cmd(&["export", "compose", "--dir", "ca", "--out", "deploy"])
+        .run();
+    t.cmd(&["renew", "--dir", "deploy/tls"])
+        .status(1)
+        .stderr_contains("deployment folder")
+        .stderr_contains("renew in the folder that holds ca.key")
+        .run();
     // A directory where server.pem belongs (Docker's, for a missing bind
     // mount): the fix is rmdir, not --force.
     fs::create_dir_all(t.path().join("dk/server.pem")).unwrap();
