@@ -119,6 +119,7 @@ fn ok(results: &Value, run: &str, check: &str) -> bool {
 
 #[test]
 fn milvus_2_3_5_serves_tls_with_the_exported_config() {
+    let _turn = one_server_at_a_time();
     let py = match python() {
         Ok(py) => py,
         Err(why) => {

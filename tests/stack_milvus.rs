@@ -153,6 +153,7 @@ fn run_spec(py: &Path, spec: &Path, limit: u32) -> Value {
 
 #[test]
 fn milvus_2_3_5_uses_etcd_over_mutual_tls_and_s3_over_tls_from_the_same_ca() {
+    let _turn = one_server_at_a_time();
     let (py, weed) = match tools() {
         Ok(t) => t,
         Err(why) => {

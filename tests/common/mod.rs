@@ -822,3 +822,11 @@ pub fn assert_snapshot(name: &str, actual: &str) {
         "{name} changed: review, then UPDATE_SNAPSHOTS=1 cargo test"
     );
 }
+
+/// The tests that run real servers (Milvus, etcd, SeaweedFS) take turns:
+/// they share one test binary, and two Milvus servers at once on a 2-core
+/// machine slow each other past Milvus's own internal timeouts.
+pub fn one_server_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
