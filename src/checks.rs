@@ -610,7 +610,7 @@ impl Finding {
             }
             Finding::MinioCaNotTrusted { .. } => Some(
                 "mount a trust bundle holding your ca.pem over /etc/ssl/certs/ca-certificates.crt \
-                 (`milvus-certs export --s3` does), or on releases that read it set minio.ssl.tlsCACert"
+                 (`milvus-certs export --s3` does), or set minio.ssl.tlsCACert (Milvus 2.3.12 and later) to the CA's path"
                     .into(),
             ),
         }

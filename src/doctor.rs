@@ -10,7 +10,10 @@
 //! `common.security.internaltlsEnabled` and `internaltls.serverPemPath`,
 //! `internaltls.serverKeyPath`, `internaltls.caPemPath`, `internaltls.sni`
 //! (`InternalTLSConfig`, 2.5.0); `proxy.port` and `proxy.http.enabled`,
-//! `proxy.http.port` (component_param.go, `HTTPCfg`). Milvus matches keys
+//! `proxy.http.port` (component_param.go, `HTTPCfg`); for its dependencies
+//! `etcd.endpoints` and `etcd.ssl.*`, `minio.useSSL` and
+//! `minio.ssl.tlsCACert`, `kafka.ssl.*` and the `kafka.consumer.`/
+//! `kafka.producer.` librdkafka properties (service_param.go). Milvus matches keys
 //! without regard to case, and reads `A_B_C` environment variables for `a.b.c`.
 //!
 //! With a certificate folder, the files the configuration names are read
@@ -1675,9 +1678,11 @@ fn dep_certificates(
     }
 }
 
-/// etcd over TLS. Keys (pkg/util/paramtable/service_param.go, `EtcdConfig`):
-/// `etcd.endpoints`, `etcd.ssl.enabled`, `etcd.ssl.tlsCert`,
-/// `etcd.ssl.tlsKey`, `etcd.ssl.tlsCACert`, `etcd.ssl.tlsMinVersion`.
+/// etcd over TLS. Keys (pkg/util/paramtable/service_param.go, `EtcdConfig`,
+/// all "Version: 2.0.0"): `etcd.endpoints` (also `ETCD_ENDPOINTS`),
+/// `etcd.ssl.enabled`, `etcd.ssl.tlsCert`, `etcd.ssl.tlsKey`,
+/// `etcd.ssl.tlsCACert`, `etcd.ssl.tlsMinVersion` ("Optional values: 1.0,
+/// 1.1, 1.2, 1.3", default 1.3).
 fn etcd(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
     let ssl = d.setting(&["etcd", "ssl", "enabled"]);
     let ssl_on = ssl.as_ref().is_some_and(is_true);
@@ -1742,9 +1747,9 @@ fn etcd(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<L
 }
 
 /// S3 storage over TLS. Keys (pkg/util/paramtable/service_param.go,
-/// `MinioConfig`): `minio.useSSL`, `minio.ssl.tlsCACert` (newer releases;
-/// without it Milvus trusts the system bundle only, and Milvus 2.3's C++
-/// storage reads that bundle alone).
+/// `MinioConfig`): `minio.useSSL`, `minio.ssl.tlsCACert` ("Version:
+/// 2.3.12"; without it Milvus trusts the system bundle only, and Milvus
+/// 2.3's C++ storage reads that bundle alone).
 fn minio(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
     let Some(ssl) = d.setting(&["minio", "useSSL"]).filter(is_true) else {
         return;
@@ -1773,16 +1778,17 @@ fn minio(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
 }
 
 /// Kafka over TLS: `kafka.ssl.tlsCert`, `kafka.ssl.tlsKey`,
-/// `kafka.ssl.tlsCACert` (Milvus 2.3.11 and later), and the librdkafka
-/// properties Milvus passes through from `kafka.consumer` and
-/// `kafka.producer` (`ssl.certificate.location`, `ssl.key.location`,
-/// `ssl.ca.location`).
+/// `kafka.ssl.tlsCaCert` (service_param.go, `KafkaConfig`, "Version:
+/// 2.3.11"), and the librdkafka properties Milvus passes through from the
+/// `kafka.consumer.` and `kafka.producer.` prefixes
+/// (`KafkaConsumerConfigPrefix`, `KafkaProducerConfigPrefix`):
+/// `ssl.certificate.location`, `ssl.key.location`, `ssl.ca.location`.
 fn kafka(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
     let groups: [[[&str; 3]; 3]; 3] = [
         [
             ["kafka", "ssl", "tlsCert"],
             ["kafka", "ssl", "tlsKey"],
-            ["kafka", "ssl", "tlsCACert"],
+            ["kafka", "ssl", "tlsCaCert"],
         ],
         [
             ["kafka", "consumer", "ssl.certificate.location"],
