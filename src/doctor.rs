@@ -540,6 +540,80 @@ struct Deployment {
     base: PathBuf,
     /// The Milvus image, when the file names it (`milvusdb/milvus:v2.4.5`).
     image: Option<String>,
+    /// Compose: the etcd and MinIO services' server certificates.
+    servers: Vec<DepServer>,
+}
+
+/// A dependency's server (Compose's etcd or MinIO service): its own
+/// mounts, and the certificate, key and CA files it serves with.
+struct DepServer {
+    /// The service, as a deployment of its own mounts.
+    service: Deployment,
+    cert: TlsFile,
+    key: Option<TlsFile>,
+    ca: Option<TlsFile>,
+    /// The name `add` gives it, when the service renames the file.
+    name: Option<&'static str>,
+}
+
+/// etcd's `--cert-file`, `--key-file` and `--trusted-ca-file` flags (in
+/// its `command`), or MinIO's certificate folder (`/root/.minio/certs`,
+/// holding `public.crt` and `private.key`).
+fn dep_server(name: &str, svc: &Service, file: &Path, base: &Path) -> Option<DepServer> {
+    let service = Deployment {
+        file: file.to_path_buf(),
+        layers: Vec::new(),
+        env: Vec::new(),
+        mounts: Some(svc.volumes.iter().map(|(_, m, _, _)| m.clone()).collect()),
+        base: base.to_path_buf(),
+        image: None,
+        servers: Vec::new(),
+    };
+    let image = svc.image.to_ascii_lowercase();
+    if image.contains("etcd") || name == "etcd" {
+        let flag = |f: &str| -> Option<TlsFile> {
+            let words = &svc.command;
+            words.iter().enumerate().find_map(|(i, (w, at))| {
+                let value = match w.strip_prefix(f)? {
+                    "" => words.get(i + 1)?.0.clone(),
+                    v => v.strip_prefix('=')?.to_string(),
+                };
+                Some(TlsFile {
+                    key: f.trim_start_matches('-').to_string(),
+                    container: value,
+                    at: at.clone(),
+                })
+            })
+        };
+        return Some(DepServer {
+            cert: flag("--cert-file")?,
+            key: flag("--key-file"),
+            ca: flag("--trusted-ca-file"),
+            name: None,
+            service,
+        });
+    }
+    if image.contains("minio") || name == "minio" {
+        const CERTS: &str = "/root/.minio/certs";
+        let (_, _, _, at) = svc
+            .volumes
+            .iter()
+            .find(|(t, _, h, _)| t == CERTS && h.is_some())?;
+        let file = |f: &str| TlsFile {
+            key: f.to_string(),
+            container: format!("{CERTS}/{f}"),
+            at: at.clone(),
+        };
+        return Some(DepServer {
+            cert: file("public.crt"),
+            key: Some(file("private.key")),
+            ca: None,
+            // `milvus-certs add s3` makes s3.pem, exported as public.crt.
+            name: Some("s3"),
+            service,
+        });
+    }
+    None
 }
 
 /// A setting's value and where it is written.
@@ -633,6 +707,7 @@ fn milvus_config(file: &Path, docs: &[Node]) -> Result<Deployment> {
         mounts: None,
         base: base_of(file),
         image: None,
+        servers: Vec::new(),
     })
 }
 
@@ -777,6 +852,7 @@ fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
         mounts: Some(k8s_mounts(&volumes, &mounts)),
         base: base_of(file),
         image: tag.map(|t| format!("{repo}:{t}")),
+        servers: Vec::new(),
     })
 }
 
@@ -814,6 +890,7 @@ fn operator(file: &Path, docs: &[Node]) -> Result<Deployment> {
         mounts: Some(k8s_mounts(&volumes, &mounts)),
         base: base_of(file),
         image,
+        servers: Vec::new(),
     })
 }
 
@@ -925,6 +1002,8 @@ struct Service {
     /// (target, mount, host source, where it is written)
     volumes: Vec<(String, Mount, Option<PathBuf>, Location)>,
     env: Vec<(String, String, Location)>,
+    /// The command's words, each with where it is written.
+    command: Vec<(String, Location)>,
 }
 
 fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<Deployment>> {
@@ -966,6 +1045,35 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
                     s.volumes.push((target, m, host, at));
                 }
             }
+            if let Some((c, line)) = svc.get("command") {
+                let key = format!("services.{name}.command");
+                s.command = match c.text() {
+                    Some(t) => t
+                        .split_whitespace()
+                        .map(|w| {
+                            let at = Location {
+                                file: file.clone(),
+                                key: key.clone(),
+                                line: Some(line),
+                            };
+                            (interpolate(w, &vars), at)
+                        })
+                        .collect(),
+                    None => c
+                        .items()
+                        .iter()
+                        .enumerate()
+                        .map(|(k, w)| {
+                            let at = Location {
+                                file: file.clone(),
+                                key: format!("{key}[{k}]"),
+                                line: Some(w.line),
+                            };
+                            (interpolate(w.text().unwrap_or(""), &vars), at)
+                        })
+                        .collect(),
+                };
+            }
             if let Some((e, _)) = svc.get("environment") {
                 let loc = |k: &str, line| Location {
                     file: file.clone(),
@@ -986,6 +1094,13 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             }
         }
     }
+    // etcd and MinIO services of the project, whose server certificates
+    // are checked with a certificate folder.
+    let servers: Vec<DepServer> = services
+        .iter()
+        .filter_map(|(name, svc)| dep_server(name, svc, first, &base))
+        .collect();
+    let mut servers = Some(servers);
     let mut out = Vec::new();
     for (name, svc) in services {
         let mut configs: Vec<(String, Mount, Option<PathBuf>, Location)> = svc
@@ -1076,6 +1191,8 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             mounts: Some(svc.volumes.into_iter().map(|(_, m, _, _)| m).collect()),
             base: base.clone(),
             image: (!svc.image.is_empty()).then(|| svc.image.clone()),
+            // Checked once, with the first Milvus service.
+            servers: servers.take().unwrap_or_default(),
         });
     }
     if out.is_empty() {
@@ -1119,6 +1236,22 @@ fn check(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
     etcd(d, dir, now, out);
     minio(d, dir, now, out);
     kafka(d, dir, now, out);
+    if let Some(dir) = dir {
+        // etcd and S3 servers need serverAuth.
+        for s in &d.servers {
+            dep_certificates(
+                &s.service,
+                dir,
+                Some(&s.cert),
+                s.key.as_ref(),
+                s.ca.as_ref(),
+                Purpose::Server,
+                s.name,
+                now,
+                out,
+            );
+        }
+    }
 }
 
 fn check_tls(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
@@ -1589,6 +1722,7 @@ fn dep_certificates(
     key: Option<&TlsFile>,
     ca: Option<&TlsFile>,
     purpose: Purpose,
+    name: Option<&str>,
     now: OffsetDateTime,
     out: &mut Vec<Located>,
 ) {
@@ -1609,7 +1743,10 @@ fn dep_certificates(
             Finding::FileMissing {
                 file: host.display().to_string(),
                 what: "the file the configuration names",
-                needed_by: "Milvus reads it to connect to its dependency",
+                needed_by: match purpose {
+                    Purpose::Server => "the service serves TLS with it",
+                    _ => "Milvus reads it to connect to its dependency",
+                },
             },
             &f.at,
         );
@@ -1643,17 +1780,24 @@ fn dep_certificates(
             return;
         }
     };
-    // `renew --only NAME` renews a certificate `add` made, by its file name.
-    let only = cert_host
-        .file_stem()
-        .and_then(|s| s.to_str())
+    // `renew --only NAME` renews a certificate `add` made, by its name (the
+    // file's, unless the service renames it).
+    let only = name
+        .or_else(|| cert_host.file_stem().and_then(|s| s.to_str()))
         .unwrap_or("")
         .to_string();
     let remedy = || Some(checks::Remedy::renew(ca_dir, &["--only", &only]));
     if let Some(f) = checks::validity(&leaf, now, checks::EXPORT_WARN_DAYS, remedy()) {
         push(f, &cf.at);
     }
-    for f in checks::purpose(&leaf, purpose, ca_dir) {
+    for mut f in checks::purpose(&leaf, purpose, ca_dir) {
+        // Renewed by its own name, not as the Milvus server or client.
+        if let Finding::MissingServerAuth { remedy: r }
+        | Finding::MissingClientAuth { remedy: r }
+        | Finding::NotALeaf { remedy: r } = &mut f
+        {
+            *r = remedy();
+        }
         push(f, &cf.at);
     }
     if let (Some(key_host), Some(kf)) = (key_host, key) {
@@ -1740,6 +1884,7 @@ fn etcd(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<L
             files[1].as_ref(),
             files[2].as_ref(),
             Purpose::Client,
+            None,
             now,
             out,
         );
@@ -1773,7 +1918,17 @@ fn minio(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
     }
     let ca = dep_file(d, &["minio", "ssl", "tlsCACert"], out);
     if let (Some(dir), Some(ca)) = (dir, ca) {
-        dep_certificates(d, dir, None, None, Some(&ca), Purpose::Client, now, out);
+        dep_certificates(
+            d,
+            dir,
+            None,
+            None,
+            Some(&ca),
+            Purpose::Client,
+            None,
+            now,
+            out,
+        );
     }
 }
 
@@ -1811,6 +1966,7 @@ fn kafka(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
                 key.as_ref(),
                 ca.as_ref(),
                 Purpose::Client,
+                None,
                 now,
                 out,
             );

@@ -1308,3 +1308,71 @@ fn exports_with_dependencies_pass() {
         assert_eq!(codes(&doc), ["file_missing"]);
     }
 }
+
+/// Compose: the etcd service's `--cert-file` and MinIO's `public.crt` are
+/// server certificates: a client-only certificate there lacks serverAuth,
+/// and the fix renews it by its own name.
+#[test]
+fn compose_etcd_and_minio_server_certificates_need_server_auth() {
+    let certs = deps_dir();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path();
+    run_ok(
+        certs.path(),
+        &[
+            "export",
+            "compose",
+            "--out",
+            out.to_str().unwrap(),
+            "--etcd",
+            "--s3",
+            "--kafka",
+        ],
+    );
+    for (from, to) in [
+        ("etcd-client.pem", "tls-etcd/etcd.pem"),
+        ("etcd-client.key", "tls-etcd/etcd.key"),
+        ("etcd-client.pem", "tls-minio/public.crt"),
+        ("etcd-client.key", "tls-minio/private.key"),
+    ] {
+        fs::copy(certs.path().join(from), out.join(to)).unwrap();
+    }
+    let compose = out.join("docker-compose.tls.yml");
+    let res = run(
+        Path::new("."),
+        &[
+            "doctor",
+            compose.to_str().unwrap(),
+            "--json",
+            "--dir",
+            certs.path().to_str().unwrap(),
+        ],
+    );
+    let doc: Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(res.status.code(), Some(2), "{doc:#}");
+    assert_eq!(
+        codes(&doc),
+        ["missing_server_auth", "missing_server_auth"],
+        "{doc:#}"
+    );
+    let by_key = |prefix: &str| {
+        all_findings(&doc)
+            .into_iter()
+            .find(|f| f["key"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no finding at {prefix}: {doc:#}"))
+    };
+    let etcd = by_key("services.etcd.command");
+    assert_eq!(
+        etcd["line"].as_u64(),
+        Some(line_of(&compose, "--cert-file"))
+    );
+    assert!(
+        etcd["fix"].as_str().unwrap().contains("--only etcd"),
+        "{etcd:#}"
+    );
+    let minio = by_key("services.minio.volumes");
+    assert!(
+        minio["fix"].as_str().unwrap().contains("--only s3"),
+        "{minio:#}"
+    );
+}
