@@ -643,7 +643,10 @@ kind: Milvus, Helm values extraConfigFiles (or the chart's keys); anything
 else is read as a Milvus configuration. With --dir, the certificate files the
 configuration names are found there (through the mounts) and checked: key
 match, chain to the CA, serverAuth, internaltls.sni among the SANs, and with
-tlsMode 2 client.pem's clientAuth. The finding codes are listed in the README.
+tlsMode 2 client.pem's clientAuth. Milvus's dependencies are checked too:
+etcd.endpoints against etcd.ssl.enabled, etcd.ssl.* files and tlsMinVersion,
+minio.useSSL's CA trust, and the kafka SSL paths (mounted; with --dir, present
+and with clientAuth). The finding codes are listed in the README.
 
 Exit status:
   0  healthy
@@ -659,7 +662,7 @@ pub struct DoctorArgs {
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 
-    /// The folder holding the certificate files the configuration names (server.pem, server.key, ca.pem, client.pem)
+    /// The folder holding the certificate files the configuration names (server.pem, server.key, ca.pem, client.pem, etcd-client.pem...)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
