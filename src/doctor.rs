@@ -1932,7 +1932,7 @@ fn minio(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
     }
 }
 
-/// Kafka over TLS: `kafka.ssl.tlsCert`, `kafka.ssl.tlsKey`,
+/// Kafka over TLS: with `kafka.ssl.enabled`, `kafka.ssl.tlsCert`, `kafka.ssl.tlsKey`,
 /// `kafka.ssl.tlsCaCert` (service_param.go, `KafkaConfig`, "Version:
 /// 2.3.11"), and the librdkafka properties Milvus passes through from the
 /// `kafka.consumer.` and `kafka.producer.` prefixes
@@ -1956,7 +1956,16 @@ fn kafka(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<
             ["kafka", "producer", "ssl.ca.location"],
         ],
     ];
-    for group in groups {
+    // The kafka.ssl files are read with kafka.ssl.enabled only (a full
+    // milvus.yaml lists the keys with TLS off); the librdkafka properties
+    // are passed through whenever they are written.
+    let ssl_on = d
+        .setting(&["kafka", "ssl", "enabled"])
+        .is_some_and(|s| is_true(&s));
+    for (i, group) in groups.into_iter().enumerate() {
+        if i == 0 && !ssl_on {
+            continue;
+        }
         let [cert, key, ca] = group.map(|keys| dep_file(d, &keys, out));
         if let Some(dir) = dir {
             dep_certificates(

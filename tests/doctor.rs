@@ -1206,7 +1206,7 @@ fn minio_trust_bundle_mounted_in_compose() {
 fn kafka_ssl_paths_no_volume_mounts() {
     let root = tempfile::tempdir().unwrap();
     let config = format!(
-        "{GOOD_TLS}kafka:\n  ssl:\n    tlsCert: /etc/kafka/client.pem\n  consumer:\n    ssl.ca.location: /etc/kafka/ca.pem\n"
+        "{GOOD_TLS}kafka:\n  ssl:\n    enabled: true\n    tlsCert: /etc/kafka/client.pem\n  consumer:\n    ssl.ca.location: /etc/kafka/ca.pem\n"
     );
     for shape in shapes(root.path(), &config, IMAGE, None) {
         let (out, doc) = doctor(&shape, &[]);
@@ -1234,6 +1234,14 @@ fn kafka_ssl_paths_no_volume_mounts() {
                 .unwrap()
                 .ends_with("kafka.consumer.ssl.ca.location")
         }));
+    } // With kafka.ssl.enabled false (as a full milvus.yaml lists the keys),
+    // Milvus does not read the kafka.ssl files.
+    let root = tempfile::tempdir().unwrap();
+    let config =
+        format!("{GOOD_TLS}kafka:\n  ssl:\n    enabled: false\n    tlsCert: /path/to/client.pem\n");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}: {doc:#}", shape.name);
     }
 }
 
