@@ -342,7 +342,8 @@ pub enum Finding {
         endpoint: String,
     },
     /// `doctor`: an `https://` entry in `etcd.endpoints` and
-    /// `etcd.ssl.enabled` not true: Milvus dials it without TLS.
+    /// `etcd.ssl.enabled` not true: Milvus dials it with neither the CA nor
+    /// the client certificate of `etcd.ssl`.
     EtcdHttpsWithoutSsl {
         /// The endpoint as written.
         endpoint: String,
@@ -810,13 +811,14 @@ impl fmt::Display for Finding {
             ),
             Finding::EtcdEndpointNotHttps { endpoint } => write!(
                 f,
-                "etcd.ssl.enabled is true and the etcd endpoint {endpoint} is not https://: \
-                 Milvus cannot reach etcd over TLS and does not start"
+                "etcd.ssl.enabled is true and the etcd endpoint {endpoint} is http://: the etcd \
+                 client drops TLS for it and talks plaintext to the TLS port, and Milvus does not start"
             ),
             Finding::EtcdHttpsWithoutSsl { endpoint } => write!(
                 f,
                 "the etcd endpoint {endpoint} is https:// and etcd.ssl.enabled is not true: \
-                 Milvus talks plaintext to a TLS port and does not start"
+                 Milvus dials it trusting the system CAs only and with no client certificate, \
+                 so an etcd with your own CA or client-certificate auth refuses it"
             ),
             Finding::EtcdSslPathMissing { key } => write!(
                 f,
