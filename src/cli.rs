@@ -643,10 +643,12 @@ kind: Milvus, Helm values extraConfigFiles (or the chart's keys); anything
 else is read as a Milvus configuration. With --dir, the certificate files the
 configuration names are found there (through the mounts) and checked: key
 match, chain to the CA, serverAuth, internaltls.sni among the SANs, and with
-tlsMode 2 client.pem's clientAuth. Milvus's dependencies are checked too:
-etcd.endpoints against etcd.ssl.enabled, etcd.ssl.* files and tlsMinVersion,
-minio.useSSL's CA trust, and the kafka SSL paths (mounted; with --dir, present
-and with clientAuth). The finding codes are listed in the README.
+tlsMode 2 client.pem's clientAuth. The finding codes are listed in the README.
+
+Milvus's dependencies are checked too: etcd.endpoints against
+etcd.ssl.enabled, the etcd.ssl files and tlsMinVersion, minio.useSSL's CA
+trust, and the Kafka SSL paths (mounted; with --dir, present and with
+clientAuth), and in Compose the etcd and MinIO server certificates.
 
 Exit status:
   0  healthy
