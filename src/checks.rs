@@ -335,10 +335,42 @@ pub enum Finding {
         /// The image.
         image: String,
     },
+    /// `doctor`: `etcd.ssl.enabled` is true and an `etcd.endpoints` entry
+    /// is `http://`: Milvus dials it in plaintext and the TLS etcd refuses.
+    EtcdEndpointNotHttps {
+        /// The endpoint as written.
+        endpoint: String,
+    },
+    /// `doctor`: an `https://` entry in `etcd.endpoints` and
+    /// `etcd.ssl.enabled` not true: Milvus dials it with neither the CA nor
+    /// the client certificate of `etcd.ssl`.
+    EtcdHttpsWithoutSsl {
+        /// The endpoint as written.
+        endpoint: String,
+    },
+    /// `doctor`: `etcd.ssl.enabled` is true and one of `etcd.ssl.tlsCert`,
+    /// `etcd.ssl.tlsKey`, `etcd.ssl.tlsCACert` is not set.
+    EtcdSslPathMissing {
+        /// The key, e.g. `etcd.ssl.tlsCert`.
+        key: String,
+    },
+    /// `doctor`: `etcd.ssl.tlsMinVersion` below 1.2.
+    EtcdTlsVersionTooLow {
+        /// The value as written.
+        value: String,
+    },
+    /// `doctor`: `minio.useSSL` is true and nothing makes Milvus trust the
+    /// storage's CA: no `minio.ssl.tlsCACert` and no trust bundle mounted
+    /// over `/etc/ssl/certs/ca-certificates.crt`.
+    MinioCaNotTrusted {
+        /// Whether the deployment says what is mounted (Compose, Helm,
+        /// operator); a lone milvus.yaml does not.
+        mounts_known: bool,
+    },
 }
 
 /// Every finding code, as docs/reference.md lists them.
-pub const CODES: [&str; 34] = [
+pub const CODES: [&str; 39] = [
     "expired",
     "not_yet_valid",
     "expiring",
@@ -373,6 +405,11 @@ pub const CODES: [&str; 34] = [
     "path_not_mounted",
     "user_yaml_ignored",
     "internal_tls_unsupported",
+    "etcd_endpoints_not_https",
+    "etcd_https_without_ssl",
+    "etcd_ssl_path_missing",
+    "etcd_tls_version_too_low",
+    "minio_ca_not_trusted",
 ];
 
 impl Finding {
@@ -413,6 +450,11 @@ impl Finding {
             Finding::PathNotMounted { .. } => "path_not_mounted",
             Finding::UserYamlIgnored { .. } => "user_yaml_ignored",
             Finding::InternalTlsUnsupported { .. } => "internal_tls_unsupported",
+            Finding::EtcdEndpointNotHttps { .. } => "etcd_endpoints_not_https",
+            Finding::EtcdHttpsWithoutSsl { .. } => "etcd_https_without_ssl",
+            Finding::EtcdSslPathMissing { .. } => "etcd_ssl_path_missing",
+            Finding::EtcdTlsVersionTooLow { .. } => "etcd_tls_version_too_low",
+            Finding::MinioCaNotTrusted { .. } => "minio_ca_not_trusted",
         }
     }
 
@@ -426,6 +468,9 @@ impl Finding {
             | Finding::ClientCertNotGiven
             | Finding::CaMissingExtensions { .. }
             | Finding::TlsDisabled
+            | Finding::MinioCaNotTrusted {
+                mounts_known: false,
+            }
             | Finding::LegacyTlsEnabled { tls_on: true } => Severity::Warning,
             _ => Severity::Problem,
         }
@@ -549,6 +594,26 @@ impl Finding {
             Finding::InternalTlsUnsupported { .. } => {
                 Some("use Milvus 2.5 or later for internal TLS".into())
             }
+            Finding::EtcdEndpointNotHttps { .. } => Some(
+                "write the endpoint as https://HOST:2379 (etcd.endpoints, or ETCD_ENDPOINTS)".into(),
+            ),
+            Finding::EtcdHttpsWithoutSsl { .. } => Some(
+                "set etcd.ssl.enabled: true with etcd.ssl.tlsCert, tlsKey and tlsCACert \
+                 (`milvus-certs add etcd-client` makes the client files, `export --etcd` the settings)"
+                    .into(),
+            ),
+            Finding::EtcdSslPathMissing { key } => Some(format!(
+                "set {key} to a mounted file (`milvus-certs add etcd-client` makes the client \
+                 certificate and key; the CA is ca.pem)"
+            )),
+            Finding::EtcdTlsVersionTooLow { .. } => {
+                Some("set etcd.ssl.tlsMinVersion: \"1.2\" or \"1.3\"".into())
+            }
+            Finding::MinioCaNotTrusted { .. } => Some(
+                "mount a trust bundle holding your ca.pem over /etc/ssl/certs/ca-certificates.crt \
+                 (`milvus-certs export --s3` does), or set minio.ssl.tlsCACert (Milvus 2.3.12 and later) to the CA's path"
+                    .into(),
+            ),
         }
     }
 
@@ -744,6 +809,43 @@ impl fmt::Display for Finding {
                 "{image} reads /milvus/configs/milvus.yaml alone (user.yaml is read since Milvus 2.4): \
                  the user.yaml mounted here, and its TLS settings, are ignored"
             ),
+            Finding::EtcdEndpointNotHttps { endpoint } => write!(
+                f,
+                "etcd.ssl.enabled is true and the etcd endpoint {endpoint} is http://: the etcd \
+                 client drops TLS for it and talks plaintext to the TLS port, and Milvus does not start"
+            ),
+            Finding::EtcdHttpsWithoutSsl { endpoint } => write!(
+                f,
+                "the etcd endpoint {endpoint} is https:// and etcd.ssl.enabled is not true: \
+                 Milvus dials it trusting the system CAs only and with no client certificate, \
+                 so an etcd with your own CA or client-certificate auth refuses it"
+            ),
+            Finding::EtcdSslPathMissing { key } => write!(
+                f,
+                "etcd.ssl.enabled is true and {key} is not set: Milvus cannot load its etcd \
+                 TLS files and does not start"
+            ),
+            Finding::EtcdTlsVersionTooLow { value } => write!(
+                f,
+                "etcd.ssl.tlsMinVersion is {value:?}: TLS below 1.2 is broken and deprecated \
+                 (RFC 8996), and etcd 3.5 and later refuse it by default"
+            ),
+            Finding::MinioCaNotTrusted { mounts_known } => {
+                f.write_str(
+                    "minio.useSSL is true and minio.ssl.tlsCACert is not set, so Milvus trusts only \
+                     the system bundle /etc/ssl/certs/ca-certificates.crt (Milvus 2.3's C++ storage \
+                     reads nothing else)",
+                )?;
+                if *mounts_known {
+                    f.write_str(
+                        ", and no volume is mounted over it: a storage certificate from your own CA \
+                         is refused",
+                    )
+                } else {
+                    f.write_str(": unless a bundle holding your CA is mounted over it, a storage \
+                         certificate from your own CA is refused")
+                }
+            }
         }
     }
 }
@@ -1163,6 +1265,15 @@ mod tests {
             },
             Finding::UserYamlIgnored { image: s.clone() },
             Finding::InternalTlsUnsupported { image: s.clone() },
+            Finding::EtcdEndpointNotHttps {
+                endpoint: s.clone(),
+            },
+            Finding::EtcdHttpsWithoutSsl {
+                endpoint: s.clone(),
+            },
+            Finding::EtcdSslPathMissing { key: s.clone() },
+            Finding::EtcdTlsVersionTooLow { value: s.clone() },
+            Finding::MinioCaNotTrusted { mounts_known: true },
         ];
         let codes: Vec<&str> = all.iter().map(Finding::code).collect();
         assert_eq!(codes, CODES);

@@ -645,6 +645,11 @@ configuration names are found there (through the mounts) and checked: key
 match, chain to the CA, serverAuth, internaltls.sni among the SANs, and with
 tlsMode 2 client.pem's clientAuth. The finding codes are listed in docs/reference.md.
 
+Milvus's dependencies are checked too: etcd.endpoints against
+etcd.ssl.enabled, the etcd.ssl files and tlsMinVersion, minio.useSSL's CA
+trust, and the Kafka SSL paths (mounted; with --dir, present and with
+clientAuth), and in Compose the etcd and MinIO server certificates.
+
 Exit status:
   0  healthy
   1  warnings only (TLS off, a legacy key, a certificate expiring soon)
@@ -659,7 +664,7 @@ pub struct DoctorArgs {
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 
-    /// The folder holding the certificate files the configuration names (server.pem, server.key, ca.pem, client.pem)
+    /// The folder holding the certificate files the configuration names (server.pem, server.key, ca.pem, client.pem, etcd-client.pem...)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 

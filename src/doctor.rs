@@ -10,7 +10,10 @@
 //! `common.security.internaltlsEnabled` and `internaltls.serverPemPath`,
 //! `internaltls.serverKeyPath`, `internaltls.caPemPath`, `internaltls.sni`
 //! (`InternalTLSConfig`, 2.5.0); `proxy.port` and `proxy.http.enabled`,
-//! `proxy.http.port` (component_param.go, `HTTPCfg`). Milvus matches keys
+//! `proxy.http.port` (component_param.go, `HTTPCfg`); for its dependencies
+//! `etcd.endpoints` and `etcd.ssl.*`, `minio.useSSL` and
+//! `minio.ssl.tlsCACert`, `kafka.ssl.*` and the `kafka.consumer.`/
+//! `kafka.producer.` librdkafka properties (service_param.go). Milvus matches keys
 //! without regard to case, and reads `A_B_C` environment variables for `a.b.c`.
 //!
 //! With a certificate folder, the files the configuration names are read
@@ -537,6 +540,80 @@ struct Deployment {
     base: PathBuf,
     /// The Milvus image, when the file names it (`milvusdb/milvus:v2.4.5`).
     image: Option<String>,
+    /// Compose: the etcd and MinIO services' server certificates.
+    servers: Vec<DepServer>,
+}
+
+/// A dependency's server (Compose's etcd or MinIO service): its own
+/// mounts, and the certificate, key and CA files it serves with.
+struct DepServer {
+    /// The service, as a deployment of its own mounts.
+    service: Deployment,
+    cert: TlsFile,
+    key: Option<TlsFile>,
+    ca: Option<TlsFile>,
+    /// The name `add` gives it, when the service renames the file.
+    name: Option<&'static str>,
+}
+
+/// etcd's `--cert-file`, `--key-file` and `--trusted-ca-file` flags (in
+/// its `command`), or MinIO's certificate folder (`/root/.minio/certs`,
+/// holding `public.crt` and `private.key`).
+fn dep_server(name: &str, svc: &Service, file: &Path, base: &Path) -> Option<DepServer> {
+    let service = Deployment {
+        file: file.to_path_buf(),
+        layers: Vec::new(),
+        env: Vec::new(),
+        mounts: Some(svc.volumes.iter().map(|(_, m, _, _)| m.clone()).collect()),
+        base: base.to_path_buf(),
+        image: None,
+        servers: Vec::new(),
+    };
+    let image = svc.image.to_ascii_lowercase();
+    if image.contains("etcd") || name == "etcd" {
+        let flag = |f: &str| -> Option<TlsFile> {
+            let words = &svc.command;
+            words.iter().enumerate().find_map(|(i, (w, at))| {
+                let value = match w.strip_prefix(f)? {
+                    "" => words.get(i + 1)?.0.clone(),
+                    v => v.strip_prefix('=')?.to_string(),
+                };
+                Some(TlsFile {
+                    key: f.trim_start_matches('-').to_string(),
+                    container: value,
+                    at: at.clone(),
+                })
+            })
+        };
+        return Some(DepServer {
+            cert: flag("--cert-file")?,
+            key: flag("--key-file"),
+            ca: flag("--trusted-ca-file"),
+            name: None,
+            service,
+        });
+    }
+    if image.contains("minio") || name == "minio" {
+        const CERTS: &str = "/root/.minio/certs";
+        let (_, _, _, at) = svc
+            .volumes
+            .iter()
+            .find(|(t, _, h, _)| t == CERTS && h.is_some())?;
+        let file = |f: &str| TlsFile {
+            key: f.to_string(),
+            container: format!("{CERTS}/{f}"),
+            at: at.clone(),
+        };
+        return Some(DepServer {
+            cert: file("public.crt"),
+            key: Some(file("private.key")),
+            ca: None,
+            // `milvus-certs add s3` makes s3.pem, exported as public.crt.
+            name: Some("s3"),
+            service,
+        });
+    }
+    None
 }
 
 /// A setting's value and where it is written.
@@ -630,6 +707,7 @@ fn milvus_config(file: &Path, docs: &[Node]) -> Result<Deployment> {
         mounts: None,
         base: base_of(file),
         image: None,
+        servers: Vec::new(),
     })
 }
 
@@ -774,6 +852,7 @@ fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
         mounts: Some(k8s_mounts(&volumes, &mounts)),
         base: base_of(file),
         image: tag.map(|t| format!("{repo}:{t}")),
+        servers: Vec::new(),
     })
 }
 
@@ -811,6 +890,7 @@ fn operator(file: &Path, docs: &[Node]) -> Result<Deployment> {
         mounts: Some(k8s_mounts(&volumes, &mounts)),
         base: base_of(file),
         image,
+        servers: Vec::new(),
     })
 }
 
@@ -922,6 +1002,8 @@ struct Service {
     /// (target, mount, host source, where it is written)
     volumes: Vec<(String, Mount, Option<PathBuf>, Location)>,
     env: Vec<(String, String, Location)>,
+    /// The command's words, each with where it is written.
+    command: Vec<(String, Location)>,
 }
 
 fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<Deployment>> {
@@ -963,6 +1045,35 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
                     s.volumes.push((target, m, host, at));
                 }
             }
+            if let Some((c, line)) = svc.get("command") {
+                let key = format!("services.{name}.command");
+                s.command = match c.text() {
+                    Some(t) => t
+                        .split_whitespace()
+                        .map(|w| {
+                            let at = Location {
+                                file: file.clone(),
+                                key: key.clone(),
+                                line: Some(line),
+                            };
+                            (interpolate(w, &vars), at)
+                        })
+                        .collect(),
+                    None => c
+                        .items()
+                        .iter()
+                        .enumerate()
+                        .map(|(k, w)| {
+                            let at = Location {
+                                file: file.clone(),
+                                key: format!("{key}[{k}]"),
+                                line: Some(w.line),
+                            };
+                            (interpolate(w.text().unwrap_or(""), &vars), at)
+                        })
+                        .collect(),
+                };
+            }
             if let Some((e, _)) = svc.get("environment") {
                 let loc = |k: &str, line| Location {
                     file: file.clone(),
@@ -983,6 +1094,13 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             }
         }
     }
+    // etcd and MinIO services of the project, whose server certificates
+    // are checked with a certificate folder.
+    let servers: Vec<DepServer> = services
+        .iter()
+        .filter_map(|(name, svc)| dep_server(name, svc, first, &base))
+        .collect();
+    let mut servers = Some(servers);
     let mut out = Vec::new();
     for (name, svc) in services {
         let mut configs: Vec<(String, Mount, Option<PathBuf>, Location)> = svc
@@ -1073,6 +1191,8 @@ fn compose(files: &[(PathBuf, Vec<Node>)], report: &mut Report) -> Result<Vec<De
             mounts: Some(svc.volumes.into_iter().map(|(_, m, _, _)| m).collect()),
             base: base.clone(),
             image: (!svc.image.is_empty()).then(|| svc.image.clone()),
+            // Checked once, with the first Milvus service.
+            servers: servers.take().unwrap_or_default(),
         });
     }
     if out.is_empty() {
@@ -1112,6 +1232,29 @@ fn before(image: &str, version: (u32, u32)) -> bool {
 // The rules.
 
 fn check(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
+    check_tls(d, dir, now, out);
+    etcd(d, dir, now, out);
+    minio(d, dir, now, out);
+    kafka(d, dir, now, out);
+    if let Some(dir) = dir {
+        // etcd and S3 servers need serverAuth.
+        for s in &d.servers {
+            dep_certificates(
+                &s.service,
+                dir,
+                Some(&s.cert),
+                s.key.as_ref(),
+                s.ca.as_ref(),
+                Purpose::Server,
+                s.name,
+                now,
+                out,
+            );
+        }
+    }
+}
+
+fn check_tls(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
     let push = |out: &mut Vec<Located>, finding, at| out.push(Located { finding, at });
 
     // tls:/internaltls: under common:, and the legacy tlsEnabled key.
@@ -1498,6 +1641,344 @@ fn certificates(
                     push(f, &at);
                 }
             }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Milvus's dependencies: etcd, S3 storage (MinIO), Kafka.
+
+/// The system trust bundle Milvus's storage clients read (Go's crypto/x509
+/// and, in Milvus 2.3, the C++ storage's AWS SDK, which reads nothing else).
+const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+fn is_true(s: &Setting) -> bool {
+    s.value.trim().eq_ignore_ascii_case("true")
+}
+
+impl Deployment {
+    /// A list setting: a YAML sequence, or comma-separated text (as Milvus
+    /// splits `etcd.endpoints` and the `ETCD_ENDPOINTS` variable).
+    fn list(&self, keys: &[&str]) -> Option<(Vec<String>, Location)> {
+        let var = keys.join("_").to_ascii_uppercase();
+        let split = |v: &str| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        if let Some((_, v, at)) = self.env.iter().rev().find(|(k, _, _)| *k == var) {
+            return Some((split(v), at.clone()));
+        }
+        self.layers.iter().rev().find_map(|l| {
+            let (node, line) = l.root.path(keys)?;
+            let values = match node.text() {
+                Some(t) => split(t),
+                None => node
+                    .items()
+                    .iter()
+                    .filter_map(Node::text)
+                    .flat_map(split)
+                    .collect(),
+            };
+            Some((values, l.at(&keys.join("."), line)))
+        })
+    }
+}
+
+/// A dependency's TLS file setting, when set: checked to be mounted
+/// (`path_not_mounted` otherwise, and then None).
+fn dep_file(d: &Deployment, keys: &[&str], out: &mut Vec<Located>) -> Option<TlsFile> {
+    let s = d.setting(keys).filter(|s| !s.value.trim().is_empty())?;
+    let container = container_path(s.value.trim());
+    if let Some(mounts) = &d.mounts
+        && mount_for(mounts, &container).is_none()
+    {
+        out.push(Located {
+            finding: Finding::PathNotMounted {
+                path: container,
+                mounts: mounts.iter().map(|m| m.target.clone()).collect(),
+            },
+            at: s.at,
+        });
+        return None;
+    }
+    Some(TlsFile {
+        key: keys.join("."),
+        container,
+        at: s.at,
+    })
+}
+
+/// With a certificate folder: a dependency client's certificate, key and
+/// CA files (each optional), mapped back to host files and checked with
+/// the rules `inspect` uses.
+#[allow(clippy::too_many_arguments)]
+fn dep_certificates(
+    d: &Deployment,
+    dir: &Path,
+    cert: Option<&TlsFile>,
+    key: Option<&TlsFile>,
+    ca: Option<&TlsFile>,
+    purpose: Purpose,
+    name: Option<&str>,
+    now: OffsetDateTime,
+    out: &mut Vec<Located>,
+) {
+    let ca_dir = dir.join(crate::files::CA_KEY).is_file().then_some(dir);
+    let mut push = |finding: Finding, at: &Location| {
+        out.push(Located {
+            finding,
+            at: at.clone(),
+        })
+    };
+    let found = |f: Option<&TlsFile>, push: &mut dyn FnMut(Finding, &Location)| {
+        let f = f?;
+        let host = host_file(d, dir, &f.container);
+        if host.is_file() {
+            return Some(host);
+        }
+        push(
+            Finding::FileMissing {
+                file: host.display().to_string(),
+                what: "the file the configuration names",
+                needed_by: match purpose {
+                    Purpose::Server => "the service serves TLS with it",
+                    _ => "Milvus reads it to connect to its dependency",
+                },
+            },
+            &f.at,
+        );
+        None
+    };
+    let cert_host = found(cert, &mut push);
+    let key_host = found(key, &mut push);
+    let ca_host = found(ca, &mut push);
+    let ca_info = match (ca_host, ca) {
+        (Some(p), Some(f)) => match load_cert(&p) {
+            Ok(c) => {
+                if let Some(x) = checks::not_a_ca(&c) {
+                    push(x, &f.at);
+                }
+                Some(c)
+            }
+            Err(e) => {
+                push(e, &f.at);
+                None
+            }
+        },
+        _ => None,
+    };
+    let (Some(cert_host), Some(cf)) = (cert_host, cert) else {
+        return;
+    };
+    let leaf = match load_cert(&cert_host) {
+        Ok(c) => c,
+        Err(e) => {
+            push(e, &cf.at);
+            return;
+        }
+    };
+    // `renew --only NAME` renews a certificate `add` made, by its name (the
+    // file's, unless the service renames it).
+    let only = name
+        .or_else(|| cert_host.file_stem().and_then(|s| s.to_str()))
+        .unwrap_or("")
+        .to_string();
+    let remedy = || Some(checks::Remedy::renew(ca_dir, &["--only", &only]));
+    if let Some(f) = checks::validity(&leaf, now, checks::EXPORT_WARN_DAYS, remedy()) {
+        push(f, &cf.at);
+    }
+    for mut f in checks::purpose(&leaf, purpose, ca_dir) {
+        // Renewed by its own name, not as the Milvus server or client.
+        if let Finding::MissingServerAuth { remedy: r }
+        | Finding::MissingClientAuth { remedy: r }
+        | Finding::NotALeaf { remedy: r } = &mut f
+        {
+            *r = remedy();
+        }
+        push(f, &cf.at);
+    }
+    if let (Some(key_host), Some(kf)) = (key_host, key) {
+        match std::fs::read(&key_host) {
+            Ok(bytes) => {
+                if let (_, Some(f)) = checks::key_pair(&key_host, &bytes, &leaf, remedy()) {
+                    push(f, &kf.at);
+                }
+            }
+            Err(e) => push(
+                Finding::KeyUnreadable {
+                    reason: format!("{}: cannot be read ({e})", key_host.display()),
+                },
+                &kf.at,
+            ),
+        }
+    }
+    if let (Some(ca_info), Some(caf)) = (&ca_info, ca)
+        && let Some(f) = checks::issued_by(&leaf, ca_info, &caf.container, remedy())
+    {
+        push(f, &caf.at);
+    }
+}
+
+/// etcd over TLS. Keys (pkg/util/paramtable/service_param.go, `EtcdConfig`,
+/// all "Version: 2.0.0"): `etcd.endpoints` (also `ETCD_ENDPOINTS`),
+/// `etcd.ssl.enabled`, `etcd.ssl.tlsCert`, `etcd.ssl.tlsKey`,
+/// `etcd.ssl.tlsCACert`, `etcd.ssl.tlsMinVersion` ("Optional values: 1.0,
+/// 1.1, 1.2, 1.3", default 1.3).
+fn etcd(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
+    let ssl = d.setting(&["etcd", "ssl", "enabled"]);
+    let ssl_on = ssl.as_ref().is_some_and(is_true);
+    if let Some((endpoints, at)) = d.list(&["etcd", "endpoints"]) {
+        for e in endpoints {
+            let lower = e.to_ascii_lowercase();
+            let finding = if ssl_on && lower.starts_with("http://") {
+                Finding::EtcdEndpointNotHttps { endpoint: e }
+            } else if !ssl_on && lower.starts_with("https://") {
+                Finding::EtcdHttpsWithoutSsl { endpoint: e }
+            } else {
+                continue;
+            };
+            out.push(Located {
+                finding,
+                at: at.clone(),
+            });
+        }
+    }
+    let Some(ssl) = ssl.filter(is_true) else {
+        return;
+    };
+    if let Some(v) = d.setting(&["etcd", "ssl", "tlsMinVersion"]) {
+        let value = v.value.trim().trim_matches('"').to_string();
+        let mut parts = value.split('.');
+        let major: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+        let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if major.is_some_and(|m| (m, minor) < (1, 2)) {
+            out.push(Located {
+                finding: Finding::EtcdTlsVersionTooLow { value },
+                at: v.at,
+            });
+        }
+    }
+    let mut files = Vec::new();
+    for key in ["tlsCert", "tlsKey", "tlsCACert"] {
+        let keys = ["etcd", "ssl", key];
+        if d.setting(&keys).is_none_or(|s| s.value.trim().is_empty()) {
+            out.push(Located {
+                finding: Finding::EtcdSslPathMissing {
+                    key: keys.join("."),
+                },
+                at: ssl.at.clone(),
+            });
+            files.push(None);
+        } else {
+            files.push(dep_file(d, &keys, out));
+        }
+    }
+    if let Some(dir) = dir {
+        dep_certificates(
+            d,
+            dir,
+            files[0].as_ref(),
+            files[1].as_ref(),
+            files[2].as_ref(),
+            Purpose::Client,
+            None,
+            now,
+            out,
+        );
+    }
+}
+
+/// S3 storage over TLS. Keys (pkg/util/paramtable/service_param.go,
+/// `MinioConfig`): `minio.useSSL`, `minio.ssl.tlsCACert` ("Version:
+/// 2.3.12"; without it Milvus trusts the system bundle only, and Milvus
+/// 2.3's C++ storage reads that bundle alone).
+fn minio(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
+    let Some(ssl) = d.setting(&["minio", "useSSL"]).filter(is_true) else {
+        return;
+    };
+    let ca_set = d
+        .setting(&["minio", "ssl", "tlsCACert"])
+        .is_some_and(|s| !s.value.trim().is_empty());
+    let bundle_mounted = d.mounts.as_ref().is_some_and(|m| {
+        m.iter().any(|m| {
+            let t = m.target.trim_end_matches('/');
+            t == SYSTEM_BUNDLE || t == "/etc/ssl/certs"
+        })
+    });
+    if !ca_set && !bundle_mounted {
+        out.push(Located {
+            finding: Finding::MinioCaNotTrusted {
+                mounts_known: d.mounts.is_some(),
+            },
+            at: ssl.at,
+        });
+    }
+    let ca = dep_file(d, &["minio", "ssl", "tlsCACert"], out);
+    if let (Some(dir), Some(ca)) = (dir, ca) {
+        dep_certificates(
+            d,
+            dir,
+            None,
+            None,
+            Some(&ca),
+            Purpose::Client,
+            None,
+            now,
+            out,
+        );
+    }
+}
+
+/// Kafka over TLS: with `kafka.ssl.enabled`, `kafka.ssl.tlsCert`, `kafka.ssl.tlsKey`,
+/// `kafka.ssl.tlsCaCert` (service_param.go, `KafkaConfig`, "Version:
+/// 2.3.11"), and the librdkafka properties Milvus passes through from the
+/// `kafka.consumer.` and `kafka.producer.` prefixes
+/// (`KafkaConsumerConfigPrefix`, `KafkaProducerConfigPrefix`):
+/// `ssl.certificate.location`, `ssl.key.location`, `ssl.ca.location`.
+fn kafka(d: &Deployment, dir: Option<&Path>, now: OffsetDateTime, out: &mut Vec<Located>) {
+    let groups: [[[&str; 3]; 3]; 3] = [
+        [
+            ["kafka", "ssl", "tlsCert"],
+            ["kafka", "ssl", "tlsKey"],
+            ["kafka", "ssl", "tlsCaCert"],
+        ],
+        [
+            ["kafka", "consumer", "ssl.certificate.location"],
+            ["kafka", "consumer", "ssl.key.location"],
+            ["kafka", "consumer", "ssl.ca.location"],
+        ],
+        [
+            ["kafka", "producer", "ssl.certificate.location"],
+            ["kafka", "producer", "ssl.key.location"],
+            ["kafka", "producer", "ssl.ca.location"],
+        ],
+    ];
+    // The kafka.ssl files are read with kafka.ssl.enabled only (a full
+    // milvus.yaml lists the keys with TLS off); the librdkafka properties
+    // are passed through whenever they are written.
+    let ssl_on = d
+        .setting(&["kafka", "ssl", "enabled"])
+        .is_some_and(|s| is_true(&s));
+    for (i, group) in groups.into_iter().enumerate() {
+        if i == 0 && !ssl_on {
+            continue;
+        }
+        let [cert, key, ca] = group.map(|keys| dep_file(d, &keys, out));
+        if let Some(dir) = dir {
+            dep_certificates(
+                d,
+                dir,
+                cert.as_ref(),
+                key.as_ref(),
+                ca.as_ref(),
+                Purpose::Client,
+                None,
+                now,
+                out,
+            );
         }
     }
 }

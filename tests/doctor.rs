@@ -1018,3 +1018,369 @@ fn a_compose_config_folder_mount() {
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
     assert_eq!(doc["files"][1]["path"], "configs/milvus.yaml", "{doc:#}");
 }
+
+// ---------------------------------------------------------------------------
+// Issue 15: Milvus's dependencies (etcd, S3 storage, Kafka) over TLS.
+
+/// [`GOOD_TLS`] with etcd over TLS, its files mounted with the others.
+fn etcd_tls(endpoint: &str) -> String {
+    format!(
+        "{GOOD_TLS}etcd:
+  endpoints: {endpoint}
+  ssl:
+    enabled: true
+    tlsCert: /milvus/tls/etcd-client.pem
+    tlsKey: /milvus/tls/etcd-client.key
+    tlsCACert: /milvus/tls/ca.pem
+    tlsMinVersion: \"1.3\"
+"
+    )
+}
+
+/// A certificate folder with the dependencies' client certificates.
+fn deps_dir() -> tempfile::TempDir {
+    let d = gen_dir(&[]);
+    for name in ["etcd", "etcd-client", "s3", "kafka", "kafka-client"] {
+        run_ok(d.path(), &["add", name]);
+    }
+    d
+}
+
+#[test]
+fn etcd_over_tls_passes_in_every_shape() {
+    let certs = deps_dir();
+    let root = tempfile::tempdir().unwrap();
+    let config = etcd_tls("https://etcd:2379,etcd-2:2379");
+    for shape in shapes(root.path(), &config, IMAGE, Some(certs.path())) {
+        let (out, doc) = doctor(&shape, &["--dir", certs.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0), "{}: {doc:#}", shape.name);
+    }
+}
+
+#[test]
+fn etcd_ssl_with_an_http_endpoint() {
+    let root = tempfile::tempdir().unwrap();
+    let config = etcd_tls("http://etcd:2379");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        let f = expect(
+            &shape,
+            &doc,
+            "etcd_endpoints_not_https",
+            "etcd.endpoints",
+            "endpoints:",
+        );
+        assert!(f["message"].as_str().unwrap().contains("http://etcd:2379"));
+        assert_eq!(codes(&doc), ["etcd_endpoints_not_https"], "{}", shape.name);
+    }
+}
+
+#[test]
+fn an_https_etcd_endpoint_without_ssl() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{GOOD_TLS}etcd:\n  endpoints:\n    - https://etcd:2379\n");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        expect(
+            &shape,
+            &doc,
+            "etcd_https_without_ssl",
+            "etcd.endpoints",
+            "endpoints:",
+        );
+        assert_eq!(codes(&doc), ["etcd_https_without_ssl"], "{}", shape.name);
+    }
+}
+
+#[test]
+fn etcd_ssl_without_its_key_and_with_tls_1_1() {
+    let root = tempfile::tempdir().unwrap();
+    let config = etcd_tls("https://etcd:2379")
+        .replace(
+            "    tlsKey: /milvus/tls/etcd-client.key\n",
+            "    tlsKey: \"\"\n",
+        )
+        .replace("\"1.3\"", "\"1.1\"");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        let f = expect(
+            &shape,
+            &doc,
+            "etcd_ssl_path_missing",
+            "etcd.ssl.enabled",
+            "enabled: true",
+        );
+        assert!(f["message"].as_str().unwrap().contains("etcd.ssl.tlsKey"));
+        expect(
+            &shape,
+            &doc,
+            "etcd_tls_version_too_low",
+            "etcd.ssl.tlsMinVersion",
+            "tlsMinVersion",
+        );
+        let mut c = codes(&doc);
+        c.sort();
+        assert_eq!(
+            c,
+            ["etcd_ssl_path_missing", "etcd_tls_version_too_low"],
+            "{}",
+            shape.name
+        );
+    }
+}
+
+#[test]
+fn etcd_client_certificate_without_client_auth() {
+    // A server-only certificate (the S3 one) as etcd's client certificate.
+    let certs = deps_dir();
+    let root = tempfile::tempdir().unwrap();
+    let config = etcd_tls("https://etcd:2379")
+        .replace("etcd-client.pem", "s3.pem")
+        .replace("etcd-client.key", "s3.key");
+    for shape in shapes(root.path(), &config, IMAGE, Some(certs.path())) {
+        let (out, doc) = doctor(&shape, &["--dir", certs.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        expect(
+            &shape,
+            &doc,
+            "missing_client_auth",
+            "etcd.ssl.tlsCert",
+            "tlsCert",
+        );
+    }
+}
+
+#[test]
+fn minio_over_tls_without_a_trusted_ca() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{GOOD_TLS}minio:\n  address: minio\n  useSSL: true\n");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        // A milvus.yaml alone does not say what is mounted: a warning.
+        let want = if shape.name == "milvus-config" { 1 } else { 2 };
+        assert_eq!(out.status.code(), Some(want), "{}: {doc:#}", shape.name);
+        let f = expect(
+            &shape,
+            &doc,
+            "minio_ca_not_trusted",
+            "minio.useSSL",
+            "useSSL",
+        );
+        assert!(f["message"].as_str().unwrap().contains("2.3"), "{f:#}");
+        assert!(
+            f["fix"]
+                .as_str()
+                .unwrap()
+                .contains("/etc/ssl/certs/ca-certificates.crt")
+        );
+        assert_eq!(codes(&doc), ["minio_ca_not_trusted"], "{}", shape.name);
+    }
+    // minio.ssl.tlsCACert (newer releases) is enough.
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{config}  ssl:\n    tlsCACert: /milvus/tls/ca.pem\n");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}: {doc:#}", shape.name);
+    }
+}
+
+#[test]
+fn minio_trust_bundle_mounted_in_compose() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!("{GOOD_TLS}minio:\n  useSSL: true\n");
+    let shapes = shapes(root.path(), &config, IMAGE, None);
+    let compose = shapes.iter().find(|s| s.name == "compose").unwrap();
+    let text = fs::read_to_string(&compose.arg).unwrap().replace(
+        "      - ./certs:/milvus/tls:ro\n",
+        "      - ./certs:/milvus/tls:ro\n      - ./certs/ca-bundle.crt:/etc/ssl/certs/ca-certificates.crt:ro\n",
+    );
+    fs::write(&compose.arg, text).unwrap();
+    let (out, doc) = doctor(compose, &[]);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+}
+
+#[test]
+fn kafka_ssl_paths_no_volume_mounts() {
+    let root = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{GOOD_TLS}kafka:\n  ssl:\n    enabled: true\n    tlsCert: /etc/kafka/client.pem\n  consumer:\n    ssl.ca.location: /etc/kafka/ca.pem\n"
+    );
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        if shape.name == "milvus-config" {
+            assert_eq!(out.status.code(), Some(0), "{doc:#}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        expect(
+            &shape,
+            &doc,
+            "path_not_mounted",
+            "kafka.ssl.tlsCert",
+            "tlsCert",
+        );
+        assert_eq!(
+            codes(&doc),
+            ["path_not_mounted", "path_not_mounted"],
+            "{}",
+            shape.name
+        );
+        assert!(all_findings(&doc).iter().any(|f| {
+            f["key"]
+                .as_str()
+                .unwrap()
+                .ends_with("kafka.consumer.ssl.ca.location")
+        }));
+    } // With kafka.ssl.enabled false (as a full milvus.yaml lists the keys),
+    // Milvus does not read the kafka.ssl files.
+    let root = tempfile::tempdir().unwrap();
+    let config =
+        format!("{GOOD_TLS}kafka:\n  ssl:\n    enabled: false\n    tlsCert: /path/to/client.pem\n");
+    for shape in shapes(root.path(), &config, IMAGE, None) {
+        let (out, doc) = doctor(&shape, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}: {doc:#}", shape.name);
+    }
+}
+
+#[test]
+fn kafka_ssl_files_missing_from_the_folder() {
+    // gen makes no kafka-client.pem.
+    let certs = gen_dir(&[]);
+    let root = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{GOOD_TLS}kafka:\n  producer:\n    ssl.certificate.location: /milvus/tls/kafka-client.pem\n"
+    );
+    for shape in shapes(root.path(), &config, IMAGE, Some(certs.path())) {
+        let (out, doc) = doctor(&shape, &["--dir", certs.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}: {doc:#}", shape.name);
+        expect(
+            &shape,
+            &doc,
+            "file_missing",
+            "kafka.producer.ssl.certificate.location",
+            "ssl.certificate.location",
+        );
+        assert_eq!(codes(&doc), ["file_missing"], "{}", shape.name);
+    }
+}
+
+/// `export compose|operator|helm --etcd --s3 --kafka` pass, and in the
+/// Compose export's folder a deleted `tls/etcd-client.pem` is found.
+#[test]
+fn exports_with_dependencies_pass() {
+    let certs = deps_dir();
+    let dir = certs.path().to_str().unwrap();
+    for target in ["compose", "operator", "helm"] {
+        let out_dir = tempfile::tempdir().unwrap();
+        let out = out_dir.path().to_str().unwrap();
+        run_ok(
+            certs.path(),
+            &[
+                "export", target, "--dir", dir, "--out", out, "--etcd", "--s3", "--kafka",
+            ],
+        );
+        let file = out_dir.path().join(match target {
+            "compose" => "docker-compose.tls.yml",
+            "operator" => "milvus-operator.yaml",
+            _ => "values-tls.yaml",
+        });
+        let res = run(
+            Path::new("."),
+            &["doctor", file.to_str().unwrap(), "--dir", dir],
+        );
+        assert_eq!(
+            res.status.code(),
+            Some(0),
+            "export {target} --etcd --s3 --kafka: {}\n{}",
+            String::from_utf8_lossy(&res.stdout),
+            String::from_utf8_lossy(&res.stderr)
+        );
+        if target != "compose" {
+            continue;
+        }
+        let tls = out_dir.path().join("tls");
+        fs::remove_file(tls.join("etcd-client.pem")).unwrap();
+        let shape = Shape {
+            name: "compose",
+            arg: file.clone(),
+            config: out_dir.path().join("user.yaml"),
+            prefix: "",
+        };
+        let (res, doc) = doctor(&shape, &["--dir", tls.to_str().unwrap()]);
+        assert_eq!(res.status.code(), Some(2), "{doc:#}");
+        let f = expect(&shape, &doc, "file_missing", "etcd.ssl.tlsCert", "tlsCert");
+        assert!(f["message"].as_str().unwrap().contains("etcd-client.pem"));
+        assert_eq!(codes(&doc), ["file_missing"]);
+    }
+}
+
+/// Compose: the etcd service's `--cert-file` and MinIO's `public.crt` are
+/// server certificates: a client-only certificate there lacks serverAuth,
+/// and the fix renews it by its own name.
+#[test]
+fn compose_etcd_and_minio_server_certificates_need_server_auth() {
+    let certs = deps_dir();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path();
+    run_ok(
+        certs.path(),
+        &[
+            "export",
+            "compose",
+            "--out",
+            out.to_str().unwrap(),
+            "--etcd",
+            "--s3",
+            "--kafka",
+        ],
+    );
+    for (from, to) in [
+        ("etcd-client.pem", "tls-etcd/etcd.pem"),
+        ("etcd-client.key", "tls-etcd/etcd.key"),
+        ("etcd-client.pem", "tls-minio/public.crt"),
+        ("etcd-client.key", "tls-minio/private.key"),
+    ] {
+        fs::copy(certs.path().join(from), out.join(to)).unwrap();
+    }
+    let compose = out.join("docker-compose.tls.yml");
+    let res = run(
+        Path::new("."),
+        &[
+            "doctor",
+            compose.to_str().unwrap(),
+            "--json",
+            "--dir",
+            certs.path().to_str().unwrap(),
+        ],
+    );
+    let doc: Value = serde_json::from_slice(&res.stdout).unwrap();
+    assert_eq!(res.status.code(), Some(2), "{doc:#}");
+    assert_eq!(
+        codes(&doc),
+        ["missing_server_auth", "missing_server_auth"],
+        "{doc:#}"
+    );
+    let by_key = |prefix: &str| {
+        all_findings(&doc)
+            .into_iter()
+            .find(|f| f["key"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no finding at {prefix}: {doc:#}"))
+    };
+    let etcd = by_key("services.etcd.command");
+    assert_eq!(
+        etcd["line"].as_u64(),
+        Some(line_of(&compose, "--cert-file"))
+    );
+    assert!(
+        etcd["fix"].as_str().unwrap().contains("--only etcd"),
+        "{etcd:#}"
+    );
+    let minio = by_key("services.minio.volumes");
+    assert!(
+        minio["fix"].as_str().unwrap().contains("--only s3"),
+        "{minio:#}"
+    );
+}
