@@ -170,7 +170,7 @@ pub fn doctor(opts: &DoctorOptions, now: OffsetDateTime) -> Result<Report> {
 }
 
 fn read_text(file: &Path) -> Result<String> {
-    let bytes = std::fs::read(file).map_err(Error::io("read", file))?;
+    let bytes = crate::input::read_bounded(file).map_err(Error::io("read", file))?;
     String::from_utf8(bytes).map_err(|_| {
         Error::bad_file(
             file,
@@ -268,7 +268,8 @@ enum Frame {
 /// Deeper nesting than any configuration has is refused (the tree is
 /// recursive: this bounds the stack).
 const MAX_DEPTH: usize = 128;
-/// Aliases may copy at most this many nodes in all ("billion laughs").
+/// Aliases may copy at most this many nodes in all, a scalar counting one
+/// per 64 bytes ("billion laughs": at most about 6 MiB copied).
 const MAX_ALIASED: usize = 100_000;
 
 #[derive(Default)]
@@ -287,7 +288,9 @@ struct Builder {
 
 fn size(n: &Node) -> usize {
     1 + match &n.value {
-        Yaml::Scalar(_) => 0,
+        // A long string costs by its length: one alias of a 1 MiB scalar
+        // copied many times is the same "billion laughs" as many nodes.
+        Yaml::Scalar(text) => text.len() / 64,
         Yaml::Map(m) => m.iter().map(|(_, _, v)| size(v)).sum(),
         Yaml::Seq(s) => s.iter().map(size).sum(),
     }
@@ -943,8 +946,15 @@ fn interpolate(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> String {
 
 /// The variables of a Compose project: the environment, then `.env`.
 fn compose_vars(base: &Path) -> impl Fn(&str) -> Option<String> {
-    let dotenv: HashMap<String, String> = std::fs::read_to_string(base.join(".env"))
-        .unwrap_or_default()
+    // Read as a folder's own file: a `.env` linked out of the project (to
+    // root's credentials, say) is not read, so its values never reach a
+    // printed path.
+    let text = crate::input::read_in_folder(&base.join(".env"), "a .env file")
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let dotenv: HashMap<String, String> = text
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .filter_map(|l| {
@@ -1509,7 +1519,7 @@ fn host_file(d: &Deployment, dir: &Path, container: &str) -> PathBuf {
 
 fn load_cert(path: &Path) -> std::result::Result<CertInfo, Finding> {
     let unusable = |reason: String| Finding::NotACertificate { reason };
-    let bytes = std::fs::read(path)
+    let bytes = crate::input::read_bounded(path)
         .map_err(|e| unusable(format!("{}: cannot be read ({e})", path.display())))?;
     let (certs, _) = crate::input::parse_certificates_or_der(path, &bytes)
         .map_err(|e| unusable(e.to_string()))?;
@@ -1586,7 +1596,7 @@ fn certificates(
         push(f, &cf.at);
     }
     if let Some((key_path, kf)) = found.get("serverKeyPath") {
-        match std::fs::read(key_path) {
+        match crate::input::read_bounded(key_path) {
             Ok(bytes) => {
                 if let (_, Some(f)) = checks::key_pair(key_path, &bytes, &cert, remedy()) {
                     push(f, &kf.at);
@@ -1801,7 +1811,7 @@ fn dep_certificates(
         push(f, &cf.at);
     }
     if let (Some(key_host), Some(kf)) = (key_host, key) {
-        match std::fs::read(&key_host) {
+        match crate::input::read_bounded(&key_host) {
             Ok(bytes) => {
                 if let (_, Some(f)) = checks::key_pair(&key_host, &bytes, &leaf, remedy()) {
                     push(f, &kf.at);

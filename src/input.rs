@@ -95,6 +95,20 @@ pub fn read_in_folder(path: &Path, expected: &'static str) -> Result<Option<Vec<
     )
 }
 
+/// [`read_optional`] as an `io::Result`, for callers that report the
+/// failure themselves: at most 1 MiB, a regular file, never blocking.
+pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    match read_optional(path, "a file") {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
+        Err(Error::Io { source, .. }) => Err(source),
+        Err(e) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            e.to_string(),
+        )),
+    }
+}
+
 /// A read that found nothing, as the error for a file that must exist.
 pub fn required(
     read: Option<Vec<u8>>,

@@ -889,3 +889,50 @@ fn control_characters_in_certificates_and_names_are_shown_escaped() {
     );
     assert!(text.contains("evil\\u{a}problem: forged.pem"), "{text}");
 }
+
+/// `doctor` reads what it is given without blocking or unbounded memory (a
+/// FIFO, an over-long file, aliases of a long string), and a Compose
+/// project's `.env` linked out of its folder is not read, so a secret in it
+/// never reaches a printed path.
+#[test]
+fn doctor_reads_bounded_and_keeps_secrets_out_of_paths() {
+    let a = arena();
+    let p = a.path();
+    assert!(
+        Command::new("mkfifo")
+            .arg(p.join("fifo.yaml"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let big = format!(
+        "common:\n  security:\n    tlsMode: 1\nx: {}\n",
+        "A".repeat(2 << 20)
+    );
+    fs::write(p.join("big.yaml"), big).unwrap();
+    let laughs = format!(
+        "common:\n  security:\n    tlsMode: 1\nx: &a {}\ny: [{}]\n",
+        "A".repeat(500_000),
+        vec!["*a"; 5000].join(",")
+    );
+    fs::write(p.join("laughs.yaml"), laughs).unwrap();
+    for file in ["fifo.yaml", "big.yaml", "laughs.yaml"] {
+        let start = Instant::now();
+        let out = run_bounded(p, &["doctor", file]);
+        assert!(start.elapsed() < Duration::from_secs(10), "{file}");
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains(file), "{file}: {}", stderr(&out));
+    }
+    fs::write(p.join("secret.env"), "aws_secret=TOPSECRET\n").unwrap();
+    let project = p.join("project");
+    fs::create_dir(&project).unwrap();
+    symlink("../secret.env", project.join(".env")).unwrap();
+    fs::write(
+        project.join("docker-compose.yml"),
+        "services:\n  standalone:\n    image: milvusdb/milvus:v2.4.0\n    volumes:\n      - ./x-${aws_secret}:/milvus/configs/user.yaml\n",
+    )
+    .unwrap();
+    let out = run_bounded(&project, &["doctor", "docker-compose.yml"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!text.contains("TOPSECRET"), "{text}");
+}
