@@ -369,6 +369,26 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
             }
             Target::Added(name) => {
                 let this = added_old.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+                // Renewing signs the old certificate's names with this CA:
+                // only for one this CA really issued (by signature, not by
+                // issuer name: every gen.sh CA has the same name), never for
+                // one planted by whoever else can write the folder.
+                if let Some(cert) = this {
+                    let file = crate::files::added_cert(name);
+                    if let Some(finding) =
+                        crate::checks::issued_by(cert, &ca.cert, crate::files::CA_PEM, None)
+                    {
+                        return Err(Error::bad_file(
+                            &dir.join(&file),
+                            "a certificate this CA issued",
+                            format!(
+                                "{finding}; renewing it would sign its names with this CA: \
+                                 remove it, or issue a new one with `{}`",
+                                crate::shell::milvus_certs("add", dir, &[name, "--force"])
+                            ),
+                        ));
+                    }
+                }
                 (this, this, opts.only.contains(target), None)
             }
         };

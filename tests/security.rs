@@ -936,3 +936,36 @@ fn doctor_reads_bounded_and_keeps_secrets_out_of_paths() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(!text.contains("TOPSECRET"), "{text}");
 }
+
+/// A certificate planted under an added name, signed by another CA that
+/// copies this CA's name (every gen.sh CA has the same one), is never
+/// re-signed by `renew`: that would put names nobody approved under the
+/// real CA. The check is by signature, not by issuer name.
+#[test]
+fn renew_never_re_signs_a_planted_certificate() {
+    let a = arena();
+    let p = a.path();
+    gen_at(&p.join("cert"));
+    gen_at(&p.join("other"));
+    run_ok(
+        p,
+        &["add", "etcd", "--dir", "other", "--san", "www.bank.example"],
+    );
+    for f in ["etcd.pem", "etcd.key"] {
+        fs::copy(p.join("other").join(f), p.join("cert").join(f)).unwrap();
+    }
+    let before = state(p);
+    for args in [
+        &["renew", "--dir", "cert"][..],
+        &["renew", "--dir", "cert", "--if-expiring-within", "3650"],
+        &["renew", "--dir", "cert", "--only", "etcd"],
+    ] {
+        let out = run_bounded(p, args);
+        assert_one_error_line(
+            &out,
+            1,
+            &["cert/etcd.pem", "signature", "add --dir cert etcd --force"],
+        );
+        assert_eq!(state(p), before, "{args:?}");
+    }
+}
