@@ -63,36 +63,8 @@ fn python() -> Result<PathBuf, String> {
     Ok(py)
 }
 
-/// Runs the driver inside fresh network, PID and mount namespaces with loopback
-/// up: when the driver exits, or `timeout` kills it, the kernel ends every
-/// process left in the namespace (the server included).
 fn in_namespace(py: &Path, args: &[&str], limit_s: u32) -> std::process::Output {
-    let out = Command::new("timeout")
-        .args(["-k", "10", &limit_s.to_string()])
-        .args([
-            "unshare",
-            "--net",
-            "--pid",
-            "--fork",
-            // The server reads /proc/<its pid> (gopsutil): a /proc of the new PID namespace.
-            "--mount-proc",
-            "--kill-child",
-            "sh",
-            "-c",
-        ])
-        .arg("ip link set lo up && exec \"$0\" \"$@\"")
-        .arg(py)
-        .arg(DRIVER)
-        .args(args)
-        .output()
-        .expect("run unshare");
-    assert!(
-        out.status.success(),
-        "milvus_driver.py {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::common::in_namespace(py, DRIVER, args, limit_s)
 }
 
 /// The copy `export compose` wrote, with the container's /milvus/tls/

@@ -82,33 +82,8 @@ fn tools() -> Result<(PathBuf, PathBuf), String> {
     Ok((py, weed))
 }
 
-/// The driver inside fresh network, PID and mount namespaces.
 fn in_namespace(py: &Path, args: &[&str], limit_s: u32) -> std::process::Output {
-    let out = Command::new("timeout")
-        .args(["-k", "10", &limit_s.to_string()])
-        .args([
-            "unshare",
-            "--net",
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--kill-child",
-            "sh",
-            "-c",
-        ])
-        .arg("ip link set lo up && exec \"$0\" \"$@\"")
-        .arg(py)
-        .arg(DRIVER)
-        .args(args)
-        .output()
-        .expect("run unshare");
-    assert!(
-        out.status.success(),
-        "stack_driver.py {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    crate::common::in_namespace(py, DRIVER, args, limit_s)
 }
 
 /// The milvus.yaml export wrote, its /milvus/tls/ paths pointed at `tls`

@@ -830,3 +830,36 @@ pub fn one_server_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// Runs `py DRIVER ARGS` inside fresh network, PID and mount namespaces
+/// with loopback up, for at most `limit_s` seconds: when the driver exits,
+/// or `timeout` kills it, the kernel ends every process left in the
+/// namespace (the servers included). The server reads /proc/<its pid>
+/// (gopsutil): hence a /proc of the new PID namespace.
+pub fn in_namespace(py: &Path, driver: &str, args: &[&str], limit_s: u32) -> Output {
+    let out = Command::new("timeout")
+        .args(["-k", "10", &limit_s.to_string()])
+        .args([
+            "unshare",
+            "--net",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "sh",
+            "-c",
+        ])
+        .arg("ip link set lo up && exec \"$0\" \"$@\"")
+        .arg(py)
+        .arg(driver)
+        .args(args)
+        .output()
+        .expect("run unshare");
+    assert!(
+        out.status.success(),
+        "{driver} {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
