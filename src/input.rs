@@ -53,7 +53,10 @@ pub(crate) fn outcome(
             "it is {}, not a regular file; give the path of the file itself",
             crate::fsat::kind_phrase(kind)
         ),
-        Err(ReadError::TooLarge) => format!("it is larger than {} KiB", MAX_INPUT / 1024),
+        Err(ReadError::TooLarge) => format!(
+            "it is larger than {} KiB, which no file milvus-certs reads is; check the path",
+            MAX_INPUT / 1024
+        ),
         Err(ReadError::Symlink) => "it is a symbolic link".into(),
         Err(ReadError::Escapes) => "it is a symbolic link out of its folder, which \
              milvus-certs does not follow there; put the file itself in its place"

@@ -695,17 +695,22 @@ fn inspect_folder(
             }
             Role::Added => {
                 let file = e.file.as_deref();
-                if let Some(ca) = &ca {
-                    match checks::issued_by(cert, ca, &ca_name, Some(remedy(e.role, file))) {
-                        Some(f) => found.push(f),
-                        None => found.extend(checks::outlives(cert, ca)),
-                    }
-                }
                 let name = file
                     .and_then(Path::file_name)
                     .and_then(|n| n.to_str())
                     .and_then(files::added_name_of_cert)
                     .unwrap_or_default();
+                if let Some(ca) = &ca {
+                    // Another CA's certificate: `renew` refuses to re-sign
+                    // its names (they were never this CA's), `add` makes a
+                    // new one.
+                    let fix =
+                        Remedy::Command(crate::shell::milvus_certs("add", dir, &[name, "--force"]));
+                    match checks::issued_by(cert, ca, &ca_name, Some(fix)) {
+                        Some(f) => found.push(f),
+                        None => found.extend(checks::outlives(cert, ca)),
+                    }
+                }
                 found.extend(checks::added(cert, name, dir));
             }
             Role::Server | Role::Client => {

@@ -470,8 +470,17 @@ fn inspect_checks_added_certificates_against_their_profile() {
         s3["problems"].to_string().contains("not_issued_by_ca"),
         "{s3}"
     );
-    // The fixes, run as printed, make the folder healthy.
-    run_ok(dir, &["renew", "--only", "etcd", "--only", "s3"]);
+    // Another CA's s3.pem: renew refuses to sign its names, and the fix
+    // printed is `add s3 --force`. The fixes, run as printed, make the
+    // folder healthy.
+    assert!(
+        s3["problems"].to_string().contains("add s3 --force"),
+        "{s3}"
+    );
+    let refused = run(dir, &["renew", "--only", "etcd", "--only", "s3"]);
+    assert_eq!(refused.status.code(), Some(1));
+    run_ok(dir, &["renew", "--only", "etcd"]);
+    run_ok(dir, &["add", "s3", "--force"]);
     run_ok(dir, &["inspect", "--dir", "."]);
 }
 
