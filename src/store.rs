@@ -1033,28 +1033,6 @@ fn make_dirs<'a>(
     Ok(fd)
 }
 
-/// Writes `path` whole or not at all (see [`write_outputs`]); a symlink at
-/// `path` is replaced, never followed.
-pub fn write_replacing(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
-        Error::io("write", path)(std::io::Error::from(std::io::ErrorKind::InvalidInput))
-    })?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    write_outputs(
-        parent,
-        &[Output {
-            rel: name,
-            contents,
-            mode,
-        }],
-        true,
-    )
-    .map(|_| ())
-}
-
 /// Creates the directory `path` 0700 (whatever the umask; missing parents
 /// are made 0755, as `mkdir -p` would with umask 022), refusing a path
 /// another user could redirect. Returns whether it created `path`; an
