@@ -317,3 +317,20 @@ fn read_cert(path: &Path) -> Option<CertInfo> {
     let (mut certs, _) = input::parse_certificates_or_der(path, &bytes).ok()?;
     CertInfo::from_der(&certs.swap_remove(0)).ok()
 }
+
+/// The private key of the added certificate `name` in `dir` (read as a
+/// folder's own file); a missing one says how to make both again.
+pub fn read_added_key(dir: &Path, name: &str) -> Result<(std::path::PathBuf, Vec<u8>)> {
+    let key_path = dir.join(files::added_key(name));
+    let key = input::read_in_folder(&key_path, "a PEM private key")?.ok_or_else(|| {
+        Error::MissingFile {
+            path: key_path.clone(),
+            what: "its private key",
+            fix: format!(
+                "make both again with `{}`",
+                crate::shell::milvus_certs("add", dir, &[name, "--force"])
+            ),
+        }
+    })?;
+    Ok((key_path, key))
+}

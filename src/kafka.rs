@@ -117,24 +117,13 @@ fn read_leaf(dir: &Path, name: &str, ca: &CertInfo) -> Result<Leaf> {
         crate::shell::milvus_certs("add", dir, &[name])
     );
     let cert_file = files::added_cert(name);
-    let key_file = files::added_key(name);
     let what = if name == "kafka" {
         "the Kafka broker's certificate"
     } else {
         "Milvus's Kafka client certificate"
     };
     let (pem, info) = read_cert(dir, &cert_file, what, &fix)?;
-    let key_path = dir.join(&key_file);
-    let key_pem = input::read_in_folder(&key_path, "a PEM private key")?.ok_or_else(|| {
-        Error::MissingFile {
-            path: key_path.clone(),
-            what: "its private key",
-            fix: format!(
-                "make both again with `{}`",
-                crate::shell::milvus_certs("add", dir, &[name, "--force"])
-            ),
-        }
-    })?;
+    let (key_path, key_pem) = crate::issue::read_added_key(dir, name)?;
     let key = parse_private_key(&key_path, &key_pem)?;
     if !checks::key_matches(&key, &info) {
         return Err(Error::key_mismatch(&key_path, &dir.join(&cert_file)));

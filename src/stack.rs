@@ -98,7 +98,6 @@ fn add_fix(dir: &Path, name: &str) -> String {
 /// their profile, and name every one of `names`.
 fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pair> {
     let cert_path = dir.join(files::added_cert(name));
-    let key_path = dir.join(files::added_key(name));
     let pem = input::read_in_folder(&cert_path, "a PEM certificate")?.ok_or_else(|| {
         Error::MissingFile {
             path: cert_path.clone(),
@@ -106,16 +105,7 @@ fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pa
             fix: add_fix(dir, name),
         }
     })?;
-    let key = input::read_in_folder(&key_path, "a PEM private key")?.ok_or_else(|| {
-        Error::MissingFile {
-            path: key_path.clone(),
-            what: "its private key",
-            fix: format!(
-                "make both again with `{}`",
-                crate::shell::milvus_certs("add", dir, &[name, "--force"])
-            ),
-        }
-    })?;
+    let (key_path, key) = crate::issue::read_added_key(dir, name)?;
     let der = input::parse_certificates(&cert_path, &pem)?.swap_remove(0);
     let info = CertInfo::from_der(&der)
         .map_err(|r| Error::bad_file(&cert_path, "a PEM certificate", r))?;
