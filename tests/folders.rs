@@ -5,29 +5,9 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Output;
 
 use crate::common::*;
 use serde_json::Value;
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn entry<'a>(doc: &'a Value, source_suffix: &str) -> &'a Value {
-    doc["certificates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["source"].as_str().unwrap().ends_with(source_suffix))
-        .unwrap_or_else(|| panic!("no entry for {source_suffix} in {doc:#}"))
-}
 
 /// Every finding code of the report: certificates' and folders'.
 fn all_codes(doc: &Value) -> Vec<String> {

@@ -3,32 +3,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
 use crate::common::*;
 use milvus_certs::generate::{GenOptions, generate};
 use milvus_certs::keys::KeyType;
 use serde_json::Value;
 use x509_parser::prelude::*;
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
-
-fn entry<'a>(doc: &'a Value, source_suffix: &str) -> &'a Value {
-    doc["certificates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["source"].as_str().unwrap().ends_with(source_suffix))
-        .unwrap_or_else(|| panic!("no entry for {source_suffix} in {doc:#}"))
-}
 
 /// The problems' messages and fixes, as one string.
 fn problems(e: &Value) -> String {

@@ -863,3 +863,24 @@ pub fn in_namespace(py: &Path, driver: &str, args: &[&str], limit_s: u32) -> Out
     );
     out
 }
+
+/// The JSON document a run printed (`--json`).
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The JSON entry of `inspect` whose source ends with `source_suffix`.
+pub fn entry<'a>(doc: &'a serde_json::Value, source_suffix: &str) -> &'a serde_json::Value {
+    doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"].as_str().unwrap().ends_with(source_suffix))
+        .unwrap_or_else(|| panic!("no entry for {source_suffix} in {doc:#}"))
+}
