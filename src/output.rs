@@ -154,20 +154,38 @@ pub fn print_gen(r: &GenReport) -> io::Result<()> {
     out.flush()
 }
 
-pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+/// What a run that issued certificates says on stderr before its report:
+/// the recovery of an interrupted write, a serial started at random, and
+/// the warnings (escaped: they carry names from certificates).
+fn print_notes(
+    recovery: &Option<Recovery>,
+    random_serial: bool,
+    dir: &std::path::Path,
+    warnings: &[String],
+) -> io::Result<()> {
     let mut err = io::stderr().lock();
-    print_recovery(&mut err, &r.recovery)?;
-    if r.serial_source == SerialSource::Random {
+    print_recovery(&mut err, recovery)?;
+    if random_serial {
         writeln!(
             err,
             "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
-            r.dir.join(files::CA_SRL).display()
+            dir.join(files::CA_SRL).display()
         )?;
     }
-    for w in &r.warnings {
-        writeln!(err, "warning: {w}")?;
+    for w in warnings {
+        writeln!(err, "warning: {}", clean(w))?;
     }
+    Ok(())
+}
+
+pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    print_notes(
+        &r.recovery,
+        r.serial_source == SerialSource::Random,
+        &r.dir,
+        &r.warnings,
+    )?;
     let i = &r.issued;
     writeln!(
         out,
@@ -195,18 +213,12 @@ pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
 
 pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    let mut err = io::stderr().lock();
-    print_recovery(&mut err, &r.recovery)?;
-    if r.serial_source == SerialSource::Random {
-        writeln!(
-            err,
-            "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
-            r.dir.join(files::CA_SRL).display()
-        )?;
-    }
-    for w in &r.warnings {
-        writeln!(err, "warning: {}", clean(w))?;
-    }
+    print_notes(
+        &r.recovery,
+        r.serial_source == SerialSource::Random,
+        &r.dir,
+        &r.warnings,
+    )?;
     writeln!(out, "Renewed in {}/", r.dir.display())?;
     for (file, why) in reasons {
         writeln!(out, "  {file}: {why}")?;
