@@ -15,53 +15,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::common::*;
 use serde_json::Value;
 use yaml_rust2::YamlLoader;
 
 const DRIVER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/milvus_driver.py");
-
-/// The venv's python, or why the test cannot run.
-fn python() -> Result<PathBuf, String> {
-    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
-        return Err("the milvus wheel's server is built for Linux x86_64".into());
-    }
-    let venv = std::env::var_os("MILVUS_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/milvus-venv"));
-    let py = venv.join("bin/python");
-    let ok = Command::new(&py)
-        .args([
-            "-c",
-            "import milvus, pymilvus; assert milvus.__version__ == '2.3.5'",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        return Err(format!(
-            "{} cannot import milvus 2.3.5 and pymilvus: run the virtualenv step of .ci/run",
-            py.display()
-        ));
-    }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout == b"0\n");
-    let tools = ["unshare", "ip", "timeout"].iter().all(|t| {
-        Command::new("sh")
-            .args(["-c", &format!("command -v {t}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if !root || !tools {
-        return Err(
-            "it needs root and unshare, ip and timeout (util-linux, iproute2, coreutils)".into(),
-        );
-    }
-    Ok(py)
-}
 
 fn in_namespace(py: &Path, args: &[&str], limit_s: u32) -> std::process::Output {
     crate::common::in_namespace(py, DRIVER, args, limit_s)
@@ -92,7 +51,7 @@ fn ok(results: &Value, run: &str, check: &str) -> bool {
 #[test]
 fn milvus_2_3_5_serves_tls_with_the_exported_config() {
     let _turn = one_server_at_a_time();
-    let py = match python() {
+    let py = match milvus_python(&["unshare", "ip", "timeout"]) {
         Ok(py) => py,
         Err(why) => {
             skip_unless_ci(&format!("the real Milvus test: {why}"));

@@ -884,3 +884,43 @@ pub fn entry<'a>(doc: &'a serde_json::Value, source_suffix: &str) -> &'a serde_j
         .find(|c| c["source"].as_str().unwrap().ends_with(source_suffix))
         .unwrap_or_else(|| panic!("no entry for {source_suffix} in {doc:#}"))
 }
+
+/// The Milvus 2.3.5 virtualenv's python (`$MILVUS_VENV`, default
+/// `/opt/milvus-venv`, made by `.ci/run`) when the real server can run
+/// here: Linux x86_64, root, and `tools` on the PATH; else why not.
+pub fn milvus_python(tools: &[&str]) -> Result<PathBuf, String> {
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        return Err("the milvus wheel's server is built for Linux x86_64".into());
+    }
+    let venv = std::env::var_os("MILVUS_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/milvus-venv"));
+    let py = venv.join("bin/python");
+    let ok = Command::new(&py)
+        .args([
+            "-c",
+            "import milvus, pymilvus; assert milvus.__version__ == '2.3.5'",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        return Err(format!(
+            "{} cannot import milvus 2.3.5 and pymilvus: run the virtualenv step of .ci/run",
+            py.display()
+        ));
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let have = |t: &&str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {t}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !root || !tools.iter().all(have) {
+        return Err(format!("it needs root and {}", tools.join(", ")));
+    }
+    Ok(py)
+}
