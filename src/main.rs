@@ -402,7 +402,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         }
     };
     let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
-    let to_deps = |d: &cli::DepsArgs| milvus_certs::stack::Deps {
+    let to_deps = |d: &cli::DepsArgs| milvus_certs::export::stack::Deps {
         etcd: d.etcd,
         s3: d.s3,
         kafka: d.kafka,
@@ -412,7 +412,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         T::K8sSecret(a) => to_deps(&a.deps),
         T::Operator(a) => to_deps(&a.deps),
         T::Helm(a) => to_deps(&a.deps),
-        _ => milvus_certs::stack::Deps::default(),
+        _ => milvus_certs::export::stack::Deps::default(),
     };
     let (name, common, (mode, internal, sni), target) = match target {
         T::Kafka(a) => return run_export_kafka(a, now),
@@ -508,7 +508,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
 }
 
 fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    use milvus_certs::kafka::{self, KafkaOptions};
+    use milvus_certs::export::kafka::{self, KafkaOptions};
     // Nothing is made unless it can be written.
     let Some(out) = a.common.out.clone() else {
         return Err(Usage(

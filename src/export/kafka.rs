@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
+use super::{Export, OutFile};
 use crate::certinfo::CertInfo;
 use crate::checks;
 use crate::error::{Error, Result};
-use crate::export::{Export, OutFile};
 use crate::files;
 use crate::input;
 use crate::keys::parse_private_key;

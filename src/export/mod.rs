@@ -17,6 +17,9 @@ use crate::names::SanName;
 use crate::store::{self, DirLock, LOCK_WAIT, PUBLIC_MODE, Recovery, SECRET_MODE};
 use crate::yaml::{self, Value, map, s};
 
+pub mod kafka;
+pub mod stack;
+
 /// Milvus's `common.security.tlsMode` for external connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlsMode {
@@ -48,7 +51,7 @@ pub struct Common {
     /// `internaltls.sni`; default: the server certificate's common name.
     pub sni: Option<String>,
     /// TLS for Milvus's etcd, S3 storage and Kafka too (issue 15).
-    pub deps: crate::stack::Deps,
+    pub deps: stack::Deps,
 }
 
 /// What to export.
@@ -213,7 +216,7 @@ pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<E
                  `milvus-certs export k8s-secret --etcd --s3` writes, not in cert-manager's: leave out --cert-manager",
             ));
         }
-        let st = crate::stack::Stack::load(
+        let st = stack::Stack::load(
             &common.dir,
             common.deps,
             &certs.ca,
@@ -492,7 +495,7 @@ fn expiry_warnings(dir: &Path, certs: &Certs, now: OffsetDateTime) -> Vec<String
 struct Config<'a> {
     mode: TlsMode,
     sni: Option<&'a str>,
-    stack: Option<&'a crate::stack::Stack>,
+    stack: Option<&'a stack::Stack>,
 }
 
 impl Config<'_> {
@@ -775,7 +778,7 @@ fn k8s_secret(
     certs: &Certs,
     name: &str,
     namespace: Option<&str>,
-    stack: Option<&crate::stack::Stack>,
+    stack: Option<&stack::Stack>,
 ) -> Export {
     let mut data: Vec<(String, Value)> = vec![
         (files::CA_PEM.into(), s(base64(&certs.ca_pem))),
@@ -853,8 +856,8 @@ fn volumes_for(config: &Config, secret: &str, cert_manager: bool) -> (Value, Val
     {
         m.push(map([
             ("name", s("certs")),
-            ("mountPath", s(crate::stack::SYSTEM_BUNDLE)),
-            ("subPath", s(crate::stack::BUNDLE)),
+            ("mountPath", s(stack::SYSTEM_BUNDLE)),
+            ("subPath", s(stack::BUNDLE)),
             ("readOnly", Value::Bool(true)),
         ]));
     }
