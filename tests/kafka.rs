@@ -302,3 +302,21 @@ fn without_the_kafka_files_nothing_is_written_and_the_fix_is_named() {
     assert_one_error_line(&o, 1, &["kafka.pem"]);
     assert!(!dir.join("deploy2").exists());
 }
+
+/// Both files of an added certificate are read before either is parsed, as
+/// `export` reads ca.pem, server.pem and server.key and as `--etcd`, `--s3`
+/// and `--kafka` read theirs (one reader since the export folder): a
+/// damaged kafka.pem without its key is reported as the missing key, whose
+/// fix (`add kafka --force`) makes both again. Before, export kafka parsed
+/// kafka.pem first and said only that it was not a certificate.
+#[test]
+fn a_damaged_certificate_without_its_key_names_the_fix_for_both() {
+    let d = gen_dir(&[]);
+    let dir = d.path();
+    run_ok(dir, &["add", "kafka"]);
+    fs::write(dir.join("kafka.pem"), "not a certificate\n").unwrap();
+    fs::remove_file(dir.join("kafka.key")).unwrap();
+    let o = run(dir, &["export", "kafka", "--out", "deploy"]);
+    assert_one_error_line(&o, 1, &["kafka.key", "add kafka --force"]);
+    assert!(!dir.join("deploy").exists());
+}

@@ -15,13 +15,13 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
+use super::preflight::{Added, CERT, first_cert, read_added, read_needed};
 use super::{Export, OutFile};
 use crate::certinfo::CertInfo;
 use crate::checks;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
-use crate::keys::parse_private_key;
 use crate::store::{DirLock, LOCK_WAIT, PUBLIC_MODE, SECRET_MODE};
 use crate::yaml::{self, Value, map, s};
 
@@ -89,61 +89,15 @@ fn read_password(path: &Path) -> Result<String> {
     Ok(pw.to_string())
 }
 
-fn read_cert(dir: &Path, name: &str, what: &'static str, fix: &str) -> Result<(Vec<u8>, CertInfo)> {
-    let path = dir.join(name);
-    let bytes =
-        input::read_in_folder(&path, "a PEM certificate")?.ok_or_else(|| Error::MissingFile {
-            path: path.clone(),
-            what,
-            fix: fix.to_string(),
-        })?;
-    let der = input::parse_certificates(&path, &bytes)?.swap_remove(0);
-    let info =
-        CertInfo::from_der(&der).map_err(|r| Error::bad_file(&path, "a PEM certificate", r))?;
-    Ok((bytes, info))
-}
-
-/// A leaf, its key (checked to match) and its chain to `ca.pem` (checked).
-struct Leaf {
-    pem: Vec<u8>,
-    info: CertInfo,
-    key_pem: Vec<u8>,
-    key_pkcs8: Vec<u8>,
-}
-
-fn read_leaf(dir: &Path, name: &str, ca: &CertInfo) -> Result<Leaf> {
-    let fix = format!(
-        "make it with `{}`",
-        crate::shell::milvus_certs("add", dir, &[name])
-    );
-    let cert_file = files::added_cert(name);
+/// The broker's certificate (`add kafka`) or Milvus's client one
+/// (`add kafka-client`), read and checked.
+fn read_leaf(dir: &Path, name: &str, ca: &CertInfo) -> Result<Added> {
     let what = if name == "kafka" {
         "the Kafka broker's certificate"
     } else {
         "Milvus's Kafka client certificate"
     };
-    let (pem, info) = read_cert(dir, &cert_file, what, &fix)?;
-    let (key_path, key_pem) = crate::issue::read_added_key(dir, name)?;
-    let key = parse_private_key(&key_path, &key_pem)?;
-    if !checks::key_matches(&key, &info) {
-        return Err(Error::key_mismatch(&key_path, &dir.join(&cert_file)));
-    }
-    let ca_path = dir.join(files::CA_PEM);
-    if checks::issued_by(&info, ca, &ca_path.display().to_string(), None).is_some() {
-        return Err(Error::not_issued_by(&dir.join(&cert_file), &ca_path));
-    }
-    if let Some(f) = checks::added(&info, name, dir).into_iter().next() {
-        return Err(Error::Check {
-            path: dir.join(&cert_file),
-            finding: Box::new(f),
-        });
-    }
-    Ok(Leaf {
-        pem,
-        info,
-        key_pem,
-        key_pkcs8: key.serialize_der(),
-    })
+    read_added(dir, name, ca, what)
 }
 
 /// Makes the broker's stores and settings and Milvus's client settings.
@@ -155,16 +109,10 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
     };
     let (_lock, recovery) = DirLock::acquire(&opts.dir, LOCK_WAIT)?;
     let dir = &opts.dir;
-    let (ca_pem, ca) = read_cert(
-        dir,
-        files::CA_PEM,
-        "the CA certificate",
-        &format!(
-            "make the files with `{}`, or pass --dir with the folder that holds them",
-            crate::shell::milvus_certs("gen", dir, &[])
-        ),
-    )?;
-    crate::ca::check_is_ca(&dir.join(files::CA_PEM), &ca)?;
+    let ca_path = dir.join(files::CA_PEM);
+    let ca_pem = read_needed(dir, files::CA_PEM, CERT, "the CA certificate")?;
+    let ca = first_cert(&ca_path, &ca_pem)?;
+    crate::ca::check_is_ca(&ca_path, &ca)?;
     let broker = read_leaf(dir, "kafka", &ca)?;
     let client = match dir
         .join(files::added_cert("kafka-client"))
@@ -183,7 +131,7 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
         if days < 0 {
             return Err(Error::Check {
                 path: dir.join(name),
-                finding: Box::new(Finding::Expired {
+                finding: Box::new(checks::Finding::Expired {
                     not_after: leaf.info.not_after,
                     remedy: Some(checks::Remedy::renew(
                         Some(dir),
@@ -212,15 +160,13 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
         ));
     }
 
-    let ca_der = input::parse_certificates(&dir.join(files::CA_PEM), &ca_pem)?.swap_remove(0);
-    let broker_der = broker.info.der.clone();
     let keystore = crate::pkcs12::keystore(
         "kafka",
-        &broker.key_pkcs8,
-        &[&broker_der, &ca_der],
+        &broker.key.serialize_der(),
+        &[&broker.info.der, &ca.der],
         &password,
     )?;
-    let truststore = crate::pkcs12::truststore(&[("milvus-ca", &ca_der)], &password)?;
+    let truststore = crate::pkcs12::truststore(&[("milvus-ca", &ca.der)], &password)?;
 
     // The broker: Kafka documentation, "Configuring Kafka Brokers" (SSL).
     let client_auth = if client.is_some() { "required" } else { "none" };
@@ -315,8 +261,6 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
         recovery,
     })
 }
-
-use crate::checks::Finding;
 
 /// `--broker`: `HOST:PORT[,HOST:PORT...]`.
 fn check_brokers(brokers: &str) -> Result<()> {

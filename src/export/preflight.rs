@@ -14,6 +14,7 @@ use crate::files;
 use crate::input;
 use crate::keys::parse_private_key;
 use crate::names::SanName;
+use rcgen::KeyPair;
 
 /// The certificate and key files, read and checked.
 pub(super) struct Certs {
@@ -25,7 +26,7 @@ pub(super) struct Certs {
 }
 
 /// Reads a file `export` needs; a missing one says how to make it there.
-fn read_needed(
+pub(super) fn read_needed(
     dir: &Path,
     name: &str,
     expected: &'static str,
@@ -43,7 +44,7 @@ fn read_needed(
 }
 
 /// What `export` expects its inputs to be, for messages.
-const CERT: &str = "a PEM certificate";
+pub(super) const CERT: &str = "a PEM certificate";
 /// See [`CERT`].
 pub(super) const KEY: &str = "a PEM private key";
 
@@ -84,7 +85,8 @@ pub(super) fn load(dir: &Path) -> Result<Certs> {
     })
 }
 
-fn first_cert(path: &Path, pem: &[u8]) -> Result<CertInfo> {
+/// The first certificate of a PEM file, parsed.
+pub(super) fn first_cert(path: &Path, pem: &[u8]) -> Result<CertInfo> {
     let der = input::parse_certificates(path, pem)?.swap_remove(0);
     CertInfo::from_der(&der).map_err(|r| Error::bad_file(path, CERT, r))
 }
@@ -94,17 +96,18 @@ fn ca_dir(dir: &Path) -> Option<&Path> {
     dir.join(files::CA_KEY).exists().then_some(dir)
 }
 
+/// Parses the key at `key_path` and checks it is `cert`'s.
 pub(super) fn check_key(
     key_path: &Path,
     key_pem: &[u8],
     cert_path: &Path,
     cert: &CertInfo,
-) -> Result<()> {
+) -> Result<KeyPair> {
     let key = parse_private_key(key_path, key_pem)?;
     if !checks::key_matches(&key, cert) {
         return Err(Error::key_mismatch(key_path, cert_path));
     }
-    Ok(())
+    Ok(key)
 }
 
 fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) -> Result<()> {
@@ -112,6 +115,56 @@ fn check_issued_by(path: &Path, cert: &CertInfo, ca_path: &Path, ca: &CertInfo) 
         None => Ok(()),
         Some(_) => Err(Error::not_issued_by(path, ca_path)),
     }
+}
+
+/// A certificate `add NAME` made, with its key.
+pub(super) struct Added {
+    /// `NAME.pem` as it is.
+    pub(super) pem: Vec<u8>,
+    /// Its first certificate.
+    pub(super) info: CertInfo,
+    /// `NAME.key` as it is.
+    pub(super) key_pem: Vec<u8>,
+    /// The key, parsed.
+    pub(super) key: KeyPair,
+}
+
+/// Reads `NAME.pem` and `NAME.key` (both files first, as [`load`] does),
+/// and checks that the key matches, that the certificate chains to `ca`
+/// (the directory's `ca.pem`) and that it fits NAME's profile
+/// ([`checks::added`]). A missing certificate is `what`, made with
+/// `add NAME`.
+pub(super) fn read_added(
+    dir: &Path,
+    name: &str,
+    ca: &CertInfo,
+    what: &'static str,
+) -> Result<Added> {
+    let cert_path = dir.join(files::added_cert(name));
+    let pem = input::read_in_folder(&cert_path, CERT)?.ok_or_else(|| Error::MissingFile {
+        path: cert_path.clone(),
+        what,
+        fix: format!(
+            "make it with `{}`",
+            crate::shell::milvus_certs("add", dir, &[name])
+        ),
+    })?;
+    let (key_path, key_pem) = crate::issue::read_added_key(dir, name)?;
+    let info = first_cert(&cert_path, &pem)?;
+    let key = check_key(&key_path, &key_pem, &cert_path, &info)?;
+    check_issued_by(&cert_path, &info, &dir.join(files::CA_PEM), ca)?;
+    if let Some(f) = checks::added(&info, name, dir).into_iter().next() {
+        return Err(Error::Check {
+            path: cert_path,
+            finding: Box::new(f),
+        });
+    }
+    Ok(Added {
+        pem,
+        info,
+        key_pem,
+        key,
+    })
 }
 
 /// tlsMode 2: Go's crypto/tls, with RequireAndVerifyClientCert, refuses a

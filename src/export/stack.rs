@@ -21,12 +21,12 @@
 use std::path::Path;
 
 use super::OutFile;
+use super::preflight::{Added, read_added};
 use crate::certinfo::CertInfo;
 use crate::checks;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
-use crate::keys::parse_private_key;
 use crate::names::SanName;
 use crate::store::{PUBLIC_MODE, SECRET_MODE};
 use crate::yaml::{Value, map, s};
@@ -87,42 +87,12 @@ pub struct Stack {
     pub warnings: Vec<String>,
 }
 
-fn add_fix(dir: &Path, name: &str) -> String {
-    format!(
-        "make it with `{}`",
-        crate::shell::milvus_certs("add", dir, &[name])
-    )
-}
-
-/// Reads `NAME.pem`/`NAME.key`, checks they match, chain to `ca`, fit
-/// their profile, and name every one of `names`.
+/// Reads `NAME.pem`/`NAME.key` (see [`read_added`]) and checks that the
+/// certificate names every one of `names`.
 fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pair> {
-    let cert_path = dir.join(files::added_cert(name));
-    let pem = input::read_in_folder(&cert_path, "a PEM certificate")?.ok_or_else(|| {
-        Error::MissingFile {
-            path: cert_path.clone(),
-            what: "a certificate the deployment needs",
-            fix: add_fix(dir, name),
-        }
-    })?;
-    let (key_path, key) = crate::issue::read_added_key(dir, name)?;
-    let der = input::parse_certificates(&cert_path, &pem)?.swap_remove(0);
-    let info = CertInfo::from_der(&der)
-        .map_err(|r| Error::bad_file(&cert_path, "a PEM certificate", r))?;
-    let kp = parse_private_key(&key_path, &key)?;
-    if !checks::key_matches(&kp, &info) {
-        return Err(Error::key_mismatch(&key_path, &cert_path));
-    }
-    let ca_path = dir.join(files::CA_PEM);
-    if checks::issued_by(&info, ca, &ca_path.display().to_string(), None).is_some() {
-        return Err(Error::not_issued_by(&cert_path, &ca_path));
-    }
-    if let Some(f) = checks::added(&info, name, dir).into_iter().next() {
-        return Err(Error::Check {
-            path: cert_path,
-            finding: Box::new(f),
-        });
-    }
+    let Added {
+        pem, info, key_pem, ..
+    } = read_added(dir, name, ca, "a certificate the deployment needs")?;
     let missing: Vec<SanName> = names
         .iter()
         .map(|n| SanName::parse("--san", n))
@@ -139,7 +109,7 @@ fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pa
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         return Err(Error::Check {
-            path: cert_path,
+            path: dir.join(files::added_cert(name)),
             finding: Box::new(checks::Finding::NameMismatch {
                 name: first.clone(),
                 has: info.sans.iter().map(|s| s.to_string()).collect(),
@@ -147,7 +117,7 @@ fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pa
             }),
         });
     }
-    Ok(Pair { pem, key })
+    Ok(Pair { pem, key: key_pem })
 }
 
 impl Stack {
@@ -363,41 +333,31 @@ impl Stack {
                     ),
                     (
                         "command",
-                        Value::Seq(
-                            [
-                                "etcd",
-                                "--advertise-client-urls=https://etcd:2379",
-                                "--listen-client-urls=https://0.0.0.0:2379",
-                                "--data-dir=/etcd",
-                                &format!("--cert-file={tls}/etcd.pem"),
-                                &format!("--key-file={tls}/etcd.key"),
-                                &format!("--trusted-ca-file={tls}/ca.pem"),
-                                "--client-cert-auth",
-                            ]
-                            .iter()
-                            .map(|a| s(*a))
-                            .collect(),
-                        ),
+                        strings(&[
+                            "etcd",
+                            "--advertise-client-urls=https://etcd:2379",
+                            "--listen-client-urls=https://0.0.0.0:2379",
+                            "--data-dir=/etcd",
+                            &format!("--cert-file={tls}/etcd.pem"),
+                            &format!("--key-file={tls}/etcd.key"),
+                            &format!("--trusted-ca-file={tls}/ca.pem"),
+                            "--client-cert-auth",
+                        ]),
                     ),
                     (
                         "healthcheck",
                         map([(
                             "test",
-                            Value::Seq(
-                                [
-                                    "CMD",
-                                    "etcdctl",
-                                    "--endpoints=https://127.0.0.1:2379",
-                                    &format!("--cacert={tls}/ca.pem"),
-                                    &format!("--cert={tls}/etcd.pem"),
-                                    &format!("--key={tls}/etcd.key"),
-                                    "endpoint",
-                                    "health",
-                                ]
-                                .iter()
-                                .map(|a| s(*a))
-                                .collect(),
-                            ),
+                            strings(&[
+                                "CMD",
+                                "etcdctl",
+                                "--endpoints=https://127.0.0.1:2379",
+                                &format!("--cacert={tls}/ca.pem"),
+                                &format!("--cert={tls}/etcd.pem"),
+                                &format!("--key={tls}/etcd.key"),
+                                "endpoint",
+                                "health",
+                            ]),
                         )]),
                     ),
                 ]),
@@ -415,19 +375,14 @@ impl Stack {
                         "healthcheck",
                         map([(
                             "test",
-                            Value::Seq(
-                                [
-                                    "CMD",
-                                    "curl",
-                                    "-f",
-                                    "--cacert",
-                                    "/root/.minio/certs/CAs/ca.pem",
-                                    "https://localhost:9000/minio/health/live",
-                                ]
-                                .iter()
-                                .map(|a| s(*a))
-                                .collect(),
-                            ),
+                            strings(&[
+                                "CMD",
+                                "curl",
+                                "-f",
+                                "--cacert",
+                                "/root/.minio/certs/CAs/ca.pem",
+                                "https://localhost:9000/minio/health/live",
+                            ]),
                         )]),
                     ),
                 ]),
@@ -435,4 +390,9 @@ impl Stack {
         }
         out
     }
+}
+
+/// A YAML list of strings (a command line, a healthcheck's test).
+fn strings(items: &[&str]) -> Value {
+    Value::Seq(items.iter().map(|a| s(*a)).collect())
 }
