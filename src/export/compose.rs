@@ -9,7 +9,7 @@ use super::preflight::Certs;
 use super::{Export, OutFile};
 use crate::error::{Error, Result};
 use crate::input;
-use crate::store::{PUBLIC_MODE, SECRET_MODE};
+use crate::store::PUBLIC_MODE;
 use crate::yaml::{self, Value, map, s};
 
 const COMPOSE_OVERRIDE: &str = "docker-compose.tls.yml";
@@ -143,30 +143,23 @@ pub(super) fn export(
         "docker compose -f docker-compose.yml -f {COMPOSE_OVERRIDE} up -d"
     ));
     next.push(check_command(dir, &certs.server, Some("localhost"), 19530));
+    let mut files = Vec::from(OutFile::pair(
+        "tls/server.pem",
+        &certs.server_pem,
+        "tls/server.key",
+        &certs.server_key,
+    ));
+    files.push(OutFile::new("tls/ca.pem", &*certs.ca_pem, PUBLIC_MODE));
+    if let Some(st) = config.stack {
+        files.extend(st.milvus_files("tls/"));
+        files.extend(st.service_files());
+    }
+    files.extend([
+        OutFile::new(name, contents, PUBLIC_MODE),
+        OutFile::new(COMPOSE_OVERRIDE, override_file, PUBLIC_MODE),
+    ]);
     Ok(Export {
-        files: vec![
-            OutFile::new("tls/server.pem", certs.server_pem.clone(), PUBLIC_MODE),
-            OutFile::new("tls/server.key", certs.server_key.clone(), SECRET_MODE),
-            OutFile::new("tls/ca.pem", certs.ca_pem.clone(), PUBLIC_MODE),
-        ]
-        .into_iter()
-        .chain(
-            config
-                .stack
-                .map(|st| st.milvus_files("tls/"))
-                .unwrap_or_default(),
-        )
-        .chain(
-            config
-                .stack
-                .map(|st| st.service_files())
-                .unwrap_or_default(),
-        )
-        .chain([
-            OutFile::new(name, contents, PUBLIC_MODE),
-            OutFile::new(COMPOSE_OVERRIDE, override_file, PUBLIC_MODE),
-        ])
-        .collect(),
+        files,
         stdout: None,
         next,
         warnings: Vec::new(),

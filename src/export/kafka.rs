@@ -237,15 +237,11 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
         OutFile::new("milvus-kafka/ca.pem", ca_pem, PUBLIC_MODE),
     ];
     if let Some(c) = &client {
-        out_files.push(OutFile::new(
+        out_files.extend(OutFile::pair(
             "milvus-kafka/kafka-client.pem",
-            c.pem.clone(),
-            PUBLIC_MODE,
-        ));
-        out_files.push(OutFile::new(
+            &c.pem,
             "milvus-kafka/kafka-client.key",
-            c.key_pem.clone(),
-            SECRET_MODE,
+            &c.key_pem,
         ));
     }
     out_files.push(OutFile::new("milvus-kafka.yaml", milvus, PUBLIC_MODE));

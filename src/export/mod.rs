@@ -135,6 +135,14 @@ impl OutFile {
             mode,
         }
     }
+
+    /// A certificate (0644) and its private key (0600).
+    fn pair(cert: &str, pem: &[u8], key: &str, key_pem: &[u8]) -> [OutFile; 2] {
+        [
+            OutFile::new(cert, pem, store::PUBLIC_MODE),
+            OutFile::new(key, key_pem, store::SECRET_MODE),
+        ]
+    }
 }
 
 /// What a target produced.

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::names::SanName;
-use crate::store::{PUBLIC_MODE, SECRET_MODE};
+use crate::store::PUBLIC_MODE;
 use crate::yaml::{Value, map, s};
 
 /// Which dependencies get TLS.
@@ -238,22 +238,19 @@ impl Stack {
     /// output, e.g. `tls/`, or `` for a Secret's keys).
     pub fn milvus_files(&self, prefix: &str) -> Vec<OutFile> {
         let mut out = Vec::new();
-        let mut pair = |name: &str, p: &Option<Pair>| {
+        for (name, p) in [
+            ("etcd-client", &self.etcd_client),
+            ("kafka-client", &self.kafka_client),
+        ] {
             if let Some(p) = p {
-                out.push(OutFile::new(
+                out.extend(OutFile::pair(
                     &format!("{prefix}{name}.pem"),
-                    p.pem.clone(),
-                    PUBLIC_MODE,
-                ));
-                out.push(OutFile::new(
+                    &p.pem,
                     &format!("{prefix}{name}.key"),
-                    p.key.clone(),
-                    SECRET_MODE,
+                    &p.key,
                 ));
             }
-        };
-        pair("etcd-client", &self.etcd_client);
-        pair("kafka-client", &self.kafka_client);
+        }
         if let Some(b) = &self.bundle {
             out.push(OutFile::new(
                 &format!("{prefix}{BUNDLE}"),
@@ -268,36 +265,24 @@ impl Stack {
     pub fn service_files(&self) -> Vec<OutFile> {
         let mut out = Vec::new();
         if let Some(p) = &self.etcd {
-            out.push(OutFile::new(
+            out.extend(OutFile::pair(
                 "tls-etcd/etcd.pem",
-                p.pem.clone(),
-                PUBLIC_MODE,
-            ));
-            out.push(OutFile::new(
+                &p.pem,
                 "tls-etcd/etcd.key",
-                p.key.clone(),
-                SECRET_MODE,
+                &p.key,
             ));
-            out.push(OutFile::new(
-                "tls-etcd/ca.pem",
-                self.ca_pem.clone(),
-                PUBLIC_MODE,
-            ));
+            out.push(OutFile::new("tls-etcd/ca.pem", &*self.ca_pem, PUBLIC_MODE));
         }
         if let Some(p) = &self.s3 {
-            out.push(OutFile::new(
+            out.extend(OutFile::pair(
                 "tls-minio/public.crt",
-                p.pem.clone(),
-                PUBLIC_MODE,
-            ));
-            out.push(OutFile::new(
+                &p.pem,
                 "tls-minio/private.key",
-                p.key.clone(),
-                SECRET_MODE,
+                &p.key,
             ));
             out.push(OutFile::new(
                 "tls-minio/CAs/ca.pem",
-                self.ca_pem.clone(),
+                &*self.ca_pem,
                 PUBLIC_MODE,
             ));
         }
