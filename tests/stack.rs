@@ -307,3 +307,30 @@ fn the_readme_stack_recipes_work_as_printed() {
     );
     assert!(root.join("deploy/kafka/kafka.keystore.p12").is_file());
 }
+
+/// `--kafka` and `export kafka` write Milvus's Kafka client settings with one
+/// function, so they are the same but for the folder the files are mounted
+/// at. Before, `--kafka` listed kafka.ssl's keys in another order (tlsCert,
+/// tlsKey, tlsCaCert); Milvus reads them by name, so only the bytes changed.
+#[test]
+fn kafka_settings_are_the_same_for_compose_and_export_kafka() {
+    let d = stack_dir();
+    let dir = d.path();
+    run_ok(dir, &["add", "kafka"]);
+    run_ok(dir, &["export", "compose", "--kafka", "--out", "compose"]);
+    run_ok(dir, &["export", "kafka", "--out", "kafka"]);
+    let compose = yaml(&dir.join("compose/user.yaml"))["kafka"].clone();
+    let text = fs::read_to_string(dir.join("kafka/milvus-kafka.yaml")).unwrap();
+    let kafka = YamlLoader::load_from_str(&text.replace("/milvus/kafka/", "/milvus/tls/"))
+        .unwrap()
+        .remove(0)["kafka"]
+        .clone();
+    assert_eq!(compose, kafka);
+    let keys: Vec<&str> = compose["ssl"]
+        .as_hash()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["enabled", "tlsCaCert", "tlsCert", "tlsKey"]);
+}

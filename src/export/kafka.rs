@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::store::{DirLock, LOCK_WAIT, PUBLIC_MODE, SECRET_MODE};
-use crate::yaml::{self, Value, map, s};
+use crate::yaml::{self, map};
 
 /// Where the broker's files are mounted (the Confluent and Bitnami images'
 /// secrets folder).
@@ -188,40 +188,9 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
         dir = dir.display()
     );
 
-    // Milvus: librdkafka's names, passed through kafka.consumer/producer.
-    let mut rd = vec![
-        ("security.protocol", s("SSL")),
-        ("ssl.ca.location", s(format!("{MILVUS_DIR}/ca.pem"))),
-    ];
-    if client.is_some() {
-        rd.push((
-            "ssl.certificate.location",
-            s(format!("{MILVUS_DIR}/kafka-client.pem")),
-        ));
-        rd.push((
-            "ssl.key.location",
-            s(format!("{MILVUS_DIR}/kafka-client.key")),
-        ));
-    }
-    let mut ssl = vec![
-        ("enabled", Value::Bool(true)),
-        ("tlsCaCert", s(format!("{MILVUS_DIR}/ca.pem"))),
-    ];
-    if client.is_some() {
-        ssl.push(("tlsCert", s(format!("{MILVUS_DIR}/kafka-client.pem"))));
-        ssl.push(("tlsKey", s(format!("{MILVUS_DIR}/kafka-client.key"))));
-    }
     let milvus = yaml::document(&map([(
         "kafka",
-        map([
-            ("brokerList", s(opts.brokers.clone())),
-            ("securityProtocol", s("SSL")),
-            // Milvus 2.3.11 and later.
-            ("ssl", map(ssl)),
-            // Every 2.x since 2.2: handed to librdkafka as they are.
-            ("consumer", map(rd.clone())),
-            ("producer", map(rd)),
-        ]),
+        super::stack::kafka_settings(&opts.brokers, MILVUS_DIR, client.is_some()),
     )]));
     let milvus = format!(
         "# Milvus's Kafka client over TLS (made by milvus-certs). Merge into user.yaml\n\

@@ -87,6 +87,35 @@ pub struct Stack {
     pub warnings: Vec<String>,
 }
 
+/// Milvus's Kafka client settings, for `--kafka` and `export kafka`:
+/// `kafka.ssl.*` (Milvus 2.3.11 and later) and librdkafka's own `ssl.*` in
+/// `kafka.consumer`/`kafka.producer`, which every 2.x since 2.2 hands to
+/// librdkafka as they are. The files are under `base`; without `client`,
+/// Milvus presents no certificate (the broker's `ssl.client.auth=none`).
+pub(super) fn kafka_settings(brokers: &str, base: &str, client: bool) -> Value {
+    let ca = format!("{base}/{}", files::CA_PEM);
+    let mut ssl = vec![("enabled", Value::Bool(true)), ("tlsCaCert", s(&ca))];
+    let mut rd = vec![("security.protocol", s("SSL")), ("ssl.ca.location", s(ca))];
+    if client {
+        let (cert, key) = (
+            format!("{base}/kafka-client.pem"),
+            format!("{base}/kafka-client.key"),
+        );
+        ssl.extend([("tlsCert", s(&cert)), ("tlsKey", s(&key))]);
+        rd.extend([
+            ("ssl.certificate.location", s(cert)),
+            ("ssl.key.location", s(key)),
+        ]);
+    }
+    map([
+        ("brokerList", s(brokers)),
+        ("securityProtocol", s("SSL")),
+        ("ssl", map(ssl)),
+        ("consumer", map(rd.clone())),
+        ("producer", map(rd)),
+    ])
+}
+
 /// Reads `NAME.pem`/`NAME.key` (see [`read_added`]) and checks that the
 /// certificate names every one of `names`.
 fn read_pair(dir: &Path, name: &str, ca: &CertInfo, names: &[&str]) -> Result<Pair> {
@@ -203,33 +232,7 @@ impl Stack {
             ));
         }
         if self.deps.kafka {
-            let rd = vec![
-                ("security.protocol", s("SSL")),
-                ("ssl.ca.location", s(format!("{base}/{}", files::CA_PEM))),
-                (
-                    "ssl.certificate.location",
-                    s(format!("{base}/kafka-client.pem")),
-                ),
-                ("ssl.key.location", s(format!("{base}/kafka-client.key"))),
-            ];
-            top.push((
-                "kafka",
-                map([
-                    ("brokerList", s("kafka:9093")),
-                    ("securityProtocol", s("SSL")),
-                    (
-                        "ssl",
-                        map([
-                            ("enabled", Value::Bool(true)),
-                            ("tlsCert", s(format!("{base}/kafka-client.pem"))),
-                            ("tlsKey", s(format!("{base}/kafka-client.key"))),
-                            ("tlsCaCert", s(format!("{base}/{}", files::CA_PEM))),
-                        ]),
-                    ),
-                    ("consumer", map(rd.clone())),
-                    ("producer", map(rd)),
-                ]),
-            ));
+            top.push(("kafka", kafka_settings("kafka:9093", base, true)));
         }
         top
     }
