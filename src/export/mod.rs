@@ -2,10 +2,10 @@
 //! written from typed values (see [`crate::yaml`]) and from the certificate
 //! directory, after checking that what they point at will work (issue 5).
 //!
-//! One file per target ([`kafka`] and the dependencies' settings in
-//! [`stack`] among them); `preflight` holds the checks every target runs
-//! first, `milvus` the configuration the guide gives Milvus, and `k8s` what
-//! the Kubernetes targets share.
+//! One file per target (`export kafka` in [`kafka`]); [`stack`] holds what
+//! `--etcd`, `--s3` and `--kafka` add, `preflight` the checks every target
+//! runs first, `milvus` the configuration the guide gives Milvus, and `k8s`
+//! what the Kubernetes targets share.
 
 use std::path::{Path, PathBuf};
 
