@@ -1034,22 +1034,13 @@ pub fn issued_by_any(
     })
 }
 
-/// What a leaf is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// A TLS server (serverAuth).
-    Server,
-    /// A TLS client (clientAuth).
-    Client,
-}
+/// What a leaf is for: the end of a TLS connection it serves, the same
+/// type the issuing side makes `server.pem` and `client.pem` with.
+pub use crate::leaf::Role as Purpose;
 
 /// A leaf must not be a CA and must allow its purpose.
 pub fn purpose(cert: &CertInfo, purpose: Purpose, ca_dir: Option<&Path>) -> Vec<Finding> {
-    let only = match purpose {
-        Purpose::Server => "server",
-        Purpose::Client => "client",
-    };
-    let remedy = || Some(Remedy::renew(ca_dir, &["--only", only]));
+    let remedy = || Some(Remedy::renew(ca_dir, &["--only", purpose.name()]));
     let mut out = Vec::new();
     if cert.is_ca() {
         out.push(Finding::NotALeaf { remedy: remedy() });

@@ -18,9 +18,11 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
-use crate::checks::{self, Finding, Purpose};
+use crate::checks::{self, Finding};
 use crate::input;
-use crate::inspect::{ClientAuth, Entry, InspectOptions, Role, finish, role_from_content};
+use crate::inspect::{ClientAuth, Entry, InspectOptions, finish, role_from_content};
+use crate::issue::CertRole;
+use crate::leaf::Role;
 use crate::names::SanName;
 
 /// How to reach and verify a server.
@@ -133,7 +135,7 @@ pub fn inspect_endpoint(
     let fail = |reason: String| {
         let mut e = Entry::unreadable(
             target.to_string(),
-            Role::Server,
+            Some(CertRole::Leaf(Role::Server)),
             Finding::ConnectionFailed { reason },
         );
         finish(&mut e, now, inspect.warn_days);
@@ -190,13 +192,13 @@ pub fn inspect_endpoint(
         match CertInfo::from_der(der) {
             Ok(cert) => {
                 let role = if i == 0 {
-                    Role::Server
+                    Some(CertRole::Leaf(Role::Server))
                 } else {
                     role_from_content(&cert)
                 };
                 let mut found = Vec::new();
                 if i == 0 {
-                    found.extend(checks::purpose(&cert, Purpose::Server, None));
+                    found.extend(checks::purpose(&cert, Role::Server, None));
                     let mut names: Vec<SanName> = inspect.server_names.clone();
                     if names.is_empty() {
                         names.extend(SanName::parse("--connect", &host).ok());
@@ -209,7 +211,7 @@ pub fn inspect_endpoint(
             }
             Err(reason) => entries.push(Entry::unreadable(
                 source,
-                Role::Other,
+                None,
                 Finding::NotACertificate {
                     reason: format!("the server presented an unreadable certificate: {reason}"),
                 },

@@ -14,43 +14,16 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
-use crate::checks::{self, Finding, Purpose, Remedy};
+use crate::checks::{self, Finding, Remedy};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::input::Encoding;
+use crate::issue::{self, CertRole};
+use crate::leaf::Role;
 use crate::names::SanName;
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, Recovery};
-
-/// What a certificate is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// A CA certificate (`ca.pem`, or basicConstraints CA:TRUE).
-    Ca,
-    /// Milvus's certificate (`server.pem`, or serverAuth only).
-    Server,
-    /// A client certificate (`client.pem`, or clientAuth only).
-    Client,
-    /// In a CA folder, a `NAME.pem` made by `milvus-certs add` (etcd, S3,
-    /// Kafka), checked against its profile.
-    Added,
-    /// Anything else.
-    Other,
-}
-
-impl Role {
-    /// `ca`, `server`, `client` or `other`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Ca => "ca",
-            Role::Server => "server",
-            Role::Client => "client",
-            Role::Added => "added",
-            Role::Other => "other",
-        }
-    }
-}
 
 /// The health of one certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -124,8 +97,12 @@ pub struct Entry {
     pub source: String,
     /// The file it came from (None for a live endpoint).
     pub file: Option<PathBuf>,
-    /// What it is for.
-    pub role: Role,
+    /// What it is for, by its file name in a folder (`ca.pem`,
+    /// `server.pem`, `client.pem`, and in a CA folder a `NAME.pem` made by
+    /// `milvus-certs add`, checked against its profile), else by its content
+    /// (basicConstraints CA:TRUE; serverAuth only; clientAuth only). None
+    /// for anything else.
+    pub role: Option<CertRole>,
     /// The certificate, when one could be read.
     pub cert: Option<CertInfo>,
     /// Days until notAfter (negative once expired), rounded down.
@@ -160,7 +137,7 @@ pub enum ClientAuth {
 }
 
 impl Entry {
-    pub(crate) fn unreadable(source: String, role: Role, finding: Finding) -> Entry {
+    pub(crate) fn unreadable(source: String, role: Option<CertRole>, finding: Finding) -> Entry {
         Entry {
             source,
             file: None,
@@ -177,7 +154,7 @@ impl Entry {
         }
     }
 
-    pub(crate) fn of(source: String, role: Role, cert: CertInfo) -> Entry {
+    pub(crate) fn of(source: String, role: Option<CertRole>, cert: CertInfo) -> Entry {
         Entry {
             source,
             file: None,
@@ -192,6 +169,11 @@ impl Entry {
             dir_checked: false,
             remedy: None,
         }
+    }
+
+    /// `ca`, `server`, `client`, `added`, or `other` when it has no role.
+    pub fn role_name(&self) -> &'static str {
+        self.role.map_or("other", CertRole::name)
     }
 
     /// The problems found.
@@ -395,12 +377,14 @@ pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
             if !loose_dirs.contains(&parent) {
                 loose_dirs.push(parent);
             }
-            let role = if is_ca_file {
-                Some(Role::Ca)
-            } else {
-                role_from_name(path)
+            let named = |_: Option<&CertInfo>| {
+                if is_ca_file {
+                    Some(CertRole::Ca)
+                } else {
+                    role_from_name(path)
+                }
             };
-            inspect_file(path, role, false, &mut report.entries);
+            inspect_file(path, &named, false, &mut report.entries);
         }
     }
     // Loose files are read as they are: an interrupted write in their
@@ -429,32 +413,40 @@ fn parent_of(path: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-fn role_from_name(path: &Path) -> Option<Role> {
+/// What a file's name says its first certificate is for: `ca.pem`,
+/// `server.pem` or `client.pem`.
+fn role_from_name(path: &Path) -> Option<CertRole> {
     match path.file_name()?.to_str()? {
-        files::CA_PEM => Some(Role::Ca),
-        files::SERVER_PEM => Some(Role::Server),
-        files::CLIENT_PEM => Some(Role::Client),
+        files::CA_PEM => Some(CertRole::Ca),
+        files::SERVER_PEM => Some(CertRole::Leaf(Role::Server)),
+        files::CLIENT_PEM => Some(CertRole::Leaf(Role::Client)),
         _ => None,
     }
 }
 
-pub(crate) fn role_from_content(c: &CertInfo) -> Role {
+/// What a certificate's own extensions say it is for: a CA, or a leaf
+/// allowing one purpose only.
+pub(crate) fn role_from_content(c: &CertInfo) -> Option<CertRole> {
     if c.is_ca() {
-        return Role::Ca;
+        return Some(CertRole::Ca);
     }
     match c.ext_key_usage.as_deref() {
-        Some([u]) if u == "serverAuth" => Role::Server,
-        Some([u]) if u == "clientAuth" => Role::Client,
-        _ => Role::Other,
+        Some([u]) if u == "serverAuth" => Some(CertRole::Leaf(Role::Server)),
+        Some([u]) if u == "clientAuth" => Some(CertRole::Leaf(Role::Client)),
+        _ => None,
     }
 }
+
+/// What a file's name says its first certificate (`cert`, once read) is
+/// for, when the name says it; else its content does.
+type Named<'a> = dyn Fn(Option<&CertInfo>) -> Option<CertRole> + Sync + 'a;
 
 /// Reads one file: one entry per certificate, or one `invalid` entry.
 /// `in_folder`: one of a folder's own files, read as
 /// [`input::read_in_folder`] does (links followed only inside it).
-fn inspect_file(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<Entry>) {
+fn inspect_file(path: &Path, named: &Named<'_>, in_folder: bool, out: &mut Vec<Entry>) {
     let first = out.len();
-    read_entries(path, role, in_folder, out);
+    read_entries(path, named, in_folder, out);
     for e in &mut out[first..] {
         e.file = Some(path.to_path_buf());
     }
@@ -466,9 +458,9 @@ fn not_a_certificate(e: Error) -> Finding {
     }
 }
 
-fn read_entries(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<Entry>) {
+fn read_entries(path: &Path, named: &Named<'_>, in_folder: bool, out: &mut Vec<Entry>) {
     let source = path.display().to_string();
-    let fallback_role = role.unwrap_or(Role::Other);
+    let fallback_role = named(None);
     let read = if in_folder {
         input::read_in_folder(path, "a PEM certificate")
     } else {
@@ -516,8 +508,8 @@ fn read_entries(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<
         match CertInfo::from_der(der) {
             Ok(cert) => {
                 // In a bundle only the first certificate has the file's role.
-                let role = match role {
-                    Some(r) if i == 0 => r,
+                let role = match i {
+                    0 => named(Some(&cert)).or_else(|| role_from_content(&cert)),
                     _ => role_from_content(&cert),
                 };
                 let mut entry = Entry::of(src, role, cert);
@@ -535,12 +527,11 @@ fn read_entries(path: &Path, role: Option<Role>, in_folder: bool, out: &mut Vec<
 
 /// The `renew` arguments that make a new `role` certificate (`file`, for
 /// an added one: `--only NAME`).
-fn renew_args(role: Role, file: Option<&Path>) -> Vec<String> {
+fn renew_args(role: Option<CertRole>, file: Option<&Path>) -> Vec<String> {
     let v: &[&str] = match role {
-        Role::Ca => &["--ca"],
-        Role::Server => &["--only", "server"],
-        Role::Client => &["--only", "client"],
-        Role::Added => {
+        Some(CertRole::Ca) => &["--ca"],
+        Some(CertRole::Leaf(r)) => &["--only", r.name()],
+        Some(CertRole::Added(_)) => {
             let name = file
                 .and_then(Path::file_name)
                 .and_then(|n| n.to_str())
@@ -550,12 +541,12 @@ fn renew_args(role: Role, file: Option<&Path>) -> Vec<String> {
                 None => Vec::new(),
             };
         }
-        Role::Other => &[],
+        None => &[],
     };
     v.iter().map(|a| a.to_string()).collect()
 }
 
-fn remedy_for(ca_dir: Option<&Path>, role: Role, file: Option<&Path>) -> Remedy {
+fn remedy_for(ca_dir: Option<&Path>, role: Option<CertRole>, file: Option<&Path>) -> Remedy {
     let args = renew_args(role, file);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     Remedy::renew(ca_dir, &args)
@@ -592,31 +583,32 @@ fn inspect_folder(
     folder_findings.extend(checks::dir_permissions(dir));
     folder_findings.extend(checks::pending_write(dir));
     let ca_dir = (kind == FolderKind::Ca).then_some(dir);
-    let remedy = |role: Role, file: Option<&Path>| remedy_for(ca_dir, role, file);
+    let remedy = |role: Option<CertRole>, file: Option<&Path>| remedy_for(ca_dir, role, file);
 
     let start = report.entries.len();
     let mut firsts: Vec<(usize, String)> = Vec::new();
-    let mut wanted: Vec<(String, Role)> = vec![
-        (files::CA_PEM.into(), Role::Ca),
-        (files::SERVER_PEM.into(), Role::Server),
-        (files::CLIENT_PEM.into(), Role::Client),
-    ];
+    let mut wanted: Vec<String> = [files::CA_PEM, files::SERVER_PEM, files::CLIENT_PEM]
+        .map(String::from)
+        .to_vec();
     // What `add` made: only a CA folder has them.
     if kind == FolderKind::Ca {
-        wanted.extend(
-            crate::issue::added_names(dir)
-                .iter()
-                .map(|n| (files::added_cert(n), Role::Added)),
-        );
+        wanted.extend(issue::added_names(dir).iter().map(|n| files::added_cert(n)));
     }
-    for (name, role) in wanted {
+    for name in wanted {
         let name = name.as_str();
         let path = dir.join(name);
+        // By its name; an added one's profile is read from it.
+        let named = |cert: Option<&CertInfo>| {
+            role_from_name(Path::new(name)).or_else(|| {
+                files::added_name_of_cert(name)
+                    .map(|n| CertRole::Added(issue::added_profile(n, cert)))
+            })
+        };
         if missing(name) {
             if let (true, Some(what)) = (explicit, needed(name)) {
                 let mut e = Entry::unreadable(
                     path.display().to_string(),
-                    role,
+                    named(None),
                     Finding::FileMissing {
                         file: name.into(),
                         what,
@@ -630,7 +622,7 @@ fn inspect_folder(
             continue;
         }
         let before = report.entries.len();
-        inspect_file(&path, Some(role), true, &mut report.entries);
+        inspect_file(&path, &named, true, &mut report.entries);
         firsts.push((before, name.to_string()));
     }
     // Keys: each must belong to its certificate and be private.
@@ -653,7 +645,8 @@ fn inspect_folder(
                 reason: err.to_string(),
             }),
             Ok(Some(bytes)) => {
-                let key_remedy = (e.role != Role::Ca).then(|| remedy(e.role, e.file.as_deref()));
+                let key_remedy =
+                    (e.role != Some(CertRole::Ca)).then(|| remedy(e.role, e.file.as_deref()));
                 let (encoding, found) = checks::key_pair(&key_path, &bytes, cert, key_remedy);
                 e.key_encoding = encoding;
                 e.findings.extend(found);
@@ -670,30 +663,30 @@ fn inspect_folder(
     let entries = &mut report.entries[start..];
     let ca = entries
         .iter()
-        .find(|e| e.role == Role::Ca && e.cert.is_some() && e.file.is_some())
+        .find(|e| e.role == Some(CertRole::Ca) && e.cert.is_some() && e.file.is_some())
         .and_then(|e| e.cert.clone());
     let ca_name = dir.join(files::CA_PEM).display().to_string();
     let issued: Vec<CertInfo> = entries
         .iter()
-        .filter(|e| matches!(e.role, Role::Server | Role::Client | Role::Added))
+        .filter(|e| matches!(e.role, Some(CertRole::Leaf(_) | CertRole::Added(_))))
         .filter_map(|e| e.cert.clone())
         .collect();
     for e in entries.iter_mut() {
         e.dir_checked = true;
-        if e.role != Role::Other {
+        if e.role.is_some() {
             e.remedy = Some(remedy(e.role, e.file.as_deref()));
         }
         let Some(cert) = &e.cert else { continue };
         let mut found = Vec::new();
         match e.role {
-            Role::Ca => {
+            Some(CertRole::Ca) => {
                 found.extend(checks::not_a_ca(cert));
                 if found.is_empty() && cert.issuer_raw == cert.subject_raw && !cert.is_self_signed()
                 {
                     found.push(Finding::BadSignature);
                 }
             }
-            Role::Added => {
+            Some(CertRole::Added(_)) => {
                 let file = e.file.as_deref();
                 let name = file
                     .and_then(Path::file_name)
@@ -713,7 +706,7 @@ fn inspect_folder(
                 }
                 found.extend(checks::added(cert, name, dir));
             }
-            Role::Server | Role::Client => {
+            Some(CertRole::Leaf(purpose)) => {
                 if let Some(ca) = &ca {
                     match checks::issued_by(
                         cert,
@@ -725,24 +718,19 @@ fn inspect_folder(
                         None => found.extend(checks::outlives(cert, ca)),
                     }
                 }
-                let purpose = if e.role == Role::Server {
-                    Purpose::Server
-                } else {
-                    Purpose::Client
-                };
                 found.extend(checks::purpose(cert, purpose, ca_dir));
-                if e.role == Role::Server {
+                if purpose == Role::Server {
                     found.extend(checks::names(cert, &opts.server_names, ca_dir));
                 }
             }
-            Role::Other => {}
+            None => {}
         }
         e.findings.extend(found);
     }
     // ca.srl, in a CA folder.
     if kind == FolderKind::Ca {
         let srl_findings = serial_file(dir, ca.as_ref(), &issued.iter().collect::<Vec<_>>());
-        if let Some(ca_entry) = entries.iter_mut().find(|e| e.role == Role::Ca) {
+        if let Some(ca_entry) = entries.iter_mut().find(|e| e.role == Some(CertRole::Ca)) {
             ca_entry.findings.extend(srl_findings);
             if let Some(ca) = &ca {
                 ca_entry.findings.extend(checks::ca_extensions(ca, dir));
@@ -804,7 +792,7 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
         Err(e) => {
             report.entries.push(Entry::unreadable(
                 dir.display().to_string(),
-                Role::Other,
+                None,
                 not_a_certificate(Error::io("list", dir)(e)),
             ));
             return Ok(());
@@ -824,9 +812,12 @@ fn inspect_plain_dir(dir: &Path, opts: &InspectOptions, report: &mut Report) -> 
         .filter(|p| p.file_name().and_then(|n| n.to_str()) != Some(files::CA_BUNDLE))
         .collect();
     paths.sort();
-    let folder_like = paths
-        .iter()
-        .any(|p| matches!(role_from_name(p), Some(Role::Ca | Role::Server)));
+    let folder_like = paths.iter().any(|p| {
+        matches!(
+            role_from_name(p),
+            Some(CertRole::Ca | CertRole::Leaf(Role::Server))
+        )
+    });
     if folder_like {
         inspect_folder(dir, opts, true, false, report)?;
         paths.retain(|p| role_from_name(p).is_none());
@@ -853,7 +844,7 @@ fn inspect_files(paths: &[PathBuf]) -> Vec<Entry> {
                 s.spawn(move || {
                     let mut out = Vec::with_capacity(part.len());
                     for p in part {
-                        inspect_file(p, role_from_name(p), false, &mut out);
+                        inspect_file(p, &|_| role_from_name(p), false, &mut out);
                     }
                     out
                 })
@@ -894,8 +885,8 @@ fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
                     return f;
                 };
                 if e.dir_checked {
-                    let leaf =
-                        matches!(e.role, Role::Server | Role::Client | Role::Added) && !c.is_ca();
+                    let leaf = matches!(e.role, Some(CertRole::Leaf(_) | CertRole::Added(_)))
+                        && !c.is_ca();
                     let chained = !e
                         .findings
                         .iter()
@@ -910,13 +901,14 @@ fn check_loose_chains(entries: &mut [Entry], opts: &InspectOptions) {
                     f.extend(checks::issued_by_any(c, &cas, Some(remedy)));
                 }
                 match e.role {
-                    Role::Ca => f.extend(checks::not_a_ca(c)),
-                    Role::Server => {
-                        f.extend(checks::purpose(c, Purpose::Server, None));
-                        f.extend(checks::names(c, &opts.server_names, None));
+                    Some(CertRole::Ca) => f.extend(checks::not_a_ca(c)),
+                    Some(CertRole::Leaf(purpose)) => {
+                        f.extend(checks::purpose(c, purpose, None));
+                        if purpose == Role::Server {
+                            f.extend(checks::names(c, &opts.server_names, None));
+                        }
                     }
-                    Role::Client => f.extend(checks::purpose(c, Purpose::Client, None)),
-                    Role::Added | Role::Other => {}
+                    Some(CertRole::Added(_)) | None => {}
                 }
                 f
             })
@@ -934,14 +926,11 @@ pub(crate) fn finish(e: &mut Entry, now: OffsetDateTime, warn_days: u32) {
         return;
     };
     e.days_left = Some(checks::days_left(cert, now));
-    let remedy = match e.role {
-        Role::Other => None,
-        role => Some(
-            e.remedy
-                .clone()
-                .unwrap_or_else(|| remedy_for(None, role, e.file.as_deref())),
-        ),
-    };
+    let remedy = e.role.is_some().then(|| {
+        e.remedy
+            .clone()
+            .unwrap_or_else(|| remedy_for(None, e.role, e.file.as_deref()))
+    });
     if let Some(f) = checks::validity(cert, now, warn_days, remedy) {
         e.findings.insert(0, f);
     }

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::KeyType;
-use crate::leaf::{Profile, Role};
+use crate::leaf::{Profile, Role, Target};
 use crate::names::SanName;
 use crate::serial::Serial;
 
@@ -31,12 +31,22 @@ pub enum CertRole {
 }
 
 impl CertRole {
-    /// `ca`, `server` or `client`.
+    /// `ca`, `server`, `client` or `added`.
     pub fn name(self) -> &'static str {
         match self {
             CertRole::Ca => "ca",
             CertRole::Leaf(r) => r.name(),
             CertRole::Added(_) => "added",
+        }
+    }
+
+    /// Whether this is the role of `target`'s certificate (an added one
+    /// whatever its profile).
+    pub fn is(self, target: &Target) -> bool {
+        match (self, target) {
+            (CertRole::Leaf(r), Target::Leaf(t)) => r == *t,
+            (CertRole::Added(_), Target::Added(_)) => true,
+            _ => false,
         }
     }
 }
@@ -250,6 +260,22 @@ pub fn expected_profile(name: &str, cert: &CertInfo) -> Option<Profile> {
     match preset(name) {
         Some(p) => Some(p.needs),
         None => Profile::of(cert),
+    }
+}
+
+/// The profile `renew` gives the added certificate `name` (read as `cert`,
+/// when it can be): the one it was made with (its extendedKeyUsage, as
+/// nothing else records it), widened to peer when a ready-made name needs
+/// the other purpose too; when the certificate allows neither (or cannot be
+/// read), a ready-made name's needs, else server.
+pub fn added_profile(name: &str, cert: Option<&CertInfo>) -> Profile {
+    let had = cert.and_then(Profile::of);
+    let needs = preset(name).map(|p| p.needs);
+    match (had, needs) {
+        (Some(a), Some(b)) if a != b => Profile::Peer,
+        (Some(a), _) => a,
+        (None, Some(b)) => b,
+        (None, None) => Profile::Server,
     }
 }
 

@@ -354,7 +354,7 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                 out,
                 "{}  {}  {status}  {when}",
                 clean(&e.source),
-                e.role.name()
+                e.role_name()
             )?;
             writeln!(out, "    subject   {}", clean(&c.subject.to_string()))?;
             writeln!(out, "    issuer    {}", clean(&c.issuer.to_string()))?;
@@ -389,7 +389,7 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                 writeln!(out, "    ext usage {}", eku.join(", "))?;
             }
         }
-        _ => writeln!(out, "{}  {}  {status}", clean(&e.source), e.role.name())?,
+        _ => writeln!(out, "{}  {}  {status}", clean(&e.source), e.role_name())?,
     }
     if let Some(ClientAuth::Accepted(c)) = &e.client_auth {
         writeln!(
@@ -534,7 +534,7 @@ pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
             let c = e.cert.as_ref();
             json!({
                 "source": e.source,
-                "role": e.role.name(),
+                "role": e.role_name(),
                 "subject": c.map(|c| c.subject.clone()),
                 "issuer": c.map(|c| c.issuer.clone()),
                 "serial": c.map(|c| c.serial.to_string()),

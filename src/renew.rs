@@ -418,17 +418,8 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         let names = names::server_names(&subject.common_name, &kept)?;
         // An added certificate keeps its profile (read from its
         // extendedKeyUsage), and gets at least what a ready-made name needs.
-        let profile = role_profile.unwrap_or_else(|| {
-            let name = target.label();
-            let had = this.and_then(Profile::of);
-            let needs = crate::issue::preset(name).map(|p| p.needs);
-            match (had, needs) {
-                (Some(a), Some(b)) if a != b => Profile::Peer,
-                (Some(a), _) => a,
-                (None, Some(b)) => b,
-                (None, None) => Profile::Server,
-            }
-        });
+        let profile =
+            role_profile.unwrap_or_else(|| crate::issue::added_profile(target.label(), this));
         let key_type = match opts.key_type {
             Some(k) => k,
             None => match source.map(|c| (c.key_type, &c.key)) {

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 use crate::inspect::{self, InspectOptions, Status};
-use crate::leaf::{Role, Target};
+use crate::leaf::Target;
 
 /// A leaf that must be renewed now, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,16 +71,12 @@ pub fn due(
     let report = inspect::inspect(&opts, now)?;
     let mut out = DueReport::default();
     for target in candidates {
-        let wanted = match target {
-            Target::Leaf(Role::Server) => inspect::Role::Server,
-            Target::Leaf(Role::Client) => inspect::Role::Client,
-            Target::Added(_) => inspect::Role::Added,
-        };
         let file = target.cert_file();
         // The file's first certificate is the leaf (a server.pem may carry
         // its chain after it).
         let Some(e) = report.entries.iter().find(|e| {
-            e.role == wanted && e.file.as_deref().and_then(Path::file_name) == Some(file.as_ref())
+            e.role.is_some_and(|r| r.is(target))
+                && e.file.as_deref().and_then(Path::file_name) == Some(file.as_ref())
         }) else {
             // Never silently skipped: what cannot be judged is renewed.
             out.due.push(Due {
