@@ -11,7 +11,6 @@ pub mod add;
 pub mod ca;
 pub mod certinfo;
 pub mod checks;
-pub mod connect;
 pub mod doctor;
 pub mod error;
 pub mod export;

@@ -340,7 +340,7 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         for target in &args.connect {
             report
                 .entries
-                .extend(milvus_certs::connect::inspect_endpoint(
+                .extend(milvus_certs::inspect::connect::inspect_endpoint(
                     target, &live, &opts, now,
                 ));
         }
@@ -360,7 +360,9 @@ fn run_doctor(args: cli::DoctorArgs, now: OffsetDateTime) -> anyhow::Result<Exit
     Ok(ExitCode::from(report.exit_code()))
 }
 
-fn connect_options(args: &InspectArgs) -> anyhow::Result<milvus_certs::connect::ConnectOptions> {
+fn connect_options(
+    args: &InspectArgs,
+) -> anyhow::Result<milvus_certs::inspect::connect::ConnectOptions> {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
     let (client_cert, client_key) = match (&args.client_cert, &args.client_key) {
         (Some(c), Some(k)) => (Some(c.clone()), Some(k.clone())),
@@ -373,7 +375,7 @@ fn connect_options(args: &InspectArgs) -> anyhow::Result<milvus_certs::connect::
             }
         }
     };
-    Ok(milvus_certs::connect::ConnectOptions {
+    Ok(milvus_certs::inspect::connect::ConnectOptions {
         ca: args.ca.clone().unwrap_or_else(|| dir.join("ca.pem")),
         client_cert,
         client_key,
