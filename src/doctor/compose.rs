@@ -235,7 +235,7 @@ pub(super) fn deployments(
     // are checked with a certificate folder.
     let servers: Vec<DepServer> = services
         .iter()
-        .filter_map(|(name, svc)| dep_server(name, svc, first, &base))
+        .filter_map(|(name, svc)| dep_server(name, svc, first))
         .collect();
     let mut servers = Some(servers);
     let mut out = Vec::new();
@@ -355,16 +355,9 @@ fn reads_milvus_yaml_only(image: &str) -> bool {
 /// etcd's `--cert-file`, `--key-file` and `--trusted-ca-file` flags (in
 /// its `command`), or MinIO's certificate folder (`/root/.minio/certs`,
 /// holding `public.crt` and `private.key`).
-fn dep_server(name: &str, svc: &Service, file: &Path, base: &Path) -> Option<DepServer> {
-    let service = Deployment {
-        file: file.to_path_buf(),
-        layers: Vec::new(),
-        env: Vec::new(),
-        mounts: Some(svc.volumes.iter().map(|(_, m, _, _)| m.clone()).collect()),
-        base: base.to_path_buf(),
-        image: None,
-        servers: Vec::new(),
-    };
+fn dep_server(name: &str, svc: &Service, file: &Path) -> Option<DepServer> {
+    let mounts = svc.volumes.iter().map(|(_, m, _, _)| m.clone()).collect();
+    let service = Deployment::of_file(file, Vec::new(), Some(mounts), None);
     let image = svc.image.to_ascii_lowercase();
     if image.contains("etcd") || name == "etcd" {
         let flag = |f: &str| -> Option<TlsFile> {

@@ -73,6 +73,25 @@ pub(super) struct Setting {
 }
 
 impl Deployment {
+    /// The deployment `file` describes alone (no environment variables, no
+    /// dependency servers), relative paths relative to its folder.
+    pub(super) fn of_file(
+        file: &Path,
+        layers: Vec<Layer>,
+        mounts: Option<Vec<Mount>>,
+        image: Option<String>,
+    ) -> Deployment {
+        Deployment {
+            file: file.to_path_buf(),
+            layers,
+            env: Vec::new(),
+            mounts,
+            base: base_of(file),
+            image,
+            servers: Vec::new(),
+        }
+    }
+
     /// The setting at `keys` (`common.security.tlsMode`): its environment
     /// variable (`COMMON_SECURITY_TLSMODE`) first, then the last layer
     /// that writes it.

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::deployment::{Deployment, Layer, Mount, Source, base_of};
+use super::deployment::{Deployment, Layer, Mount, Source};
 use super::node::{Node, Yaml, parse};
 use super::{EXPECTED, Shape};
 use crate::error::{Error, Result};
@@ -81,19 +81,12 @@ pub(super) fn milvus_config(file: &Path, docs: &[Node]) -> Result<Deployment> {
         .find(|d| d.is_map())
         .cloned()
         .ok_or_else(|| Error::bad_file(file, EXPECTED, "it holds no mapping of settings"))?;
-    Ok(Deployment {
+    let layer = Layer {
         file: file.to_path_buf(),
-        layers: vec![Layer {
-            file: file.to_path_buf(),
-            root,
-            prefix: String::new(),
-        }],
-        env: Vec::new(),
-        mounts: None,
-        base: base_of(file),
-        image: None,
-        servers: Vec::new(),
-    })
+        root,
+        prefix: String::new(),
+    };
+    Ok(Deployment::of_file(file, vec![layer], None, None))
 }
 
 /// Kubernetes `volumes` and `volumeMounts` lists (of the chart's values or
@@ -233,15 +226,12 @@ pub(super) fn helm(file: &Path, docs: &[Node]) -> Result<Deployment> {
         .path(&["image", "all", "repository"])
         .and_then(|(r, _)| r.text())
         .unwrap_or("milvusdb/milvus");
-    Ok(Deployment {
-        file: file.to_path_buf(),
+    Ok(Deployment::of_file(
+        file,
         layers,
-        env: Vec::new(),
-        mounts: Some(k8s_mounts(&volumes, &mounts)),
-        base: base_of(file),
-        image: tag.map(|t| format!("{repo}:{t}")),
-        servers: Vec::new(),
-    })
+        Some(k8s_mounts(&volumes, &mounts)),
+        tag.map(|t| format!("{repo}:{t}")),
+    ))
 }
 
 /// A Milvus operator resource: `spec.config` is the layer, the volumes are
@@ -273,13 +263,10 @@ pub(super) fn operator(file: &Path, docs: &[Node]) -> Result<Deployment> {
         .path(&["spec", "components", "image"])
         .and_then(|(i, _)| i.text())
         .map(str::to_string);
-    Ok(Deployment {
-        file: file.to_path_buf(),
+    Ok(Deployment::of_file(
+        file,
         layers,
-        env: Vec::new(),
-        mounts: Some(k8s_mounts(&volumes, &mounts)),
-        base: base_of(file),
+        Some(k8s_mounts(&volumes, &mounts)),
         image,
-        servers: Vec::new(),
-    })
+    ))
 }

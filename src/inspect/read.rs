@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use super::folder::{Scope, inspect_folder};
 use super::{Entry, InspectOptions, Report};
+use rustls::pki_types::CertificateDer;
+
 use crate::certinfo::CertInfo;
 use crate::checks::{self, Finding};
 use crate::error::{Error, Result};
 use crate::files;
-use crate::input;
+use crate::input::{self, Encoding};
 use crate::issue::{self, CertRole};
 use crate::leaf::Role;
 
@@ -162,6 +164,25 @@ fn inspect_file(path: &Path, named: &Named<'_>, in_folder: bool, out: &mut Vec<E
     }
 }
 
+/// The certificates of `path` (PEM or DER) and how it is encoded, or why
+/// it holds none.
+fn read_certificates(
+    path: &Path,
+    in_folder: bool,
+) -> std::result::Result<(Vec<CertificateDer<'static>>, Encoding), Finding> {
+    let read = if in_folder {
+        input::read_in_folder(path, "a PEM certificate")
+    } else {
+        input::read_optional(path, "a PEM certificate")
+    };
+    let bytes = read
+        .map_err(not_a_certificate)?
+        .ok_or_else(|| Finding::NotACertificate {
+            reason: format!("{} does not exist", path.display()),
+        })?;
+    input::parse_certificates_or_der(path, &bytes).map_err(not_a_certificate)
+}
+
 fn not_a_certificate(e: Error) -> Finding {
     Finding::NotACertificate {
         reason: e.to_string(),
@@ -171,40 +192,10 @@ fn not_a_certificate(e: Error) -> Finding {
 fn read_entries(path: &Path, named: &Named<'_>, in_folder: bool, out: &mut Vec<Entry>) {
     let source = path.display().to_string();
     let fallback_role = named(None);
-    let read = if in_folder {
-        input::read_in_folder(path, "a PEM certificate")
-    } else {
-        input::read_optional(path, "a PEM certificate")
-    };
-    let bytes = match read {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            out.push(Entry::unreadable(
-                source,
-                fallback_role,
-                Finding::NotACertificate {
-                    reason: format!("{} does not exist", path.display()),
-                },
-            ));
-            return;
-        }
-        Err(e) => {
-            out.push(Entry::unreadable(
-                source,
-                fallback_role,
-                not_a_certificate(e),
-            ));
-            return;
-        }
-    };
-    let (ders, encoding) = match input::parse_certificates_or_der(path, &bytes) {
+    let (ders, encoding) = match read_certificates(path, in_folder) {
         Ok(d) => d,
-        Err(e) => {
-            out.push(Entry::unreadable(
-                source,
-                fallback_role,
-                not_a_certificate(e),
-            ));
+        Err(finding) => {
+            out.push(Entry::unreadable(source, fallback_role, finding));
             return;
         }
     };
