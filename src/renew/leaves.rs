@@ -234,7 +234,13 @@ pub(super) fn renew_only(
                     ),
                 },
             };
-            return Err(missing);
+            // Named with --only: a NAME that names no certificate here is
+            // an invalid value (exit 2), as a misspelt one is.
+            return Err(if opts.only.contains(t) {
+                Error::invalid("--only", name, missing.to_string())
+            } else {
+                missing
+            });
         }
     }
 
