@@ -91,7 +91,7 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         sans: args.sans,
         days: args.days,
         ca_days: args.ca_days,
-        key_type: args.key_type.parse()?,
+        key_type: args.key_type.into(),
         force: args.force,
         backup: !args.no_backup,
     };
@@ -102,19 +102,14 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 
 fn run_add(args: AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     use milvus_certs::add::{self, AddOptions};
-    use milvus_certs::leaf::Profile;
     let opts = AddOptions {
         dir: args.dir,
         name: args.name,
-        profile: args
-            .profile
-            .as_deref()
-            .map(|p| Profile::parse("--profile", p))
-            .transpose()?,
+        profile: args.profile.map(Into::into),
         sans: args.sans,
         no_localhost: args.no_localhost,
         days: args.days,
-        key_type: args.key_type.as_deref().map(str::parse).transpose()?,
+        key_type: args.key_type.map(Into::into),
         force: args.force,
         backup: !args.no_backup,
     };
@@ -154,7 +149,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
                 locality: args.locality,
                 organization: args.organization,
                 org_unit: args.org_unit,
-                key_type: args.key_type.as_deref().map(str::parse).transpose()?,
+                key_type: args.key_type.map(Into::into),
                 backup: !args.no_backup,
                 dry_run: args.dry_run,
             },
@@ -231,7 +226,7 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         },
         warn_days: args.warn_days,
         server_names,
-        one_way: args.mode == Some(1),
+        one_way: args.mode == Some(cli::ModeArg::OneWay),
         read_only: false,
     };
     // With only --connect, do not also inspect the current directory's files.
@@ -299,14 +294,7 @@ fn quiet_on_closed_pipe(printed: io::Result<()>) -> anyhow::Result<()> {
 fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     use cli::ExportTarget as T;
     use milvus_certs::export::{self, Common, Target, TlsMode};
-    let to_mode = |m: u8| {
-        if m == 2 {
-            TlsMode::Mutual
-        } else {
-            TlsMode::OneWay
-        }
-    };
-    let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
+    let tls = |t: &cli::TlsArgs| (TlsMode::from(t.mode), t.internal, t.sni.clone());
     let to_deps = |d: &cli::DepsArgs| milvus_certs::export::stack::Deps {
         etcd: d.etcd,
         s3: d.s3,
@@ -370,7 +358,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         T::Client(a) => (
             "client",
             a.common,
-            (to_mode(a.mode), false, None),
+            (a.mode.into(), false, None),
             Target::Client {
                 host: a.host,
                 port: a.port,
