@@ -1,9 +1,16 @@
-//! The command line: clap types only. Values are checked by the library, so
-//! that its errors (one line, naming the option) are the same for everyone.
+//! The command line: clap types only. Values from a fixed list (key types,
+//! profiles, modes) are clap [`ValueEnum`]s, each converted to its library
+//! type by an exhaustive `match` both ways, so that a new library variant
+//! does not compile until the command line has it; other values are checked
+//! by the library, so that its errors (one line, naming the option) are the
+//! same for everyone.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use milvus_certs::export::TlsMode;
+use milvus_certs::keys::KeyType;
+use milvus_certs::leaf::Profile;
 
 /// Make and maintain the TLS files a Milvus deployment needs.
 ///
@@ -196,8 +203,13 @@ pub struct ExportCommon {
 #[derive(Debug, Args)]
 pub struct TlsArgs {
     /// tlsMode: 1 one-way TLS, 2 mutual TLS (clients need client.pem)
-    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub mode: u8,
+    #[arg(
+        long,
+        value_name = "1|2",
+        default_value = "1",
+        hide_possible_values = true
+    )]
+    pub mode: ModeArg,
 
     /// Also enable internal TLS between Milvus components (internaltls)
     #[arg(long)]
@@ -369,8 +381,13 @@ pub struct ClientArgs {
     pub common: ExportCommon,
 
     /// tlsMode: 1 one-way TLS, 2 mutual TLS (uses client.pem and client.key)
-    #[arg(long, value_name = "1|2", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub mode: u8,
+    #[arg(
+        long,
+        value_name = "1|2",
+        default_value = "1",
+        hide_possible_values = true
+    )]
+    pub mode: ModeArg,
 
     /// The name clients connect to; server.pem must have it [default: its common name]
     #[arg(long, value_name = "NAME")]
@@ -453,9 +470,8 @@ pub struct GenArgs {
     pub ca_common_name: Option<String>,
 
     /// Key type of all three keys
-    #[arg(long, value_name = "TYPE", default_value = "rsa2048",
-          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
-    pub key_type: String,
+    #[arg(long, value_name = "TYPE", default_value = "rsa2048")]
+    pub key_type: KeyTypeArg,
 
     /// Replace existing files (the old ones are kept under DIR/backup/<time>/)
     #[arg(long)]
@@ -488,8 +504,8 @@ pub struct AddArgs {
     pub name: String,
 
     /// What it is for: server (serverAuth), client (clientAuth), peer (both) [default: the ready-made name's]
-    #[arg(long, value_name = "PROFILE", value_parser = ["server", "client", "peer"])]
-    pub profile: Option<String>,
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<ProfileArg>,
 
     /// Another name for it (repeatable; a host, without port or scheme): an IP address becomes an IP SAN, anything else a DNS SAN
     #[arg(long = "san", value_name = "NAME")]
@@ -504,9 +520,8 @@ pub struct AddArgs {
     pub days: u32,
 
     /// Key type [default: the CA's]
-    #[arg(long, value_name = "TYPE",
-          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
-    pub key_type: Option<String>,
+    #[arg(long, value_name = "TYPE")]
+    pub key_type: Option<KeyTypeArg>,
 
     /// Directory holding ca.pem and ca.key
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -588,9 +603,8 @@ pub struct RenewArgs {
     pub org_unit: Option<String>,
 
     /// Key type of the new keys [default: the old key's]
-    #[arg(long, value_name = "TYPE",
-          value_parser = ["rsa2048", "rsa3072", "rsa4096", "ecdsa-p256", "ecdsa-p384", "ed25519"])]
-    pub key_type: Option<String>,
+    #[arg(long, value_name = "TYPE")]
+    pub key_type: Option<KeyTypeArg>,
 
     /// Do not keep the replaced files
     #[arg(long)]
@@ -705,8 +719,8 @@ pub struct InspectArgs {
     pub ca: Option<PathBuf>,
 
     /// The deployment's tlsMode: 1 (one-way TLS) needs no client files anywhere [default: 2, client files needed]
-    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub mode: Option<u8>,
+    #[arg(long, value_name = "1|2", hide_possible_values = true)]
+    pub mode: Option<ModeArg>,
 
     /// With --connect: the client certificate to present if the server asks [default: DIR/client.pem]
     #[arg(long, value_name = "FILE", requires = "client_key")]
@@ -772,3 +786,135 @@ const MAN_EXAMPLES: &str = "\
 Examples:
   milvus-certs man | man -l -
   milvus-certs man --out /usr/local/share/man/man1 && mandb";
+
+// The value lists. Their variants carry no doc comments on purpose: clap
+// would list them with their help in `--help`, which the value names and
+// the option's own help already say.
+
+/// `--key-type`: a [`KeyType`], by the name the library gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    Rsa2048,
+    Rsa3072,
+    Rsa4096,
+    EcdsaP256,
+    EcdsaP384,
+    Ed25519,
+}
+
+impl From<KeyTypeArg> for KeyType {
+    fn from(k: KeyTypeArg) -> KeyType {
+        match k {
+            KeyTypeArg::Rsa2048 => KeyType::Rsa2048,
+            KeyTypeArg::Rsa3072 => KeyType::Rsa3072,
+            KeyTypeArg::Rsa4096 => KeyType::Rsa4096,
+            KeyTypeArg::EcdsaP256 => KeyType::EcdsaP256,
+            KeyTypeArg::EcdsaP384 => KeyType::EcdsaP384,
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+        }
+    }
+}
+
+/// The way back: a key type the library adds fails to compile here until
+/// `--key-type` offers it.
+impl From<KeyType> for KeyTypeArg {
+    fn from(k: KeyType) -> KeyTypeArg {
+        match k {
+            KeyType::Rsa2048 => KeyTypeArg::Rsa2048,
+            KeyType::Rsa3072 => KeyTypeArg::Rsa3072,
+            KeyType::Rsa4096 => KeyTypeArg::Rsa4096,
+            KeyType::EcdsaP256 => KeyTypeArg::EcdsaP256,
+            KeyType::EcdsaP384 => KeyTypeArg::EcdsaP384,
+            KeyType::Ed25519 => KeyTypeArg::Ed25519,
+        }
+    }
+}
+
+/// `add --profile`: a [`Profile`], by the name the library gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    Server,
+    Client,
+    Peer,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Profile {
+        match p {
+            ProfileArg::Server => Profile::Server,
+            ProfileArg::Client => Profile::Client,
+            ProfileArg::Peer => Profile::Peer,
+        }
+    }
+}
+
+/// The way back, so that a new profile does not compile without `--profile`.
+impl From<Profile> for ProfileArg {
+    fn from(p: Profile) -> ProfileArg {
+        match p {
+            Profile::Server => ProfileArg::Server,
+            Profile::Client => ProfileArg::Client,
+            Profile::Peer => ProfileArg::Peer,
+        }
+    }
+}
+
+/// `--mode 1|2`: Milvus's `tlsMode`, as its configuration spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    #[value(name = "1")]
+    OneWay,
+    #[value(name = "2")]
+    Mutual,
+}
+
+impl From<ModeArg> for TlsMode {
+    fn from(m: ModeArg) -> TlsMode {
+        match m {
+            ModeArg::OneWay => TlsMode::OneWay,
+            ModeArg::Mutual => TlsMode::Mutual,
+        }
+    }
+}
+
+/// The way back, so that a new mode does not compile without `--mode`.
+impl From<TlsMode> for ModeArg {
+    fn from(m: TlsMode) -> ModeArg {
+        match m {
+            TlsMode::OneWay => ModeArg::OneWay,
+            TlsMode::Mutual => ModeArg::Mutual,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spelled(v: impl ValueEnum) -> String {
+        v.to_possible_value()
+            .map(|p| p.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Each value is spelled on the command line as the library names it
+    /// (so `--help`, the man pages and the library's messages agree), and
+    /// converts back to itself.
+    #[test]
+    fn values_are_named_as_the_library_names_them() {
+        for k in KeyType::ALL {
+            assert_eq!(spelled(KeyTypeArg::from(k)), k.name());
+            assert_eq!(KeyType::from(KeyTypeArg::from(k)), k);
+        }
+        assert_eq!(KeyTypeArg::value_variants().len(), KeyType::ALL.len());
+        for p in Profile::ALL {
+            assert_eq!(spelled(ProfileArg::from(p)), p.name());
+            assert_eq!(Profile::from(ProfileArg::from(p)), p);
+        }
+        assert_eq!(ProfileArg::value_variants().len(), Profile::ALL.len());
+        for m in [TlsMode::OneWay, TlsMode::Mutual] {
+            assert_eq!(spelled(ModeArg::from(m)), m.value().to_string());
+            assert_eq!(TlsMode::from(ModeArg::from(m)), m);
+        }
+    }
+}

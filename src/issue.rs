@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::KeyType;
-use crate::leaf::{Profile, Role, Target};
+use crate::leaf::{Profile, Role};
 use crate::names::SanName;
 use crate::serial::Serial;
 
@@ -37,16 +37,6 @@ impl CertRole {
             CertRole::Ca => "ca",
             CertRole::Leaf(r) => r.name(),
             CertRole::Added(_) => "added",
-        }
-    }
-
-    /// Whether this is the role of `target`'s certificate (an added one
-    /// whatever its profile).
-    pub fn is(self, target: &Target) -> bool {
-        match (self, target) {
-            (CertRole::Leaf(r), Target::Leaf(t)) => r == *t,
-            (CertRole::Added(_), Target::Added(_)) => true,
-            _ => false,
         }
     }
 }

@@ -92,16 +92,6 @@ impl Profile {
         }
     }
 
-    /// Reads `--profile`.
-    pub fn parse(option: &'static str, value: &str) -> Result<Profile> {
-        Profile::ALL
-            .into_iter()
-            .find(|p| p.name() == value)
-            .ok_or_else(|| {
-                crate::error::Error::invalid(option, value, "must be server, client or peer")
-            })
-    }
-
     /// The extendedKeyUsage it writes.
     pub fn ext_key_usages(self) -> Vec<ExtendedKeyUsagePurpose> {
         match self {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use milvus_certs::generate::{self, GenOptions};
-use milvus_certs::leaf::{Role, Target};
+use milvus_certs::leaf::Target;
 use milvus_certs::names::Subject;
 use milvus_certs::renew::{self, RenewCaOptions, RenewOptions};
 use time::OffsetDateTime;
@@ -91,7 +91,7 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
         sans: args.sans,
         days: args.days,
         ca_days: args.ca_days,
-        key_type: args.key_type.parse()?,
+        key_type: args.key_type.into(),
         force: args.force,
         backup: !args.no_backup,
     };
@@ -102,19 +102,14 @@ fn run_gen(args: GenArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 
 fn run_add(args: AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     use milvus_certs::add::{self, AddOptions};
-    use milvus_certs::leaf::Profile;
     let opts = AddOptions {
         dir: args.dir,
         name: args.name,
-        profile: args
-            .profile
-            .as_deref()
-            .map(|p| Profile::parse("--profile", p))
-            .transpose()?,
+        profile: args.profile.map(Into::into),
         sans: args.sans,
         no_localhost: args.no_localhost,
         days: args.days,
-        key_type: args.key_type.as_deref().map(str::parse).transpose()?,
+        key_type: args.key_type.map(Into::into),
         force: args.force,
         backup: !args.no_backup,
     };
@@ -127,133 +122,61 @@ fn run_add(args: AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 const HOOK_FAILED: u8 = 3;
 
 fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    use milvus_certs::schedule;
+    use milvus_certs::renew::{RenewOutcome, RenewRequest, hook};
     let dir = args.dir.clone();
-    let mut only: Vec<Target> = args
-        .only
-        .iter()
-        .map(|o| Target::parse("--only", o))
-        .collect::<milvus_certs::Result<_>>()?;
-    let candidates: Vec<Target> = if only.is_empty() {
-        Role::ALL
-            .into_iter()
-            .map(Target::Leaf)
-            .chain(
-                milvus_certs::issue::added_names(&dir)
-                    .into_iter()
-                    .map(Target::Added),
-            )
-            .collect()
-    } else {
-        only.clone()
-    };
-    let mut reasons: Vec<(String, String)> = Vec::new();
-
-    if let Some(within) = args.if_expiring_within {
-        if within > milvus_certs::validity::MAX_DAYS {
-            return Err(milvus_certs::Error::InvalidValue {
-                option: "--if-expiring-within",
-                value: within.to_string(),
-                reason: format!("must be at most {} days", milvus_certs::validity::MAX_DAYS),
-            }
-            .into());
-        }
-        // Due or not, renewing must be possible: say so now, not on the
-        // day it is needed.
-        renew::preflight(&dir, within, now)?;
-        let found = schedule::due(&dir, within, &candidates, now, args.dry_run)?;
-        if found.due.is_empty() {
-            quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        only = found.due.iter().map(|d| d.target.clone()).collect();
-        reasons = found
-            .due
-            .iter()
-            .map(|d| (d.target.cert_file(), d.reason.clone()))
-            .collect();
-    }
-
-    // A dry run does everything a real run does, and writes nothing.
-    let report = if args.ca {
-        let opts = RenewCaOptions {
+    let request = if args.ca {
+        RenewRequest::Ca(RenewCaOptions {
             dir: args.dir,
             ca_days: args.ca_days,
             backup: !args.no_backup,
             dry_run: args.dry_run,
-        };
-        renew::renew_ca(&opts, now)?
+        })
     } else {
-        let opts = RenewOptions {
-            dir: args.dir,
-            only,
-            days: args.days,
-            common_name: args.common_name,
-            sans: args.sans,
-            replace_sans: args.replace_sans,
-            country: args.country,
-            state: args.state,
-            locality: args.locality,
-            organization: args.organization,
-            org_unit: args.org_unit,
-            key_type: args.key_type.as_deref().map(str::parse).transpose()?,
-            backup: !args.no_backup,
-            dry_run: args.dry_run,
-        };
-        renew::renew(&opts, now)?
+        RenewRequest::Leaves {
+            options: RenewOptions {
+                dir: args.dir,
+                only: args
+                    .only
+                    .iter()
+                    .map(|o| Target::parse("--only", o))
+                    .collect::<milvus_certs::Result<_>>()?,
+                days: args.days,
+                common_name: args.common_name,
+                sans: args.sans,
+                replace_sans: args.replace_sans,
+                country: args.country,
+                state: args.state,
+                locality: args.locality,
+                organization: args.organization,
+                org_unit: args.org_unit,
+                key_type: args.key_type.map(Into::into),
+                backup: !args.no_backup,
+                dry_run: args.dry_run,
+            },
+            if_expiring_within: args.if_expiring_within,
+        }
     };
-    let mut report = report;
-    if let Some(within) = args.if_expiring_within {
-        let short = report
-            .renewed
-            .iter()
-            .any(|r| r.new.not_after - now <= time::Duration::days(i64::from(within)));
-        if short {
-            report.warnings.push(format!(
-                "the new certificates expire within {within} days too, so the next run \
-                 renews them again: pass --days N (more than {within}) to give them a longer life"
-            ));
+    let (report, reasons) = match renew::run(&request, now)? {
+        RenewOutcome::NotDue(found) => {
+            quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
+            return Ok(ExitCode::SUCCESS);
         }
-    }
-    if args.dry_run {
-        if reasons.is_empty() {
-            reasons = report
-                .renewed
-                .iter()
-                .map(|r| {
-                    let why = if args.ca {
-                        "asked for with --ca"
-                    } else {
-                        "asked for"
-                    };
-                    (r.new.cert_file.to_string(), why.to_string())
-                })
-                .collect();
+        RenewOutcome::DryRun { report, reasons } => {
+            quiet_on_closed_pipe(output::print_dry_run(
+                &report,
+                &reasons,
+                args.then.as_deref(),
+            ))?;
+            return Ok(ExitCode::SUCCESS);
         }
-        quiet_on_closed_pipe(output::print_dry_run(
-            &report,
-            &reasons,
-            args.then.as_deref(),
-        ))?;
-        return Ok(ExitCode::SUCCESS);
-    }
+        RenewOutcome::Renewed { report, reasons } => (report, reasons),
+    };
     quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
-
     if let Some(cmd) = &args.then {
-        let roles: Vec<&str> = report.renewed.iter().map(|r| r.new.label()).collect();
-        let outcome = schedule::run_hook(cmd, &dir, &roles)?;
+        let outcome = hook::run_after(cmd, &report)?;
         quiet_on_closed_pipe(output::print_hook(&outcome))?;
-        if !outcome.succeeded() {
-            let status = outcome
-                .code
-                .map_or("was killed by a signal".to_string(), |c| {
-                    format!("exited {c}")
-                });
-            let _ = writeln!(
-                io::stderr(),
-                "error: the --then hook `{cmd}` {status}; the new certificates are in place and valid \
-                 (they were not rolled back): fix the hook, then run it by hand"
-            );
+        if let Err(failed) = outcome.result() {
+            let _ = writeln!(io::stderr(), "error: {failed}");
             return Ok(ExitCode::from(HOOK_FAILED));
         }
     }
@@ -262,29 +185,6 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 
 fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
     use milvus_certs::schedule::{self, ScheduleOptions};
-    if args.name.is_empty()
-        || !args
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
-    {
-        return Err(Usage(format!(
-            "invalid --name {:?}: use letters, digits, '-', '_', '.' or '@' (it names the unit files)",
-            args.name
-        ))
-        .into());
-    }
-    if args.within == 0 || args.within > milvus_certs::validity::MAX_DAYS {
-        return Err(Usage(format!(
-            "invalid --within {}: must be between 1 and {} days",
-            args.within,
-            milvus_certs::validity::MAX_DAYS
-        ))
-        .into());
-    }
-    if let Some(days) = args.days {
-        milvus_certs::validity::check_days("--days", days)?;
-    }
     let bin = std::env::current_exe().context("cannot find the milvus-certs binary's own path")?;
     let opts = ScheduleOptions {
         bin: milvus_certs::shell::absolute(&bin),
@@ -294,13 +194,13 @@ fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
         then: args.then,
         name: args.name,
     };
-    // Before anything is written or printed: refuses values that would
-    // smuggle lines into the unit or the crontab.
+    // Before anything is written or printed: refuses values out of range
+    // and values that would smuggle lines into the unit or the crontab.
     let units = schedule::units(&opts)?;
     match &args.out {
         None => quiet_on_closed_pipe(output::print_units(&opts, &units))?,
         Some(out) => {
-            let written = output::write_units(out, &opts, &units, args.force)?;
+            let written = schedule::write_units(out, &opts, &units, args.force)?;
             quiet_on_closed_pipe(output::print_units_written(&opts, &written))?;
         }
     }
@@ -326,7 +226,7 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         },
         warn_days: args.warn_days,
         server_names,
-        one_way: args.mode == Some(1),
+        one_way: args.mode == Some(cli::ModeArg::OneWay),
         read_only: false,
     };
     // With only --connect, do not also inspect the current directory's files.
@@ -396,14 +296,7 @@ fn quiet_on_closed_pipe(printed: io::Result<()>) -> anyhow::Result<()> {
 fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     use cli::ExportTarget as T;
     use milvus_certs::export::{self, Common, Target, TlsMode};
-    let to_mode = |m: u8| {
-        if m == 2 {
-            TlsMode::Mutual
-        } else {
-            TlsMode::OneWay
-        }
-    };
-    let tls = |t: &cli::TlsArgs| (to_mode(t.mode), t.internal, t.sni.clone());
+    let tls = |t: &cli::TlsArgs| (TlsMode::from(t.mode), t.internal, t.sni.clone());
     let to_deps = |d: &cli::DepsArgs| milvus_certs::export::stack::Deps {
         etcd: d.etcd,
         s3: d.s3,
@@ -467,7 +360,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         T::Client(a) => (
             "client",
             a.common,
-            (to_mode(a.mode), false, None),
+            (a.mode.into(), false, None),
             Target::Client {
                 host: a.host,
                 port: a.port,

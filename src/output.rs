@@ -8,7 +8,7 @@ use milvus_certs::generate::GenReport;
 use milvus_certs::inspect::{ClientAuth, Entry, Folder, FolderKind, Overall, Report, Status};
 use milvus_certs::issue::{CertRole, Issued, SerialSource};
 use milvus_certs::leaf::Role;
-use milvus_certs::renew::RenewReport;
+use milvus_certs::renew::{Reason, RenewReport};
 use milvus_certs::store::Recovery;
 use milvus_certs::validity::date;
 use time::OffsetDateTime;
@@ -211,7 +211,7 @@ pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
     out.flush()
 }
 
-pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<()> {
+pub fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     print_notes(
         &r.recovery,
@@ -220,7 +220,7 @@ pub fn print_renew(r: &RenewReport, reasons: &[(String, String)]) -> io::Result<
         &r.warnings,
     )?;
     writeln!(out, "Renewed in {}/", r.dir.display())?;
-    for (file, why) in reasons {
+    for Reason { file, why } in reasons {
         writeln!(out, "  {file}: {why}")?;
     }
     writeln!(out)?;
@@ -582,7 +582,7 @@ pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
 
 pub fn print_not_due(
     dir: &std::path::Path,
-    found: &milvus_certs::schedule::DueReport,
+    found: &milvus_certs::renew::DueReport,
 ) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "Nothing to renew in {}/:", dir.display())?;
@@ -606,11 +606,7 @@ pub fn print_not_due(
     out.flush()
 }
 
-pub fn print_dry_run(
-    r: &RenewReport,
-    reasons: &[(String, String)],
-    then: Option<&str>,
-) -> io::Result<()> {
+pub fn print_dry_run(r: &RenewReport, reasons: &[Reason], then: Option<&str>) -> io::Result<()> {
     let dir = &r.dir;
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
@@ -625,8 +621,8 @@ pub fn print_dry_run(
     for rn in &r.renewed {
         let why = reasons
             .iter()
-            .find(|(file, _)| *file == rn.new.cert_file)
-            .map(|(_, why)| why.as_str())
+            .find(|r| r.file == rn.new.cert_file)
+            .map(|r| r.why.as_str())
             .unwrap_or("asked for");
         writeln!(
             out,
@@ -650,7 +646,7 @@ pub fn print_dry_run(
     out.flush()
 }
 
-pub fn print_hook(h: &milvus_certs::schedule::HookOutcome) -> io::Result<()> {
+pub fn print_hook(h: &milvus_certs::renew::HookOutcome) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out)?;
     writeln!(out, "Ran the --then hook: {}", h.command)?;
@@ -691,33 +687,6 @@ pub fn print_units(
     writeln!(out)?;
     write!(out, "{}", install_hint(o, ""))?;
     out.flush()
-}
-
-/// Writes NAME.service, NAME.timer, NAME.cron into `dir` (0644), refusing to
-/// replace existing files without `force`. Returns the paths written.
-pub fn write_units(
-    dir: &std::path::Path,
-    o: &milvus_certs::schedule::ScheduleOptions,
-    u: &milvus_certs::schedule::Units,
-    force: bool,
-) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let files = [
-        (format!("{}.service", o.name), &u.service),
-        (format!("{}.timer", o.name), &u.timer),
-        (format!("{}.cron", o.name), &u.crontab),
-    ];
-    // Anything at the name counts, a dangling symlink too, and is replaced
-    // (the link itself, never its target) only with --force; the folder
-    // must be one no other user can write (store::write_outputs).
-    let outputs: Vec<milvus_certs::store::Output<'_>> = files
-        .iter()
-        .map(|(name, text)| milvus_certs::store::Output {
-            rel: name,
-            contents: text.as_bytes(),
-            mode: milvus_certs::store::PUBLIC_MODE,
-        })
-        .collect();
-    Ok(milvus_certs::store::write_outputs(dir, &outputs, force)?)
 }
 
 pub fn print_units_written(

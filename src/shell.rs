@@ -1,19 +1,53 @@
-//! Quoting for POSIX shells, in one place: every command we suggest in a
-//! message or write into a script must work when copied.
+//! Quoting for POSIX shells, systemd and cron, in one place: every command
+//! we suggest in a message or write into a script, a unit or a crontab must
+//! work when copied.
 
 use std::path::{Component, Path};
 
 /// A word for a POSIX shell: as is when it has nothing the shell would
 /// interpret, else in single quotes (XCU 2.2.2), a `'` written as `'\''`.
 pub fn quote(w: &str) -> String {
-    let plain = !w.is_empty()
-        && w.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c));
-    if plain {
+    if is_plain(w) {
         w.to_string()
     } else {
         format!("'{}'", w.replace('\'', r"'\''"))
     }
+}
+
+/// Whether `w` needs no quoting: not empty, and only characters no shell
+/// (nor systemd's command line) gives a meaning.
+fn is_plain(w: &str) -> bool {
+    !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=,+@".contains(c))
+}
+
+/// A word for systemd's ExecStart (systemd.service "Command lines"): double
+/// quotes with C-style escapes, and `%` doubled (specifiers, systemd.unit).
+pub fn systemd_word(w: &str) -> String {
+    let plain = is_plain(w);
+    let w = w.replace('%', "%%");
+    if plain {
+        return w;
+    }
+    let mut q = String::from("\"");
+    for c in w.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '$' => q.push_str("$$"),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// A word for a POSIX shell (cron runs its command with `sh`): single quotes,
+/// and `%` escaped, which cron would otherwise turn into a newline (crontab(5)).
+pub fn cron_word(w: &str) -> String {
+    quote(w).replace('%', r"\%")
 }
 
 /// Whether `dir` is the current directory as written (`.`, `./` or empty),
@@ -59,5 +93,23 @@ mod tests {
         );
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
+    }
+
+    #[test]
+    fn systemd_quoting() {
+        assert_eq!(systemd_word("/usr/bin/x"), "/usr/bin/x");
+        assert_eq!(systemd_word("a b"), "\"a b\"");
+        assert_eq!(systemd_word("say \"hi\" 100%"), "\"say \\\"hi\\\" 100%%\"");
+        assert_eq!(systemd_word("$HOME"), "\"$$HOME\"");
+    }
+
+    #[test]
+    fn cron_quoting() {
+        assert_eq!(cron_word("/usr/bin/x"), "/usr/bin/x");
+        assert_eq!(
+            cron_word("docker compose restart"),
+            "'docker compose restart'"
+        );
+        assert_eq!(cron_word("it's 100%"), r"'it'\''s 100\%'");
     }
 }

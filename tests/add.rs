@@ -373,11 +373,27 @@ fn renew_only_name_renews_that_one_and_refuses_unknown_names() {
     assert_eq!(days, 100);
 
     let before = snapshot(dir);
+    // A NAME that names no certificate here is an invalid --only value:
+    // a usage error (exit 2), which says how to make it.
     let out = run(dir, &["renew", "--only", "vault"]);
     assert_one_error_line(
         &out,
-        1,
-        &["vault.pem", "milvus-certs add vault --profile server"],
+        2,
+        &[
+            "invalid --only \"vault\"",
+            "vault.pem is missing",
+            "milvus-certs add vault --profile server",
+        ],
+    );
+    // The daily run says the same.
+    let out = run(
+        dir,
+        &["renew", "--only", "vault", "--if-expiring-within", "30"],
+    );
+    assert_one_error_line(
+        &out,
+        2,
+        &["invalid --only \"vault\"", "vault.pem is missing"],
     );
     let out = run(dir, &["renew", "--only", "Vault"]);
     assert_one_error_line(&out, 2, &["--only", "server, client, or the NAME"]);

@@ -126,6 +126,9 @@ fn bash_completion_completes_subcommands_and_targets() {
         complete("milvus-certs gen --key-type ecdsa"),
         ["ecdsa-p256", "ecdsa-p384"]
     );
+    // --mode is a list of values too (it completed file names before).
+    assert_eq!(complete("milvus-certs export client --mode "), ["1", "2"]);
+    assert_eq!(complete("milvus-certs add x --profile p"), ["peer"]);
 }
 
 /// Every shell's script names the program and every subcommand.
@@ -204,6 +207,47 @@ fn unknown_options_are_usage_errors() {
     let out = run(d.path(), &["gen", "--frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unexpected argument '--frobnicate'"));
+    assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
+}
+
+/// Options taking one of a fixed list of values (clap value enums) refuse
+/// anything else as a usage error (exit 2) naming the accepted values.
+/// (`--mode` said "3 is not in 1..=2" before it was one.)
+#[test]
+fn values_outside_a_list_are_usage_errors_naming_the_list() {
+    let d = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["gen", "--key-type", "rsa1024"],
+            "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ed25519",
+        ),
+        (
+            &["renew", "--key-type", "dsa"],
+            "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ed25519",
+        ),
+        (
+            &["add", "x", "--key-type", "ec"],
+            "rsa2048, rsa3072, rsa4096, ecdsa-p256, ecdsa-p384, ed25519",
+        ),
+        (&["add", "x", "--profile", "both"], "server, client, peer"),
+        (&["inspect", "--mode", "3"], "1, 2"),
+        (&["export", "client", "--mode", "0"], "1, 2"),
+        (&["export", "compose", "--mode", "two"], "1, 2"),
+    ];
+    for (args, values) in cases {
+        let out = run(d.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let value = args[args.len() - 1];
+        assert!(
+            stderr.starts_with(&format!("error: invalid value '{value}' for '--")),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("[possible values: {values}]")),
+            "{args:?}: {stderr}"
+        );
+    }
     assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0);
 }
 

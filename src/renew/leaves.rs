@@ -1,11 +1,13 @@
-//! `milvus-certs renew`: new server and client keys and certificates from the
-//! existing CA (the guide's `renew.sh`), and `renew --ca`: the CA certificate
-//! re-signed with its own key.
+//! Renewing the leaves: new keys and certificates for server.pem,
+//! client.pem and the certificates `add` made, from the existing CA (the
+//! guide's `renew.sh`), each keeping what it had unless an option says
+//! otherwise.
 
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
+use super::{RenewReport, Renewed, check_writable, der_notes, lifetime_days, lock};
 use crate::ca::LoadedCa;
 use crate::certinfo::{CertInfo, SubjectAttrs};
 use crate::error::{Error, Result};
@@ -15,8 +17,7 @@ use crate::issue::{self, CertRole, Issued, SerialSource, generate_keys, next_ser
 use crate::keys::KeyType;
 use crate::leaf::{self, LeafSpec, Profile, Role, Target};
 use crate::names::{self, SanName, Subject};
-use crate::serial::Serial;
-use crate::store::{DirLock, LOCK_WAIT, NewFile, Recovery};
+use crate::store::NewFile;
 use crate::validity::{Validity, check_days, date};
 
 /// What `renew` changes. Every `Option` left `None` is taken from the
@@ -77,39 +78,6 @@ impl Default for RenewOptions {
     }
 }
 
-/// One renewed certificate.
-#[derive(Clone, Debug)]
-pub struct Renewed {
-    /// The new certificate.
-    pub new: Issued,
-    /// The notAfter of the certificate it replaced (None if there was none).
-    pub old_not_after: Option<OffsetDateTime>,
-}
-
-/// What `renew` (or `renew --ca`) did.
-#[derive(Clone, Debug)]
-pub struct RenewReport {
-    /// The certificate directory.
-    pub dir: PathBuf,
-    /// What was done about a write an earlier run left unfinished.
-    pub recovery: Option<Recovery>,
-    /// Where the replaced files were kept.
-    pub backup: Option<PathBuf>,
-    /// Nothing was written: a dry run.
-    pub dry_run: bool,
-    /// The renewed certificates.
-    pub renewed: Vec<Renewed>,
-    /// Where the serials came from.
-    pub serial_source: SerialSource,
-    /// The serial written to `ca.srl`.
-    pub last_serial: Serial,
-    /// Things the user should know (shown with a `warning:` prefix).
-    pub warnings: Vec<String>,
-    /// With `--ca`: extensions the old CA lacked and the re-signed one has
-    /// (see [`LoadedCa::repairs`]).
-    pub ca_added: Vec<String>,
-}
-
 /// A leaf certificate found in the directory (or None when absent), PEM or DER.
 fn read_leaf(dir: &Path, role: Role) -> Result<Option<(CertInfo, Encoding)>> {
     read_target(dir, &Target::Leaf(role))
@@ -128,37 +96,6 @@ fn read_target(dir: &Path, target: &Target) -> Result<Option<(CertInfo, Encoding
     CertInfo::from_der(&first)
         .map(|c| Some((c, encoding)))
         .map_err(|reason| with_remove_hint(Error::bad_file(&path, EXPECTED, reason), target))
-}
-
-/// Says which files were read as DER and what becomes of them: the files
-/// renew writes are PEM; a DER file it leaves in place stays DER, and Milvus
-/// and its clients read PEM only.
-fn der_notes(
-    ca: &LoadedCa,
-    leaves: &[Option<(CertInfo, Encoding)>],
-    rewrites_ca: bool,
-) -> Vec<String> {
-    let mut notes = Vec::new();
-    if ca.cert_encoding == Encoding::Der {
-        notes.push(if rewrites_ca {
-            "read ca.pem as DER (binary); the re-signed ca.pem is PEM, which Milvus and its clients read".to_string()
-        } else {
-            "read ca.pem as DER (binary) and left it so, but Milvus and its clients read PEM only: \
-             rewrite it as PEM with `milvus-certs renew --ca`".to_string()
-        });
-    }
-    if ca.key_encoding == Encoding::Der {
-        notes.push("read ca.key as DER (binary); it is left as it is".to_string());
-    }
-    for (role, leaf) in Role::ALL.iter().zip(leaves) {
-        if let Some((_, Encoding::Der)) = leaf {
-            notes.push(format!(
-                "read the old {} as DER (binary); the new one is PEM",
-                role.cert_file()
-            ));
-        }
-    }
-    notes
 }
 
 /// A broken old leaf only stops us because we read its names from it: say
@@ -212,63 +149,30 @@ struct Plan {
     old_not_after: Option<OffsetDateTime>,
 }
 
-/// A certificate's lifetime in whole days (notBefore..notAfter, rounded to
-/// the nearest day, so the five minutes a notBefore is backdated do not
-/// count), within the range `--days` accepts.
-pub fn lifetime_days(cert: &CertInfo) -> u32 {
-    let secs = (cert.not_after - cert.not_before).whole_seconds();
-    let days = (secs + 43_200).div_euclid(86_400);
-    u32::try_from(days.clamp(1, i64::from(crate::validity::MAX_DAYS))).unwrap_or(1)
-}
-
-/// Takes the directory's lock: a real run completes an interrupted write
-/// first, a dry run leaves it alone.
-fn lock(dir: &Path, dry_run: bool) -> Result<(DirLock, Option<Recovery>)> {
-    if dry_run {
-        let lock = DirLock::lock_only(dir, LOCK_WAIT)?;
-        // What acquire_for_write refuses, a dry run refuses too.
-        lock.check_private()?;
-        Ok((lock, None))
-    } else {
-        DirLock::acquire_for_write(dir, LOCK_WAIT)
-    }
-}
-
-/// Renewing writes into `dir`: check it may, before anything is made.
-/// faccessat(2) with AT_EACCESS asks the kernel with the effective user's
-/// rights (EACCES for a folder we may not write, EROFS on a read-only
-/// file system) and leaves nothing behind: a probe file created and
-/// removed was left in the folder by a run killed between the two.
-pub fn check_writable(dir: &Path) -> Result<()> {
-    use rustix::fs::{Access, AtFlags, CWD, accessat};
-    accessat(CWD, dir, Access::WRITE_OK, AtFlags::EACCESS)
-        .map_err(|e| Error::io("write into", dir)(std::io::Error::from(e)))
-}
-
-/// What `renew --if-expiring-within DAYS` checks first, due or not:
-/// renewing would work (`ca.key` present, readable and `ca.pem`'s; `ca.pem`
-/// a valid CA; the directory writable), and would help: a CA that itself
-/// expires within DAYS caps every new leaf inside the window, so each daily
-/// run would renew (and restart Milvus) again until the CA is renewed.
-pub fn preflight(dir: &Path, within: u32, now: OffsetDateTime) -> Result<()> {
-    // What the real run's acquire_for_write refuses, refused now.
-    DirLock::check_for_write(dir, LOCK_WAIT)?;
-    let ca = LoadedCa::load(dir, now, true)?;
-    check_writable(dir)?;
-    let left = ca.cert.not_after - now;
-    if left <= time::Duration::days(i64::from(within)) {
-        return Err(Error::CaExpiresWithinWindow {
-            dir: dir.to_path_buf(),
-            days_left: left.whole_days(),
-            within,
-        });
-    }
-    Ok(())
+/// Every leaf `renew` makes when `--only` does not choose: server, client,
+/// and each certificate `add` made (`added`, from
+/// [`crate::issue::added_names`]).
+pub fn all_targets(added: &[String]) -> Vec<Target> {
+    Role::ALL
+        .into_iter()
+        .map(Target::Leaf)
+        .chain(added.iter().cloned().map(Target::Added))
+        .collect()
 }
 
 /// Renews the server and/or client certificate with new keys. Nothing is
 /// written unless every check passes and every certificate is made.
 pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
+    renew_only(opts, &opts.only, now)
+}
+
+/// [`renew`] of `only` (empty: every leaf), which `--if-expiring-within`
+/// narrows to the leaves that are due; `opts.only` is what the user named.
+pub(super) fn renew_only(
+    opts: &RenewOptions,
+    only: &[Target],
+    now: OffsetDateTime,
+) -> Result<RenewReport> {
     if let Some(days) = opts.days {
         check_days("--days", days)?;
     }
@@ -285,14 +189,10 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     let read = [read_leaf(dir, Role::Server)?, read_leaf(dir, Role::Client)?];
     let old = read.clone().map(|l| l.map(|(c, _)| c));
     let added_names = crate::issue::added_names(dir);
-    let targets: Vec<Target> = if opts.only.is_empty() {
-        Role::ALL
-            .into_iter()
-            .map(Target::Leaf)
-            .chain(added_names.iter().cloned().map(Target::Added))
-            .collect()
+    let targets: Vec<Target> = if only.is_empty() {
+        all_targets(&added_names)
     } else {
-        opts.only.clone()
+        only.to_vec()
     };
     // The added certificates: those renewed now (each must exist: its
     // profile and names come from it), and the others, for the serials.
@@ -320,7 +220,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         if let Target::Added(name) = t
             && !added_old.iter().any(|(n, _)| n == name)
         {
-            return Err(Error::MissingFile {
+            let missing = Error::MissingFile {
                 path: dir.join(t.cert_file()),
                 what: "the certificate to renew",
                 fix: match crate::issue::preset(name) {
@@ -333,6 +233,13 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
                         crate::shell::milvus_certs("add", dir, &[name, "--profile", "server"])
                     ),
                 },
+            };
+            // Named with --only: a NAME that names no certificate here is
+            // an invalid value (exit 2), as a misspelt one is.
+            return Err(if opts.only.contains(t) {
+                Error::invalid("--only", name, missing.to_string())
+            } else {
+                missing
             });
         }
     }
@@ -389,7 +296,7 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
                         ));
                     }
                 }
-                (this, this, opts.only.contains(target), None)
+                (this, this, only.contains(target), None)
             }
         };
         let attrs = if overrides {
@@ -551,95 +458,5 @@ pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
         last_serial: serial,
         warnings,
         ca_added: Vec::new(),
-    })
-}
-
-/// Options of `renew --ca`.
-#[derive(Clone, Debug)]
-pub struct RenewCaOptions {
-    /// The certificate directory.
-    pub dir: PathBuf,
-    /// Validity of the re-signed CA certificate, in days (default: the
-    /// old CA certificate's lifetime).
-    pub ca_days: Option<u32>,
-    /// Keep the replaced files under `backup/<time>/`.
-    pub backup: bool,
-    /// Check and make everything, but write nothing.
-    pub dry_run: bool,
-}
-
-/// Re-signs `ca.pem` with `ca.key`: same subject, key and extensions, a new
-/// serial (from `ca.srl`) and validity. Works on an expired CA too: that is
-/// when it is needed.
-pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewReport> {
-    if let Some(days) = opts.ca_days {
-        check_days("--ca-days", days)?;
-    }
-    let (lock, recovery) = lock(&opts.dir, opts.dry_run)?;
-    let dir = &opts.dir;
-    let ca = LoadedCa::load(dir, now, false)?;
-    check_writable(dir)?;
-    let ca_days = opts.ca_days.unwrap_or_else(|| lifetime_days(&ca.cert));
-    let (srl, srl_missing) = issue::read_serial(dir)?;
-    let old: Vec<CertInfo> = crate::issue::leaves_in(dir)
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect();
-    let old_refs: Vec<&CertInfo> = old.iter().collect();
-    let (start, serial_source) = issue::continue_from(&ca, srl, srl_missing, &old_refs);
-    let serial = next_serial(&start, dir)?;
-    let validity = Validity::days_from(now, ca_days);
-    let cert = ca.resign(&serial, validity)?;
-
-    let mut warnings = der_notes(&ca, &[], true);
-    if !ca.cert.other_extensions.is_empty() {
-        warnings.push(format!(
-            "the old CA had extensions milvus-certs does not copy ({}); the re-signed one leaves them out",
-            ca.cert.other_extensions.join(", ")
-        ));
-    }
-    for leaf in old_refs.iter().filter(|c| c.not_after > validity.not_after) {
-        warnings.push(format!(
-            "a certificate issued by this CA ({}) expires {}, after the re-signed CA: renew it too",
-            leaf.subject,
-            date(leaf.not_after)
-        ));
-    }
-    let new_files = [
-        NewFile::public(files::CA_PEM, cert.pem()),
-        NewFile::public(files::CA_SRL, serial.to_srl()),
-    ];
-    let backup = if opts.dry_run {
-        None
-    } else {
-        lock.replace_files(&new_files, opts.backup.then_some(now))?
-    };
-    Ok(RenewReport {
-        dir: dir.clone(),
-        recovery,
-        backup,
-        dry_run: opts.dry_run,
-        renewed: vec![Renewed {
-            new: Issued {
-                role: CertRole::Ca,
-                cert_file: files::CA_PEM.into(),
-                key_file: files::CA_KEY.into(),
-                common_name: ca
-                    .cert
-                    .subject_attrs
-                    .common_name
-                    .clone()
-                    .unwrap_or_default(),
-                names: Vec::new(),
-                serial: serial.clone(),
-                key_type: ca.cert.key_type.unwrap_or(KeyType::Rsa2048),
-                not_after: validity.not_after,
-            },
-            old_not_after: Some(ca.cert.not_after),
-        }],
-        serial_source,
-        last_serial: serial,
-        warnings,
-        ca_added: ca.repairs().into_iter().map(String::from).collect(),
     })
 }

@@ -1,45 +1,16 @@
-//! Files on disk: the directory lock, whole-or-nothing replacement of a set
-//! of files, recovery after a crash, permissions and backups.
-//!
-//! # How a set of files is replaced
-//! 1. Every new file is written into the staging directory
-//!    `DIR/.milvus-certs-pending/` (created 0700; each file created 0600 from
-//!    the start, then set to its final mode, written and fsynced). Copies of
-//!    the files about to be replaced go to its `backup/` subdirectory.
-//! 2. The journal `COMMIT` is written (to a temporary name, fsynced, renamed):
-//!    this is the commit point. Before it, a crash leaves the old files
-//!    untouched and the next run deletes the staging directory (roll back).
-//! 3. Each staged file is renamed over its target (atomic per file, POSIX
-//!    rename(2)), the backup is moved to `DIR/backup/<UTC time>/`, the journal
-//!    and the staging directory are removed. A crash in this phase is
-//!    completed by the next run, which renames what is still staged (roll
-//!    forward): no file is ever lost, and a key and its certificate are never
-//!    left from different generations once any command has run.
-//!
-//! Every command takes the directory lock (flock(2) on the directory itself,
-//! so no lock file is left behind) and recovers before it reads anything.
-//!
-//! # Who may write the directory
-//! milvus-certs runs as root from timers, so it treats the certificate
-//! directory the way ssh treats `~/.ssh`: every operation inside it goes
-//! through the open directory's descriptor and never follows a symlink
-//! (the private `fsat` module); commands that write refuse a directory that group
-//! or others can write to; and an interrupted write is completed or rolled
-//! back only when its staging folder is a real directory owned by the user
-//! running the command (or by the directory's owner), writable by nobody
-//! else, holding only names milvus-certs writes. Anything else is left
-//! exactly as it is and reported ([`Error::UnsafePending`]).
+//! Staging, the journal and recovery: how a set of files in a certificate
+//! directory is replaced whole or not at all, and how the next run
+//! completes or rolls back one a crash interrupted (see the [`crate::store`]
+//! documentation for the steps and the ownership rules).
 
-use std::fs::{self, File};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use rustix::fs::FileType;
 use time::OffsetDateTime;
 
+use super::{DirLock, PRIVATE_DIR_MODE, PUBLIC_MODE, SECRET_MODE, is_plain_name};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::fsat::{self, Meta, ReadError};
@@ -54,20 +25,6 @@ const JOURNAL_HEADER: &str = "milvus-certs journal v1";
 const MAX_JOURNAL: u64 = 64 * 1024;
 /// Where backups go, inside the certificate directory.
 pub const BACKUP_DIR: &str = "backup";
-
-/// Mode of private keys: never readable by group or others, whatever the umask.
-pub const SECRET_MODE: u32 = 0o600;
-/// Mode of certificates and `ca.srl`.
-pub const PUBLIC_MODE: u32 = 0o644;
-/// Mode of directories we create to hold secrets (staging, backups, a new
-/// certificate directory).
-pub const PRIVATE_DIR_MODE: u32 = 0o700;
-/// Mode of output directories `export` creates: readable, writable by the
-/// owner only.
-pub const PUBLIC_DIR_MODE: u32 = 0o755;
-
-/// How long a second run waits for the lock before giving up.
-pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// Whether `dir` holds a write that was interrupted (the next command that
 /// takes the lock completes or rolls it back, if it is safe to).
@@ -161,193 +118,8 @@ enum Pending {
     },
 }
 
-/// An exclusive lock on a certificate directory, held until dropped. It
-/// keeps the directory open: every file operation goes through it.
-#[derive(Debug)]
-pub struct DirLock {
-    dir: PathBuf,
-    handle: File,
-    meta: Meta,
-    /// The lock file, when the directory has one (see [`LOCK_FILE`]).
-    lock_file: std::sync::OnceLock<File>,
-}
-
-/// The lock file, `DIR/.milvus-certs.lock` (0600). flock(2) on the
-/// directory itself needs only read access, so any local user who can list
-/// a 0755 directory could hold its lock and make every renewal time out;
-/// nobody but its owner can open a 0600 file. A directory without one (made
-/// by an older release or the guide's scripts) is locked through the
-/// directory, and gets its lock file with its first write.
-pub const LOCK_FILE: &str = ".milvus-certs.lock";
-
 impl DirLock {
-    /// Takes the exclusive lock on `dir` (waiting up to `wait` for another run
-    /// to finish), then completes or rolls back any interrupted write; one
-    /// that is not safe to touch is an error.
-    pub fn acquire(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
-        DirLock::acquire_checked(dir, wait, false)
-    }
-
-    /// [`DirLock::acquire`] for commands that write into the directory: it
-    /// also refuses a directory that group or others can write to.
-    pub fn acquire_for_write(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
-        DirLock::acquire_checked(dir, wait, true)
-    }
-
-    fn acquire_checked(
-        dir: &Path,
-        wait: Duration,
-        private: bool,
-    ) -> Result<(DirLock, Option<Recovery>)> {
-        let lock = if private {
-            let lock = DirLock::lock_strict(dir, wait)?;
-            lock.check_private()?;
-            lock
-        } else {
-            DirLock::lock_only(dir, wait)?
-        };
-        match lock.recover()? {
-            Some(Recovery::LeftAlone { staging, reason }) => {
-                Err(Error::UnsafePending { staging, reason })
-            }
-            recovery => Ok((lock, recovery)),
-        }
-    }
-
-    /// [`DirLock::acquire`] for read-only inspection: a staging folder that
-    /// is not safe to touch is reported as [`Recovery::LeftAlone`].
-    pub fn acquire_read(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
-        let lock = DirLock::lock_only(dir, wait)?;
-        let recovery = lock.recover()?;
-        Ok((lock, recovery))
-    }
-
-    /// Takes the lock but leaves an interrupted write as it is (for
-    /// `--dry-run`, which must change nothing). See [`has_pending_write`].
-    pub fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
-        // The user's own path to the directory is followed (like any
-        // command's argument); nothing inside it is. O_DIRECTORY: a FIFO
-        // given as --dir fails at once instead of blocking.
-        let handle = fsat::open_dir_path(dir).map_err(|e| missing_dir(dir, e))?;
-        DirLock::lock_fd(dir, handle, wait)
-    }
-
-    /// What [`DirLock::acquire_for_write`] checks before it changes
-    /// anything (the path, the directory's permissions), without recovering
-    /// an interrupted write: for checks ahead of a run (`--dry-run`, the
-    /// daily run's preflight).
-    pub fn check_for_write(dir: &Path, wait: Duration) -> Result<DirLock> {
-        let lock = DirLock::lock_strict(dir, wait)?;
-        lock.check_private()?;
-        Ok(lock)
-    }
-
-    /// Opens `dir` for a command that writes there: no directory above it,
-    /// and no symlink on the way, may be another user's to redirect (see
-    /// `fsat::open_dir_strict`).
-    fn lock_strict(dir: &Path, wait: Duration) -> Result<DirLock> {
-        let (handle, _, _) = fsat::open_dir_strict(dir, None).map_err(|e| walk_error(dir, e))?;
-        DirLock::lock_fd(dir, handle, wait)
-    }
-
-    fn lock_fd(dir: &Path, handle: OwnedFd, wait: Duration) -> Result<DirLock> {
-        let handle = File::from(handle);
-        let meta = fsat::fmeta(&handle).map_err(Error::io("open directory", dir))?;
-        let deadline = Instant::now() + wait;
-        let lock = DirLock {
-            dir: dir.to_path_buf(),
-            handle,
-            meta,
-            lock_file: std::sync::OnceLock::new(),
-        };
-        if let Some(file) = lock.open_lock_file() {
-            lock.wait_for(&file, deadline)?;
-            let _ = lock.lock_file.set(file);
-            return Ok(lock);
-        }
-        lock.wait_for(&lock.handle, deadline)?;
-        // A run that held the directory's lock may have made the lock file
-        // meanwhile; runs that started after it lock only that file.
-        if let Some(file) = lock.open_lock_file() {
-            lock.wait_for(&file, deadline)?;
-            let _ = lock.lock_file.set(file);
-        }
-        Ok(lock)
-    }
-
-    fn wait_for(&self, file: &File, deadline: Instant) -> Result<()> {
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(()),
-                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    thread::sleep(Duration::from_millis(20));
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(Error::Locked {
-                        dir: self.dir.clone(),
-                    });
-                }
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(Error::io("lock directory", &self.dir)(e));
-                }
-            }
-        }
-    }
-
-    /// The lock file, if there is one we can trust: a regular file (not a
-    /// link) of ours or the directory owner's.
-    fn open_lock_file(&self) -> Option<File> {
-        let fd = fsat::open_regular(self.fd(), LOCK_FILE).ok()?;
-        let m = fsat::fmeta(&fd).ok()?;
-        let ours = m.uid == fsat::euid() || m.uid == self.meta.uid;
-        (m.kind == FileType::RegularFile && ours).then(|| File::from(fd))
-    }
-
-    /// Gives a directory locked through itself its lock file, holding it
-    /// (best effort: a read-only or full file system keeps the old way).
-    /// Made under a temporary name, locked, then linked into place, so that
-    /// no other run can lock it first.
-    fn make_lock_file(&self) {
-        if self.lock_file.get().is_some() {
-            return;
-        }
-        let tmp = format!("{LOCK_FILE}.{}", std::process::id());
-        let _ = fsat::unlink(self.fd(), &tmp);
-        if fsat::create_file(self.fd(), &tmp, b"", SECRET_MODE).is_err() {
-            return;
-        }
-        if let Ok(fd) = fsat::open_regular(self.fd(), &tmp) {
-            let file = File::from(fd);
-            if file.try_lock().is_ok() && fsat::link(self.fd(), &tmp, LOCK_FILE).is_ok() {
-                let _ = self.lock_file.set(file);
-            }
-        }
-        let _ = fsat::unlink(self.fd(), &tmp);
-        let _ = fsat::sync(self.fd());
-    }
-
-    /// The locked directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn fd(&self) -> BorrowedFd<'_> {
-        self.handle.as_fd()
-    }
-
-    /// Refuses a directory that group or others may write to: anyone who
-    /// can write it can swap `ca.key` or plant files for us to act on.
-    pub fn check_private(&self) -> Result<()> {
-        if self.meta.shared_writable() {
-            return Err(Error::SharedDirectory {
-                dir: self.dir.clone(),
-                mode: self.meta.mode,
-            });
-        }
-        Ok(())
-    }
-
-    fn recover(&self) -> Result<Option<Recovery>> {
+    pub(super) fn recover(&self) -> Result<Option<Recovery>> {
         let staging_path = self.dir.join(STAGING_DIR);
         let (fd, journal) = match self.examine_pending()? {
             Pending::None => return Ok(None),
@@ -732,32 +504,6 @@ impl DirLock {
     }
 }
 
-/// The error for a certificate directory that cannot be opened.
-fn missing_dir(dir: &Path, e: std::io::Error) -> Error {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Missing {
-            path: dir.to_path_buf(),
-            what: "the certificate directory",
-            hint: "check --dir, or make the files first with `milvus-certs gen`",
-        },
-        _ => Error::io("open directory", dir)(e),
-    }
-}
-
-fn walk_error(dir: &Path, e: fsat::WalkError) -> Error {
-    match e {
-        fsat::WalkError::Untrusted { path, reason } => Error::UntrustedPath {
-            dir: dir.to_path_buf(),
-            path,
-            reason,
-        },
-        fsat::WalkError::Io { path, source } if source.kind() != std::io::ErrorKind::NotFound => {
-            missing_dir(&path, source)
-        }
-        fsat::WalkError::Io { source, .. } => missing_dir(dir, source),
-    }
-}
-
 /// The journal: which staged files to put in place, and where the backup goes.
 #[derive(Debug, PartialEq, Eq)]
 struct Journal {
@@ -807,11 +553,6 @@ impl Journal {
     }
 }
 
-/// A file name without any path component.
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
-}
-
 fn is_backup_path(path: &str) -> bool {
     path.strip_prefix("backup/").is_some_and(is_plain_name)
 }
@@ -842,210 +583,11 @@ fn unused_name(dir: BorrowedFd<'_>, base: &str) -> String {
         .unwrap_or_else(|| base.to_string())
 }
 
-/// One file for [`write_outputs`]: its path relative to the output folder
-/// (plain names only, no `..`), contents and mode.
-#[derive(Clone, Copy, Debug)]
-pub struct Output<'a> {
-    /// The path below the output folder, e.g. `tls/server.pem`.
-    pub rel: &'a str,
-    /// The contents.
-    pub contents: &'a [u8],
-    /// The file's mode (0600 for anything secret).
-    pub mode: u32,
-}
-
-/// Writes files below `out` (created, with missing parents, if needed) all
-/// whole or none: every temporary file is written (0600 from creation, then
-/// set to its mode through its descriptor, fsynced) before the first rename,
-/// so a full disk or an I/O error leaves every old file as it was and no
-/// temporary file behind. Subfolders are created 0755 and never followed
-/// through a symlink; a symlink in a file's place counts as existing and,
-/// with `force`, is itself replaced (its target is never written). Nothing
-/// that exists is replaced without `force`. Returns the paths written.
-pub fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Vec<PathBuf>> {
-    let (root, meta, created) =
-        fsat::open_dir_strict(out, Some(PUBLIC_DIR_MODE)).map_err(|e| walk_error(out, e))?;
-    let result = (|| {
-        // Another user's folder, or one others can write, could have its
-        // files swapped after we write them (a unit root then installs).
-        if meta.uid != 0 && meta.uid != fsat::euid() || meta.shared_writable() {
-            return Err(Error::UntrustedPath {
-                dir: out.to_path_buf(),
-                path: out.to_path_buf(),
-                reason: if meta.shared_writable() {
-                    format!(
-                        "it is writable by group or others (mode {:04o}), so another user \
-                         could replace what milvus-certs writes there",
-                        meta.mode
-                    )
-                } else {
-                    format!(
-                        "it belongs to user id {}, who could replace what milvus-certs writes there",
-                        meta.uid
-                    )
-                },
-            });
-        }
-        write_below(out, root.as_fd(), files, force)
-    })();
-    if result.is_err() {
-        for dir in created.iter().rev() {
-            let _ = fs::remove_dir(dir);
-        }
-    }
-    result
-}
-
-fn write_below(
-    out: &Path,
-    root: BorrowedFd<'_>,
-    files: &[Output<'_>],
-    force: bool,
-) -> Result<Vec<PathBuf>> {
-    // Phase 1, changing nothing: where each file goes, what exists.
-    struct Place<'a> {
-        dirs: Vec<&'a str>,
-        name: &'a str,
-        path: PathBuf,
-    }
-    let mut places = Vec::new();
-    let mut existing = Vec::new();
-    for f in files {
-        let mut parts: Vec<&str> = f.rel.split('/').collect();
-        let name = parts.pop().unwrap_or_default();
-        if !is_plain_name(name) || !parts.iter().all(|p| is_plain_name(p)) {
-            return Err(Error::io("write", out.join(f.rel))(std::io::Error::from(
-                std::io::ErrorKind::InvalidInput,
-            )));
-        }
-        let path = out.join(f.rel);
-        if let Some(parent) = open_existing_dirs(out, root, &parts)? {
-            match fsat::lmeta(parent.as_fd(), name).map_err(Error::io("examine", &path))? {
-                Some(m) if m.kind == FileType::Directory => {
-                    return Err(Error::bad_file(
-                        &path,
-                        "a file",
-                        "it is a directory; remove it or choose another --out",
-                    ));
-                }
-                Some(_) => existing.push(path.clone()),
-                None => {}
-            }
-        }
-        places.push(Place {
-            dirs: parts,
-            name,
-            path,
-        });
-    }
-    if !existing.is_empty() && !force {
-        return Err(Error::OutputExists { paths: existing });
-    }
-    // Phase 2: folders, then temporary files, then renames.
-    let mut made_dirs: Vec<(Vec<&str>, PathBuf)> = Vec::new();
-    let mut temps: Vec<(OwnedFd, String, usize)> = Vec::new();
-    let outcome = (|| {
-        for (i, (p, f)) in places.iter().zip(files).enumerate() {
-            let parent = make_dirs(out, root, &p.dirs, &mut made_dirs)?;
-            let tmp = format!(".{}.milvus-certs-tmp", p.name);
-            let _ = fsat::unlink(parent.as_fd(), &tmp);
-            let written = fsat::create_file(parent.as_fd(), &tmp, f.contents, f.mode);
-            let tmp_path = p.path.with_file_name(&tmp);
-            temps.push((parent, tmp, i));
-            written.map_err(Error::io("write", &tmp_path))?;
-        }
-        for (parent, tmp, i) in &temps {
-            let p = &places[*i];
-            fsat::rename(parent.as_fd(), tmp, parent.as_fd(), p.name)
-                .map_err(Error::io("write", &p.path))?;
-        }
-        for (parent, _, i) in &temps {
-            fsat::sync(parent).map_err(Error::io("sync directory", &places[*i].path))?;
-        }
-        Ok(())
-    })();
-    if let Err(e) = outcome {
-        for (parent, tmp, _) in &temps {
-            let _ = fsat::unlink(parent.as_fd(), tmp);
-        }
-        for (dirs, _) in made_dirs.iter().rev() {
-            if let Some((last, up)) = dirs.split_last()
-                && let Ok(Some(parent)) = open_existing_dirs(out, root, up)
-            {
-                let _ = rustix::fs::unlinkat(&parent, *last, rustix::fs::AtFlags::REMOVEDIR);
-            }
-        }
-        return Err(e);
-    }
-    Ok(places.into_iter().map(|p| p.path).collect())
-}
-
-/// Opens `root/dirs...` without following symlinks; `None` if a part is
-/// missing. A part that is a symlink or a file is an error.
-fn open_existing_dirs(out: &Path, root: BorrowedFd<'_>, dirs: &[&str]) -> Result<Option<OwnedFd>> {
-    let mut fd = fsat::open_dir(root, ".").map_err(Error::io("open directory", out))?;
-    let mut path = out.to_path_buf();
-    for d in dirs {
-        path.push(d);
-        match fsat::lmeta(fd.as_fd(), *d).map_err(Error::io("examine", &path))? {
-            None => return Ok(None),
-            Some(m) if m.kind == FileType::Directory => {}
-            Some(m) => {
-                return Err(Error::bad_file(
-                    &path,
-                    "a directory",
-                    format!(
-                        "it is {}, which milvus-certs does not follow; remove it or choose another --out",
-                        m.kind_phrase()
-                    ),
-                ));
-            }
-        }
-        fd = fsat::open_dir(fd.as_fd(), *d).map_err(Error::io("open directory", &path))?;
-    }
-    Ok(Some(fd))
-}
-
-/// Opens `root/dirs...`, creating what is missing (0755), and records what
-/// it created.
-fn make_dirs<'a>(
-    out: &Path,
-    root: BorrowedFd<'_>,
-    dirs: &[&'a str],
-    made: &mut Vec<(Vec<&'a str>, PathBuf)>,
-) -> Result<OwnedFd> {
-    let mut fd = fsat::open_dir(root, ".").map_err(Error::io("open directory", out))?;
-    let mut path = out.to_path_buf();
-    for (i, d) in dirs.iter().enumerate() {
-        path.push(d);
-        fd = match fsat::lmeta(fd.as_fd(), *d).map_err(Error::io("examine", &path))? {
-            None => {
-                let new = fsat::create_dir(fd.as_fd(), d, PUBLIC_DIR_MODE)
-                    .map_err(Error::io("create directory", &path))?;
-                made.push((dirs[..=i].to_vec(), path.clone()));
-                new
-            }
-            Some(_) => {
-                fsat::open_dir(fd.as_fd(), *d).map_err(Error::io("open directory", &path))?
-            }
-        };
-    }
-    Ok(fd)
-}
-
-/// Creates the directory `path` 0700 (whatever the umask; missing parents
-/// are made 0755, as `mkdir -p` would with umask 022), refusing a path
-/// another user could redirect. Returns whether it created `path`; an
-/// existing directory is left as it is.
-pub fn create_private_dir_all(path: &Path) -> Result<bool> {
-    let (_, _, created) =
-        fsat::open_dir_strict(path, Some(PRIVATE_DIR_MODE)).map_err(|e| walk_error(path, e))?;
-    Ok(!created.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::LOCK_WAIT;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
     fn tmp() -> tempfile::TempDir {
@@ -1140,14 +682,6 @@ mod tests {
             "new-b"
         );
         assert!(!staging.exists());
-    }
-
-    #[test]
-    fn a_second_lock_waits_then_fails() {
-        let d = tmp();
-        let (_held, _) = DirLock::acquire(d.path(), LOCK_WAIT).unwrap();
-        let err = DirLock::acquire(d.path(), Duration::from_millis(50)).unwrap_err();
-        assert!(matches!(err, Error::Locked { .. }), "{err}");
     }
 
     #[test]
