@@ -2,13 +2,15 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use aws_lc_rs::signature;
 use rcgen::{DistinguishedName, DnType, DnValue};
 use time::OffsetDateTime;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::nom::Parser;
 use x509_parser::oid_registry as oids;
-use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+use x509_parser::prelude::{
+    FromDer, SubjectPublicKeyInfo, X509Certificate, X509CertificateParser, X509Name,
+};
 
 use crate::keys::{KeyType, describe_spki};
 use crate::names::{SanName, Subject};
@@ -45,6 +47,9 @@ pub struct CertInfo {
     pub key_type: Option<KeyType>,
     /// The BIT STRING subjectPublicKey.
     pub public_key_bits: Vec<u8>,
+    /// The whole SubjectPublicKeyInfo (algorithm and curve too), which
+    /// verifies the certificates this one signs.
+    spki: Vec<u8>,
     /// basicConstraints: None when absent, else (cA, pathLen).
     pub basic_constraints: Option<(bool, Option<u32>)>,
     /// keyUsage names (RFC 5280 spelling), None when absent.
@@ -57,10 +62,6 @@ pub struct CertInfo {
     pub aki: Option<Vec<u8>>,
     /// Extensions other than the six above, by OID.
     pub other_extensions: Vec<String>,
-    sig_alg: String,
-    /// Where the signed TBSCertificate lies in `der`.
-    tbs: std::ops::Range<usize>,
-    signature: Vec<u8>,
 }
 
 /// The six `-subj` attributes as found in a certificate.
@@ -130,15 +131,13 @@ impl CertInfo {
             key: describe_spki(c.public_key()),
             key_type: None,
             public_key_bits: c.public_key().subject_public_key.data.to_vec(),
+            spki: c.public_key().raw.to_vec(),
             basic_constraints: None,
             key_usage: None,
             ext_key_usage: None,
             ski: None,
             aki: None,
             other_extensions: Vec::new(),
-            sig_alg: c.signature_algorithm.algorithm.to_id_string(),
-            tbs: subslice_range(der, c.tbs_certificate.as_ref()),
-            signature: c.signature_value.data.to_vec(),
         };
         info.key_type = info.key.parse().ok();
         for ext in c.extensions() {
@@ -227,33 +226,27 @@ impl CertInfo {
         })
     }
 
-    /// Verifies this certificate's signature with `issuer`'s public key.
+    /// Verifies this certificate's signature with `issuer`'s public key
+    /// (x509-parser's `verify_signature` over aws-lc-rs). Re-parsed here,
+    /// without the extensions: only the signature fields are needed (and
+    /// of the issuer only its key).
+    ///
+    /// A SHA-1 signature never verifies: Go's crypto/x509, which Milvus uses,
+    /// rejects it (`x509.InsecureAlgorithmError`, since Go 1.18), so a chain
+    /// that relies on one would fail in Milvus however it verifies here.
     pub fn signed_by(&self, issuer: &CertInfo) -> bool {
-        use x509_parser::oid_registry::*;
-        let alg: &dyn signature::VerificationAlgorithm = match self.sig_alg.as_str() {
-            s if s == OID_PKCS1_SHA256WITHRSA.to_id_string() => {
-                &signature::RSA_PKCS1_2048_8192_SHA256
-            }
-            s if s == OID_PKCS1_SHA384WITHRSA.to_id_string() => {
-                &signature::RSA_PKCS1_2048_8192_SHA384
-            }
-            s if s == OID_PKCS1_SHA512WITHRSA.to_id_string() => {
-                &signature::RSA_PKCS1_2048_8192_SHA512
-            }
-            s if s == OID_SIG_ED25519.to_id_string() => &signature::ED25519,
-            s if s == OID_SIG_ECDSA_WITH_SHA256.to_id_string() => match issuer.key.as_str() {
-                "ecdsa-p384" => &signature::ECDSA_P384_SHA256_ASN1,
-                _ => &signature::ECDSA_P256_SHA256_ASN1,
-            },
-            s if s == OID_SIG_ECDSA_WITH_SHA384.to_id_string() => match issuer.key.as_str() {
-                "ecdsa-p256" => &signature::ECDSA_P256_SHA384_ASN1,
-                _ => &signature::ECDSA_P384_SHA384_ASN1,
-            },
-            _ => return false,
+        let cert = X509CertificateParser::new()
+            .with_deep_parse_extensions(false)
+            .parse(&self.der);
+        let key = SubjectPublicKeyInfo::from_der(&issuer.spki);
+        let (Ok((_, cert)), Ok((_, key))) = (cert, key) else {
+            return false;
         };
-        signature::UnparsedPublicKey::new(alg, &issuer.public_key_bits)
-            .verify(&self.der[self.tbs.clone()], &self.signature)
-            .is_ok()
+        let alg = &cert.signature_algorithm.algorithm;
+        if *alg == oids::OID_PKCS1_SHA1WITHRSA || *alg == oids::OID_SHA1_WITH_RSA {
+            return false;
+        }
+        cert.verify_signature(Some(&key)).is_ok()
     }
 
     /// The subject as an rcgen name with the same attribute order and string
@@ -263,13 +256,6 @@ impl CertInfo {
         let (_, c) = X509Certificate::from_der(&self.der).map_err(|e| e.to_string())?;
         dn_from_name(c.subject())
     }
-}
-
-/// The position of `part` (a slice borrowed from `whole`) inside `whole`.
-fn subslice_range(whole: &[u8], part: &[u8]) -> std::ops::Range<usize> {
-    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
-    let start = start.min(whole.len());
-    start..(start + part.len()).min(whole.len())
 }
 
 fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {
@@ -415,6 +401,49 @@ mod tests {
         assert!(!dns_matches("*.milvus.svc", "a.b.milvus.svc"));
         assert!(!dns_matches("*.milvus.svc", "milvus.svc"));
         assert!(dns_matches("Localhost", "localhost."));
+    }
+
+    /// A CA of `key_type` (CN=ca, so that every CA here has the same name)
+    /// and a leaf it signs.
+    fn ca_and_leaf(key_type: KeyType) -> (CertInfo, CertInfo) {
+        let ca_key = key_type.generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, "ca");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&ca_key).unwrap();
+        let issuer = rcgen::Issuer::new(params, ca_key);
+        let leaf_key = key_type.generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let info = |c: &rcgen::Certificate| CertInfo::from_der(c.der()).unwrap();
+        (info(&ca), info(&leaf))
+    }
+
+    /// Every key type we make (RSA PKCS#1 v1.5 with SHA-256, ECDSA P-256
+    /// and P-384, Ed25519): a certificate verifies against its issuer, and
+    /// not against a CA of the same name with another key, of the same type
+    /// or of another.
+    #[test]
+    fn signatures_verify_with_the_issuers_key_only() {
+        let types = [
+            KeyType::Rsa2048,
+            KeyType::EcdsaP256,
+            KeyType::EcdsaP384,
+            KeyType::Ed25519,
+        ];
+        let made: Vec<_> = types.iter().map(|&t| (t, ca_and_leaf(t))).collect();
+        for (i, (t, (ca, leaf))) in made.iter().enumerate() {
+            assert!(leaf.signed_by(ca), "{t}: leaf by its CA");
+            assert!(ca.is_self_signed(), "{t}: CA self-signed");
+            let (other_ca, _) = ca_and_leaf(*t);
+            assert!(!leaf.signed_by(&other_ca), "{t}: leaf by another {t} key");
+            assert!(!ca.signed_by(&other_ca), "{t}: CA by another {t} key");
+            let (u, (another, _)) = &made[(i + 1) % made.len()];
+            assert!(!leaf.signed_by(another), "{t}: leaf by a {u} key");
+            assert!(!leaf.signed_by(leaf), "{t}: leaf by its own key");
+        }
     }
 
     #[test]

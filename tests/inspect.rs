@@ -321,6 +321,50 @@ fn a_leaf_from_another_ca_is_an_unknown_authority() {
     assert!(problems(entry(&doc, "server.pem")).contains("unknown authority"));
 }
 
+/// Signatures we do not make, from OpenSSL, judged as Go's crypto/x509
+/// (Milvus) does: RSA-PSS with a salt as long as the hash verifies (until
+/// x509-parser checked signatures, it was reported as made by another key);
+/// RSA-PSS with a longer salt (OpenSSL's default) and SHA-1 do not.
+#[test]
+fn rsa_pss_signatures_verify_and_sha1_ones_do_not() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let openssl = |args: &str| assert!(openssl_ok(dir, &args.split(' ').collect::<Vec<_>>()));
+    openssl(
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -sha256 -days 3650 \
+         -subj /CN=rsa-ca -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign",
+    );
+    let leaf = |name: &str, sign: &str| {
+        openssl(&format!(
+            "req -new -newkey rsa:2048 -nodes -keyout {name}.key -subj /CN={name} -out {name}.csr"
+        ));
+        openssl(&format!(
+            "x509 -req -in {name}.csr -CA ca.pem -CAkey ca.key -days 365 -out {name}.pem {sign}"
+        ));
+    };
+    let pss = "-sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen";
+    leaf("pss", &format!("{pss}:digest"));
+    leaf("pss-max", &format!("{pss}:max"));
+    leaf("sha1", "-sha1");
+    leaf("sha256", "-sha256");
+    let doc = json(&run(
+        dir,
+        &[
+            "inspect",
+            "ca.pem",
+            "pss.pem",
+            "pss-max.pem",
+            "sha1.pem",
+            "sha256.pem",
+            "--json",
+        ],
+    ));
+    assert!(codes(entry(&doc, "pss.pem")).is_empty(), "{doc:#}");
+    assert!(codes(entry(&doc, "sha256.pem")).is_empty(), "{doc:#}");
+    assert_eq!(codes(entry(&doc, "pss-max.pem")), ["not_issued_by_ca"]);
+    assert_eq!(codes(entry(&doc, "sha1.pem")), ["not_issued_by_ca"]);
+}
+
 #[test]
 fn a_leaf_outliving_its_ca_is_a_warning_not_a_problem() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
