@@ -245,7 +245,7 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
                 ));
         }
     }
-    quiet_on_closed_pipe(print_inspect(&report, args.json, now))?;
+    quiet_on_closed_pipe(print_inspect(&report, args.json))?;
     Ok(ExitCode::from(report.overall().exit_code()))
 }
 

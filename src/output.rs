@@ -13,6 +13,8 @@ use milvus_certs::store::Recovery;
 use milvus_certs::validity::date;
 use time::OffsetDateTime;
 
+mod json;
+
 /// Text from certificates, file names or a remote server, made safe for a
 /// terminal: a control character (an escape sequence that would clear the
 /// screen or retitle the window, a newline that would forge a line of the
@@ -310,13 +312,7 @@ fn paint(text: &str, status: Status, colour: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-pub fn print_inspect(r: &Report, json: bool, now: OffsetDateTime) -> io::Result<()> {
+pub fn print_inspect(r: &Report, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     for (dir, rec) in &r.recoveries {
@@ -324,11 +320,7 @@ pub fn print_inspect(r: &Report, json: bool, now: OffsetDateTime) -> io::Result<
         print_recovery(&mut err, &Some(rec.clone()))?;
     }
     if json {
-        let doc = inspect_json(r, now);
-        // Rendered first, so a closed pipe is an io::Error of its own kind.
-        let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
-        writeln!(out, "{text}")?;
-        return out.flush();
+        return print_json(&mut out, &json::InspectDoc::new(r));
     }
     let colour = use_colour();
     for f in &r.folders {
@@ -338,6 +330,14 @@ pub fn print_inspect(r: &Report, json: bool, now: OffsetDateTime) -> io::Result<
         print_entry(&mut out, e, colour)?;
     }
     writeln!(out, "{}", summary(r))?;
+    out.flush()
+}
+
+/// A `--json` document, pretty-printed.
+fn print_json(out: &mut impl Write, doc: &impl serde::Serialize) -> io::Result<()> {
+    // Rendered first, so a closed pipe is an io::Error of its own kind.
+    let text = serde_json::to_string_pretty(doc).map_err(io::Error::other)?;
+    writeln!(out, "{text}")?;
     out.flush()
 }
 
@@ -508,76 +508,6 @@ fn summary(r: &Report) -> String {
         k => format!("; {k} inputs without a certificate"),
     };
     format!("{n} {noun}: {list}{without}{verdict}.")
-}
-
-fn findings_json(findings: &[Finding], problems: bool) -> Vec<serde_json::Value> {
-    findings
-        .iter()
-        .filter(|f| f.is_problem() == problems)
-        .map(|f| {
-            serde_json::json!({
-                "code": f.code(),
-                "message": f.to_string(),
-                "fix": f.fix(),
-            })
-        })
-        .collect()
-}
-
-/// The JSON document; its schema is documented in docs/reference.md.
-pub fn inspect_json(r: &Report, _now: OffsetDateTime) -> serde_json::Value {
-    use serde_json::{Value, json};
-    let certs: Vec<Value> = r
-        .entries
-        .iter()
-        .map(|e| {
-            let c = e.cert.as_ref();
-            json!({
-                "source": e.source,
-                "role": e.role_name(),
-                "subject": c.map(|c| c.subject.clone()),
-                "issuer": c.map(|c| c.issuer.clone()),
-                "serial": c.map(|c| c.serial.to_string()),
-                "not_before": c.map(|c| rfc3339(c.not_before)),
-                "not_after": c.map(|c| rfc3339(c.not_after)),
-                "days_left": e.days_left,
-                "sans": c.map(|c| c.sans.iter().map(|n| n.to_string()).chain(c.other_sans.iter().cloned()).collect::<Vec<_>>()).unwrap_or_default(),
-                "key": c.map(|c| c.key.clone()),
-                "key_usage": c.and_then(|c| c.key_usage.clone()).unwrap_or_default(),
-                "ext_key_usage": c.and_then(|c| c.ext_key_usage.clone()).unwrap_or_default(),
-                "encoding": e.encoding.map(|x| x.name().to_ascii_lowercase()),
-                "key_encoding": e.key_encoding.map(|x| x.name().to_ascii_lowercase()),
-                "status": e.status.name(),
-                "problems": findings_json(&e.findings, true),
-                "warnings": findings_json(&e.findings, false),
-                "client_certificate": match &e.client_auth {
-                    None => Value::Null,
-                    Some(ClientAuth::Accepted(_)) => json!("accepted"),
-                    Some(ClientAuth::Rejected(_)) => json!("rejected"),
-                    Some(ClientAuth::NotGiven) => json!("not_given"),
-                },
-            })
-        })
-        .collect();
-    let folders: Vec<Value> = r
-        .folders
-        .iter()
-        .map(|f| {
-            json!({
-                "path": f.path.display().to_string(),
-                "kind": f.kind.name(),
-                "problems": findings_json(&f.findings, true),
-                "warnings": findings_json(&f.findings, false),
-            })
-        })
-        .collect();
-    json!({
-        "status": r.overall().name(),
-        "warn_days": r.warn_days,
-        "folders": folders,
-        "summary": summary(r),
-        "certificates": certs,
-    })
 }
 
 pub fn print_not_due(
@@ -751,9 +681,7 @@ fn location(at: &milvus_certs::doctor::Location) -> String {
 pub fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
-        let doc = doctor_json(r);
-        let text = serde_json::to_string_pretty(&doc).map_err(io::Error::other)?;
-        return writeln!(out, "{text}");
+        return print_json(&mut out, &json::DoctorDoc::new(r));
     }
     let colour = use_colour();
     for f in &r.findings {
@@ -799,36 +727,4 @@ pub fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<
         ),
     };
     writeln!(out, "Read {}: {verdict}.", clean(&files.join(", ")))
-}
-
-/// `doctor --json`: findings as `inspect`'s (code, message, fix) with the
-/// file, key path and line.
-pub fn doctor_json(r: &milvus_certs::doctor::Report) -> serde_json::Value {
-    use serde_json::json;
-    let list = |problems: bool| -> Vec<serde_json::Value> {
-        r.findings
-            .iter()
-            .filter(|f| f.finding.is_problem() == problems)
-            .map(|f| {
-                json!({
-                    "code": f.finding.code(),
-                    "message": f.finding.to_string(),
-                    "fix": f.finding.fix(),
-                    "file": f.at.file.display().to_string(),
-                    "key": f.at.key,
-                    "line": f.at.line,
-                })
-            })
-            .collect()
-    };
-    let status = match r.worst() {
-        None => "ok",
-        Some(s) => s.name(),
-    };
-    json!({
-        "status": status,
-        "files": r.files.iter().map(|(p, s)| json!({"path": p.display().to_string(), "shape": s.name()})).collect::<Vec<_>>(),
-        "problems": list(true),
-        "warnings": list(false),
-    })
 }
