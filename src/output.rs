@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Style};
+
 use milvus_certs::checks::Finding;
 use milvus_certs::files;
 use milvus_certs::generate::GenReport;
@@ -293,23 +295,29 @@ pub fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
     out.flush()
 }
 
-/// Whether to colour text: only on a terminal, never with NO_COLOR set
-/// (https://no-color.org).
+/// Whether to colour standard output, as anstream decides it: on a
+/// terminal, unless NO_COLOR (https://no-color.org) or CLICOLOR=0 is set or
+/// TERM is dumb (or unset); in a pipe or a file only with CLICOLOR_FORCE.
+/// The text is written plain when not (rather than through an
+/// `AutoStream` that strips the styles: that pass over every byte cost
+/// `inspect` of 10,000 files 5% more time).
 fn use_colour() -> bool {
-    use std::io::IsTerminal;
-    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    anstream::AutoStream::choice(&io::stdout()) != anstream::ColorChoice::Never
 }
 
+/// `text` in the colour of `status` (green ok, yellow expiring, red worse)
+/// when `colour`.
 fn paint(text: &str, status: Status, colour: bool) -> String {
     if !colour {
         return text.to_string();
     }
-    let code = match status {
-        Status::Ok => "32",
-        Status::Expiring => "33",
-        _ => "31",
+    let colour = match status {
+        Status::Ok => AnsiColor::Green,
+        Status::Expiring => AnsiColor::Yellow,
+        _ => AnsiColor::Red,
     };
-    format!("\x1b[{code}m{text}\x1b[0m")
+    let style = Style::new().fg_color(Some(colour.into()));
+    format!("{style}{text}{style:#}")
 }
 
 pub fn print_inspect(r: &Report, json: bool) -> io::Result<()> {

@@ -1385,3 +1385,25 @@ fn compose_etcd_and_minio_server_certificates_need_server_auth() {
         "{minio:#}"
     );
 }
+
+/// Severities are coloured as `inspect`'s statuses, under the same rules
+/// (tests/inspect.rs has the terminal cases): plain in a pipe, coloured with
+/// CLICOLOR_FORCE unless NO_COLOR.
+#[test]
+fn severities_are_coloured_only_when_asked_in_a_pipe() {
+    let f = fixtures().join("milvus/operator-encryption-in-transit.yaml");
+    let doctor = |env: &[(&str, &str)]| {
+        let out = std::process::Command::new(BIN)
+            .args(["doctor", f.to_str().unwrap()])
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(!doctor(&[]).contains('\x1b'));
+    assert!(doctor(&[("CLICOLOR_FORCE", "1")]).contains(": \x1b[31mproblem\x1b[0m ["));
+    assert!(!doctor(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+}

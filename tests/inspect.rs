@@ -488,8 +488,12 @@ fn bundles_and_arbitrary_files() {
     assert_eq!(entry(&doc, "chain.crt#2")["role"], "ca");
 }
 
+/// Colour as anstream decides it: on a terminal that has colours, never
+/// with NO_COLOR (an empty one is unset, https://no-color.org), CLICOLOR=0
+/// or TERM=dumb, and in a pipe only with CLICOLOR_FORCE (the last three
+/// since output.rs uses anstream; before, TERM and CLICOLOR* were ignored).
 #[test]
-fn colour_only_on_a_terminal_and_never_with_no_color() {
+fn colour_on_a_terminal_or_with_clicolor_force_never_with_no_color() {
     if std::process::Command::new("script")
         .arg("--version")
         .output()
@@ -499,18 +503,35 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         return;
     }
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
-    let with_tty = |no_color: Option<&str>| {
-        let mut cmd = std::process::Command::new("script");
-        cmd.args(["-qec", &format!("{BIN} inspect"), "/dev/null"])
-            .current_dir(d.path());
-        match no_color {
-            Some(v) => cmd.env("NO_COLOR", v),
-            None => cmd.env_remove("NO_COLOR"),
+    let run = |tty: bool, env: &[(&str, &str)]| {
+        let mut cmd = if tty {
+            let mut c = std::process::Command::new("script");
+            c.args(["-qec", &format!("{BIN} inspect"), "/dev/null"]);
+            c
+        } else {
+            let mut c = std::process::Command::new(BIN);
+            c.arg("inspect");
+            c
         };
-        String::from_utf8_lossy(&cmd.output().unwrap().stdout).to_string()
+        cmd.current_dir(d.path()).env("TERM", "xterm");
+        for var in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "CI"] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        let out = String::from_utf8_lossy(&cmd.output().unwrap().stdout).to_string();
+        assert!(out.contains("ok"), "{out}");
+        out
     };
-    assert!(with_tty(None).contains("\x1b[32mok\x1b[0m"));
-    assert!(!with_tty(Some("1")).contains('\x1b'));
+    let green = "\x1b[32mok\x1b[0m";
+    assert!(run(true, &[]).contains(green));
+    assert!(run(true, &[("NO_COLOR", "")]).contains(green));
+    assert!(!run(true, &[("NO_COLOR", "1")]).contains('\x1b'));
+    assert!(!run(true, &[("CLICOLOR", "0")]).contains('\x1b'));
+    assert!(!run(true, &[("TERM", "dumb")]).contains('\x1b'));
+    assert!(!run(false, &[]).contains('\x1b'));
+    assert!(run(false, &[("CLICOLOR_FORCE", "1")]).contains(green));
+    let both = [("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")];
+    assert!(!run(false, &both).contains('\x1b'));
 }
 
 // --- live servers --------------------------------------------------------

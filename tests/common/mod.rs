@@ -29,12 +29,15 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
-/// Runs `milvus-certs ARGS` in `cwd`.
+/// Runs `milvus-certs ARGS` in `cwd`: output into a pipe, which has no
+/// colours unless CLICOLOR_FORCE is set (removed here, as NO_COLOR is: the
+/// output must be plain without them).
 pub fn run(cwd: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .current_dir(cwd)
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("run milvus-certs")
 }
