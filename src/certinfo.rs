@@ -1,10 +1,12 @@
 //! What we need to know about a certificate, parsed once into owned data.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use rcgen::{DistinguishedName, DnType, DnValue};
 use time::OffsetDateTime;
 use x509_parser::der_parser::asn1_rs::Tag;
+use x509_parser::error::X509Error;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::nom::Parser;
 use x509_parser::oid_registry as oids;
@@ -109,12 +111,11 @@ impl SubjectAttrs {
 }
 
 impl CertInfo {
-    /// Parses a DER certificate. The error is a short reason.
-    pub fn from_der(der: &[u8]) -> Result<CertInfo, String> {
-        let (rest, c) = X509Certificate::from_der(der)
-            .map_err(|e| format!("it is not a valid X.509 certificate ({e})"))?;
+    /// Parses a DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<CertInfo, CertError> {
+        let (rest, c) = X509Certificate::from_der(der).map_err(CertError::NotX509)?;
         if !rest.is_empty() {
-            return Err("it has trailing bytes after the certificate".into());
+            return Err(CertError::TrailingBytes);
         }
         let mut info = CertInfo {
             der: der.to_vec(),
@@ -252,8 +253,9 @@ impl CertInfo {
     /// The subject as an rcgen name with the same attribute order and string
     /// types, so that certificates it issues carry these exact bytes as issuer.
     /// Computed on demand: only a CA that signs needs it.
-    pub fn subject_dn(&self) -> Result<DistinguishedName, String> {
-        let (_, c) = X509Certificate::from_der(&self.der).map_err(|e| e.to_string())?;
+    pub fn subject_dn(&self) -> Result<DistinguishedName, SubjectError> {
+        let (_, c) = X509Certificate::from_der(&self.der)
+            .map_err(|e| SubjectError::NotX509(CertError::NotX509(e)))?;
         dn_from_name(c.subject())
     }
 }
@@ -341,55 +343,111 @@ fn subject_attrs(name: &X509Name<'_>) -> SubjectAttrs {
 
 /// An rcgen name with the same attributes, order and string types; refused
 /// (rather than silently changed) where rcgen cannot reproduce it.
-fn dn_from_name(name: &X509Name<'_>) -> Result<DistinguishedName, String> {
+fn dn_from_name(name: &X509Name<'_>) -> Result<DistinguishedName, SubjectError> {
     let mut dn = DistinguishedName::new();
     let mut seen = Vec::new();
     for rdn in name.iter_rdn() {
         let attrs: Vec<_> = rdn.iter().collect();
-        if attrs.len() != 1 {
-            return Err("it has a multi-valued RDN".into());
-        }
-        let a = attrs[0];
+        let [a] = attrs[..] else {
+            return Err(SubjectError::MultiValuedRdn);
+        };
         let arcs: Vec<u64> = a
             .attr_type()
             .iter()
-            .ok_or("it has an attribute type with a huge OID arc")?
+            .ok_or(SubjectError::HugeOidArc)?
             .collect();
         let ty = DnType::from_oid(&arcs);
         if seen.contains(&ty) {
-            return Err(format!(
-                "it repeats the attribute {}",
-                attr_name(a.attr_type())
-            ));
+            return Err(SubjectError::Repeated(attr_name(a.attr_type())));
         }
         seen.push(ty.clone());
         let data = a.attr_value().data;
-        let text = || {
-            std::str::from_utf8(data)
-                .map_err(|_| "it has an attribute that is not valid text".to_string())
-        };
-        let bad = |e: rcgen::Error| format!("it has an attribute rcgen cannot encode ({e})");
+        let text = || std::str::from_utf8(data).map_err(|_| SubjectError::NotText);
         let value = match a.attr_value().header.tag() {
             Tag::Utf8String => DnValue::Utf8String(text()?.to_string()),
-            Tag::PrintableString => DnValue::PrintableString(text()?.try_into().map_err(bad)?),
-            Tag::Ia5String => DnValue::Ia5String(text()?.try_into().map_err(bad)?),
-            Tag::T61String => DnValue::TeletexString(text()?.try_into().map_err(bad)?),
-            Tag::BmpString => DnValue::BmpString(
-                rcgen::string::BmpString::from_utf16be(data.to_vec()).map_err(bad)?,
-            ),
-            Tag::UniversalString => DnValue::UniversalString(
-                rcgen::string::UniversalString::from_utf32be(data.to_vec()).map_err(bad)?,
-            ),
-            other => {
-                return Err(format!(
-                    "it has an attribute of type {other:?}, which rcgen cannot encode"
-                ));
+            Tag::PrintableString => DnValue::PrintableString(text()?.try_into()?),
+            Tag::Ia5String => DnValue::Ia5String(text()?.try_into()?),
+            Tag::T61String => DnValue::TeletexString(text()?.try_into()?),
+            Tag::BmpString => {
+                DnValue::BmpString(rcgen::string::BmpString::from_utf16be(data.to_vec())?)
             }
+            Tag::UniversalString => DnValue::UniversalString(
+                rcgen::string::UniversalString::from_utf32be(data.to_vec())?,
+            ),
+            other => return Err(SubjectError::UnsupportedType(other)),
         };
         dn.push(ty, value);
     }
     Ok(dn)
 }
+
+/// Why bytes are not a certificate we can read. Displayed after the file's
+/// name: "cert/ca.pem is not a PEM certificate: it has trailing bytes ...".
+#[derive(Clone, Debug, PartialEq)]
+pub enum CertError {
+    /// x509-parser refused it.
+    NotX509(x509_parser::nom::Err<X509Error>),
+    /// Bytes follow the certificate's DER.
+    TrailingBytes,
+}
+
+impl fmt::Display for CertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CertError::NotX509(e) => write!(f, "it is not a valid X.509 certificate ({e})"),
+            CertError::TrailingBytes => f.write_str("it has trailing bytes after the certificate"),
+        }
+    }
+}
+
+impl std::error::Error for CertError {}
+
+/// Why a CA's subject cannot be reproduced exactly in the certificates it
+/// signs (their issuer must be its subject byte for byte, RFC 5280 7.1).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubjectError {
+    /// The certificate cannot be parsed again.
+    NotX509(CertError),
+    /// An RDN holds several attributes (`CN=a+O=b`).
+    MultiValuedRdn,
+    /// An attribute type's OID has an arc larger than 64 bits.
+    HugeOidArc,
+    /// This attribute appears twice; rcgen keeps one of each.
+    Repeated(String),
+    /// A string attribute is not UTF-8.
+    NotText,
+    /// rcgen refuses the value for its string type.
+    Unencodable(rcgen::Error),
+    /// A string type rcgen does not write.
+    UnsupportedType(Tag),
+}
+
+impl From<rcgen::Error> for SubjectError {
+    fn from(e: rcgen::Error) -> SubjectError {
+        SubjectError::Unencodable(e)
+    }
+}
+
+impl fmt::Display for SubjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubjectError::NotX509(e) => e.fmt(f),
+            SubjectError::MultiValuedRdn => f.write_str("it has a multi-valued RDN"),
+            SubjectError::HugeOidArc => f.write_str("it has an attribute type with a huge OID arc"),
+            SubjectError::Repeated(name) => write!(f, "it repeats the attribute {name}"),
+            SubjectError::NotText => f.write_str("it has an attribute that is not valid text"),
+            SubjectError::Unencodable(e) => {
+                write!(f, "it has an attribute rcgen cannot encode ({e})")
+            }
+            SubjectError::UnsupportedType(tag) => write!(
+                f,
+                "it has an attribute of type {tag:?}, which rcgen cannot encode"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SubjectError {}
 
 #[cfg(test)]
 mod tests {

@@ -103,7 +103,7 @@ pub enum Error {
         /// The serial file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: crate::serial::SrlError,
     },
     /// The cryptographic library refused an operation.
     Crypto {
@@ -228,23 +228,27 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(option: &'static str, value: &str, reason: impl Into<String>) -> Error {
+    /// `reason` is a message or a typed cause (names::DnsNameError, ...),
+    /// kept as its text.
+    pub(crate) fn invalid(option: &'static str, value: &str, reason: impl fmt::Display) -> Error {
         Error::InvalidValue {
             option,
             value: value.to_string(),
-            reason: reason.into(),
+            reason: reason.to_string(),
         }
     }
 
+    /// `reason` is a message or a typed cause (certinfo::CertError, ...),
+    /// kept as its text: its wording decides how the message ends.
     pub(crate) fn bad_file(
         path: &Path,
         expected: &'static str,
-        reason: impl Into<String>,
+        reason: impl fmt::Display,
     ) -> Error {
         Error::BadFile {
             path: path.to_path_buf(),
             expected,
-            reason: reason.into(),
+            reason: reason.to_string(),
             backup: latest_backup_of(path),
         }
     }

@@ -17,7 +17,7 @@ use crate::input;
 use crate::keys::KeyType;
 use crate::leaf::{Profile, Role};
 use crate::names::SanName;
-use crate::serial::Serial;
+use crate::serial::{Serial, SrlError};
 
 /// Which certificate of the set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,7 +99,7 @@ pub fn generate_keys(types: &[KeyType]) -> Result<Vec<KeyPair>> {
 pub fn next_serial(serial: &Serial, dir: &Path) -> Result<Serial> {
     serial.next().ok_or_else(|| Error::BadSerialFile {
         path: dir.join(files::CA_SRL),
-        reason: "has reached the largest serial RFC 5280 allows".into(),
+        reason: SrlError::Exhausted,
     })
 }
 

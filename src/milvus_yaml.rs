@@ -97,7 +97,7 @@ pub fn set_keys(path: &Path, text: &str, settings: &[(Vec<String>, Value)]) -> R
     }
     let mut expected = original;
     for (keys, value) in settings {
-        let refuse = |reason: String| {
+        let refuse = |reason: Unsettable| {
             Error::bad_file(
                 path,
                 EXPECTED,
@@ -159,14 +159,14 @@ fn to_yaml(v: &Value) -> Yaml {
 /// Sets `keys` to `value` in a parsed document, in place for an existing
 /// key (order matters to the comparison) and at the end of its mapping
 /// for a new one, as [`set_line`] does in the text.
-fn set_tree(doc: &mut Yaml, keys: &[String], value: Yaml) -> std::result::Result<(), String> {
+fn set_tree(doc: &mut Yaml, keys: &[String], value: Yaml) -> std::result::Result<(), Unsettable> {
     let Some((last, parents)) = keys.split_last() else {
         return Ok(());
     };
     let mut node = doc;
     for (depth, k) in parents.iter().enumerate() {
         let Yaml::Hash(h) = node else {
-            return Err(format!("`{}` is not a mapping", keys[..depth].join(".")));
+            return Err(Unsettable::NotAMapping(keys[..depth].join(".")));
         };
         let key = Yaml::String(k.clone());
         if !h.contains_key(&key) {
@@ -179,7 +179,7 @@ fn set_tree(doc: &mut Yaml, keys: &[String], value: Yaml) -> std::result::Result
         node = child;
     }
     let Yaml::Hash(h) = node else {
-        return Err(format!("`{}` is not a mapping", parents.join(".")));
+        return Err(Unsettable::NotAMapping(parents.join(".")));
     };
     let key = Yaml::String(last.clone());
     match h.get_mut(&key) {
@@ -189,6 +189,31 @@ fn set_tree(doc: &mut Yaml, keys: &[String], value: Yaml) -> std::result::Result
         }
     }
     Ok(())
+}
+
+/// Why a key cannot be set where it must go: a parent key whose value is
+/// not a mapping of settings.
+#[derive(Debug, PartialEq, Eq)]
+enum Unsettable {
+    /// In the parsed document: this dotted key.
+    NotAMapping(String),
+    /// In the text: the 1-based line of the dotted key, and its inline value.
+    NotABlock {
+        line: usize,
+        key: String,
+        value: String,
+    },
+}
+
+impl std::fmt::Display for Unsettable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unsettable::NotAMapping(key) => write!(f, "`{key}` is not a mapping"),
+            Unsettable::NotABlock { line, key, value } => {
+                write!(f, "line {line}: `{key}` is `{value}`, not a block mapping")
+            }
+        }
+    }
 }
 
 fn indent_of(line: &str) -> usize {
@@ -280,7 +305,7 @@ fn set_line(
     lines: &mut Vec<String>,
     keys: &[String],
     value: &str,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Unsettable> {
     let (mut start, mut end) = (0, lines.len());
     // The indent of the mapping we are in; None for a key with no children yet.
     let mut indent = lines[start..end]
@@ -339,11 +364,11 @@ fn set_line(
             return Ok(());
         }
         if !inline.is_empty() && inline != "~" && inline != "null" {
-            return Err(format!(
-                "line {}: `{}` is `{inline}`, not a block mapping",
-                i + 1,
-                keys[..=depth].join(".")
-            ));
+            return Err(Unsettable::NotABlock {
+                line: i + 1,
+                key: keys[..=depth].join("."),
+                value: inline.to_string(),
+            });
         }
         start = i + 1;
         end = stop;

@@ -203,45 +203,31 @@ pub fn url_or_port_error(option: &'static str, s: &str) -> Option<Error> {
 
 /// A DNS name as RFC 1034 3.5 / RFC 1123 2.1 allow it in a certificate, with
 /// an optional leading `*.` wildcard label (RFC 6125 6.4.3).
-fn check_dns_name(s: &str) -> std::result::Result<(), String> {
+fn check_dns_name(s: &str) -> std::result::Result<(), DnsNameError> {
     let name = s.strip_suffix('.').unwrap_or(s);
     if name.is_empty() {
-        return Err("is neither an IP address nor a DNS name".into());
+        return Err(DnsNameError::Empty);
     }
     if name.len() > 253 {
-        return Err(format!(
-            "is {} characters long; a DNS name has at most 253: shorten it",
-            name.len()
-        ));
+        return Err(DnsNameError::TooLong(name.len()));
     }
     let rest = name.strip_prefix("*.").unwrap_or(name);
     let labels: Vec<&str> = rest.split('.').collect();
     for label in &labels {
         if label.is_empty() {
-            return Err(
-                "has an empty label (two dots in a row, or a leading dot): remove the extra dot"
-                    .into(),
-            );
+            return Err(DnsNameError::EmptyLabel);
         }
         if label.len() > 63 {
-            return Err(format!(
-                "has a label of {} characters; a DNS label has at most 63: shorten it",
-                label.len()
-            ));
+            return Err(DnsNameError::LongLabel(label.len()));
         }
         if let Some(c) = label
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
-            return Err(format!(
-                "contains {c:?}, which is not allowed in a DNS name \
-                 (letters, digits, '-' and '_' only; use an IP literal for an address)"
-            ));
+            return Err(DnsNameError::BadChar(c));
         }
         if label.starts_with('-') || label.ends_with('-') {
-            return Err(format!(
-                "has a label {label:?} that starts or ends with '-': remove the '-'"
-            ));
+            return Err(DnsNameError::HyphenAtEnd(label.to_string()));
         }
     }
     // "1.2.3" or "10.0.0.256" are mistyped addresses, not host names.
@@ -249,9 +235,55 @@ fn check_dns_name(s: &str) -> std::result::Result<(), String> {
         .last()
         .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
     {
-        return Err("looks like an IP address but is not a valid one: check the address".into());
+        return Err(DnsNameError::BadAddress);
     }
     Ok(())
+}
+
+/// Why a name is not a DNS name a certificate may hold; displayed after the
+/// value, with what to do.
+#[derive(Debug, PartialEq, Eq)]
+enum DnsNameError {
+    Empty,
+    TooLong(usize),
+    EmptyLabel,
+    LongLabel(usize),
+    BadChar(char),
+    HyphenAtEnd(String),
+    BadAddress,
+}
+
+impl fmt::Display for DnsNameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DnsNameError::Empty => f.write_str("is neither an IP address nor a DNS name"),
+            DnsNameError::TooLong(n) => {
+                write!(
+                    f,
+                    "is {n} characters long; a DNS name has at most 253: shorten it"
+                )
+            }
+            DnsNameError::EmptyLabel => f.write_str(
+                "has an empty label (two dots in a row, or a leading dot): remove the extra dot",
+            ),
+            DnsNameError::LongLabel(n) => write!(
+                f,
+                "has a label of {n} characters; a DNS label has at most 63: shorten it"
+            ),
+            DnsNameError::BadChar(c) => write!(
+                f,
+                "contains {c:?}, which is not allowed in a DNS name \
+                 (letters, digits, '-' and '_' only; use an IP literal for an address)"
+            ),
+            DnsNameError::HyphenAtEnd(label) => write!(
+                f,
+                "has a label {label:?} that starts or ends with '-': remove the '-'"
+            ),
+            DnsNameError::BadAddress => {
+                f.write_str("looks like an IP address but is not a valid one: check the address")
+            }
+        }
+    }
 }
 
 /// The server certificate's names: the common name first (as gen.sh's
@@ -308,22 +340,24 @@ mod tests {
 
     #[test]
     fn bad_names_are_refused() {
-        for bad in [
-            "",
-            "a..b",
-            "-a.b",
-            "a b",
-            "10.0.0.256",
-            "1.2.3",
-            "x\u{0}y",
-            "a*.b",
-            &"a".repeat(64),
-            &format!("{}.com", "a.".repeat(130)),
+        for (bad, why) in [
+            ("", DnsNameError::Empty),
+            ("a..b", DnsNameError::EmptyLabel),
+            ("-a.b", DnsNameError::HyphenAtEnd("-a".into())),
+            ("a b", DnsNameError::BadChar(' ')),
+            ("10.0.0.256", DnsNameError::BadAddress),
+            ("1.2.3", DnsNameError::BadAddress),
+            ("x\u{0}y", DnsNameError::BadChar('\0')),
+            ("a*.b", DnsNameError::BadChar('*')),
+            (&"a".repeat(64), DnsNameError::LongLabel(64)),
+            (
+                &format!("{}.com", "a.".repeat(130)),
+                DnsNameError::TooLong(264),
+            ),
         ] {
-            assert!(
-                SanName::parse("--san", bad).is_err(),
-                "{bad:?} was accepted"
-            );
+            assert_eq!(check_dns_name(bad), Err(why), "{bad:?}");
+            let err = SanName::parse("--san", bad).expect_err(bad).to_string();
+            assert!(err.starts_with("invalid --san "), "{err}");
         }
     }
 

@@ -77,20 +77,20 @@ impl Serial {
     /// Parses the text of a `ca.srl` file. OpenSSL writes uppercase hex with an
     /// even number of digits and a newline; we also accept lowercase (older
     /// tools), an odd digit count and surrounding white space.
-    pub fn parse_srl(text: &[u8]) -> Result<Serial, String> {
-        let text = std::str::from_utf8(text).map_err(|_| "is not text".to_string())?;
+    pub fn parse_srl(text: &[u8]) -> Result<Serial, SrlError> {
+        let text = std::str::from_utf8(text).map_err(|_| SrlError::NotText)?;
         let hex = text.trim();
         if hex.is_empty() {
-            return Err("is empty".into());
+            return Err(SrlError::Empty);
         }
         if hex.starts_with('-') {
-            return Err("holds a negative serial number".into());
+            return Err(SrlError::Negative);
         }
         if hex.lines().count() > 1 {
-            return Err("holds more than one line".into());
+            return Err(SrlError::SeveralLines);
         }
         if let Some(c) = hex.chars().find(|c| !c.is_ascii_hexdigit()) {
-            return Err(format!("holds {c:?}, which is not a hexadecimal digit"));
+            return Err(SrlError::NotHex(c));
         }
         let padded = if hex.len() % 2 == 1 {
             format!("0{hex}")
@@ -103,10 +103,7 @@ impl Serial {
             .collect();
         let serial = Serial::from_be_bytes(&bytes);
         if serial.der_len() > MAX_SERIAL_OCTETS {
-            return Err(format!(
-                "holds a serial of {} octets; RFC 5280 allows at most {MAX_SERIAL_OCTETS}",
-                serial.der_len()
-            ));
+            return Err(SrlError::TooLong(serial.der_len()));
         }
         Ok(serial)
     }
@@ -135,6 +132,46 @@ impl Serial {
         rcgen::SerialNumber::from_slice(&self.0)
     }
 }
+
+/// What is wrong with a `ca.srl` file. Displayed after the file's name:
+/// "cert/ca.srl is empty".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SrlError {
+    /// It is not UTF-8 text.
+    NotText,
+    /// It holds only white space.
+    Empty,
+    /// It holds a negative number.
+    Negative,
+    /// It holds more than one line.
+    SeveralLines,
+    /// It holds this character, which is not a hexadecimal digit.
+    NotHex(char),
+    /// It holds a serial of this many DER octets, more than
+    /// [`MAX_SERIAL_OCTETS`].
+    TooLong(usize),
+    /// The CA has issued the largest serial RFC 5280 allows.
+    Exhausted,
+}
+
+impl fmt::Display for SrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SrlError::NotText => f.write_str("is not text"),
+            SrlError::Empty => f.write_str("is empty"),
+            SrlError::Negative => f.write_str("holds a negative serial number"),
+            SrlError::SeveralLines => f.write_str("holds more than one line"),
+            SrlError::NotHex(c) => write!(f, "holds {c:?}, which is not a hexadecimal digit"),
+            SrlError::TooLong(n) => write!(
+                f,
+                "holds a serial of {n} octets; RFC 5280 allows at most {MAX_SERIAL_OCTETS}"
+            ),
+            SrlError::Exhausted => f.write_str("has reached the largest serial RFC 5280 allows"),
+        }
+    }
+}
+
+impl std::error::Error for SrlError {}
 
 impl fmt::Display for Serial {
     /// Uppercase hex without separators, as in `ca.srl`.
@@ -198,19 +235,26 @@ mod tests {
 
     #[test]
     fn bad_srl_is_refused() {
-        for bad in [
-            &b""[..],
-            b"\n",
-            b"-01",
-            b"xyz",
-            b"01\n02\n",
-            &[b'A'; 42],
-            b"\xff\xfe",
+        for (bad, why) in [
+            (&b""[..], SrlError::Empty),
+            (b"\n", SrlError::Empty),
+            (b"-01", SrlError::Negative),
+            (b"xyz", SrlError::NotHex('x')),
+            (b"01\n02\n", SrlError::SeveralLines),
+            (&[b'A'; 42], SrlError::TooLong(22)),
+            (b"\xff\xfe", SrlError::NotText),
         ] {
-            assert!(Serial::parse_srl(bad).is_err(), "{bad:?}");
+            assert_eq!(Serial::parse_srl(bad), Err(why), "{bad:?}");
         }
         // 20 octets with the top bit set need a 21st sign octet in DER.
-        assert!(Serial::parse_srl("80".repeat(20).as_bytes()).is_err());
+        assert_eq!(
+            Serial::parse_srl("80".repeat(20).as_bytes()),
+            Err(SrlError::TooLong(21))
+        );
         assert!(Serial::parse_srl("7F".repeat(20).as_bytes()).is_ok());
+        assert_eq!(
+            SrlError::TooLong(21).to_string(),
+            "holds a serial of 21 octets; RFC 5280 allows at most 20"
+        );
     }
 }

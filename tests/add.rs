@@ -544,3 +544,26 @@ fn the_scheduled_command_renews_added_certificates_when_due() {
     assert_ne!(new.0, old.0);
     assert_eq!((new.1, new.2, new.3), (old.1, old.2, old.3));
 }
+
+/// A CA whose subject rcgen cannot write again byte for byte (the issuer of
+/// what it signs must be exactly its subject) is refused with the reason,
+/// before anything is written.
+#[test]
+fn a_ca_subject_that_cannot_be_reproduced_is_refused_with_the_reason() {
+    for (subj, reason) in [
+        ("/CN=ca+O=acme -multivalue-rdn", "it has a multi-valued RDN"),
+        ("/OU=a/OU=b/CN=ca", "it repeats the attribute OU"),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let args = format!(
+            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+             -out ca.pem -days 3650 -addext basicConstraints=critical,CA:TRUE -subj {subj}"
+        );
+        assert!(openssl_ok(d.path(), &args.split(' ').collect::<Vec<_>>()));
+        let before = snapshot(d.path());
+        let out = run(d.path(), &["add", "etcd"]);
+        let expected = "ca.pem is not a CA certificate milvus-certs can sign with: ";
+        assert_one_error_line(&out, 1, &[expected, reason]);
+        assert_eq!(snapshot(d.path()), before, "nothing is written");
+    }
+}
