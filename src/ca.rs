@@ -177,7 +177,7 @@ impl LoadedCa {
             _ => IsCa::Ca(BasicConstraints::Unconstrained),
         };
         p.key_usages = match &self.cert.key_usage {
-            Some(ku) => ku.iter().filter_map(|u| key_usage_purpose(u)).collect(),
+            Some(ku) => ku.iter().map(|u| u.to_rcgen()).collect(),
             None => vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign],
         };
         p.use_authority_key_identifier_extension = true;
@@ -186,21 +186,6 @@ impl LoadedCa {
             source,
         })
     }
-}
-
-fn key_usage_purpose(name: &str) -> Option<KeyUsagePurpose> {
-    Some(match name {
-        "digitalSignature" => KeyUsagePurpose::DigitalSignature,
-        "nonRepudiation" => KeyUsagePurpose::ContentCommitment,
-        "keyEncipherment" => KeyUsagePurpose::KeyEncipherment,
-        "dataEncipherment" => KeyUsagePurpose::DataEncipherment,
-        "keyAgreement" => KeyUsagePurpose::KeyAgreement,
-        "keyCertSign" => KeyUsagePurpose::KeyCertSign,
-        "cRLSign" => KeyUsagePurpose::CrlSign,
-        "encipherOnly" => KeyUsagePurpose::EncipherOnly,
-        "decipherOnly" => KeyUsagePurpose::DecipherOnly,
-        _ => return None,
-    })
 }
 
 /// Why `cert` cannot act as a CA, if it cannot (the rule is

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use rcgen::{DistinguishedName, DnType, DnValue};
+use rcgen::{DistinguishedName, DnType, DnValue, KeyUsagePurpose};
 use time::OffsetDateTime;
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::error::X509Error;
@@ -54,10 +54,11 @@ pub struct CertInfo {
     spki: Vec<u8>,
     /// basicConstraints: None when absent, else (cA, pathLen).
     pub basic_constraints: Option<(bool, Option<u32>)>,
-    /// keyUsage names (RFC 5280 spelling), None when absent.
-    pub key_usage: Option<Vec<&'static str>>,
-    /// extendedKeyUsage names, None when absent.
-    pub ext_key_usage: Option<Vec<String>>,
+    /// keyUsage, in bit order; None when absent.
+    pub key_usage: Option<Vec<KeyUsage>>,
+    /// extendedKeyUsage (the six RFC 5280 purposes and
+    /// anyExtendedKeyUsage in that order, then others); None when absent.
+    pub ext_key_usage: Option<Vec<ExtKeyUsage>>,
     /// Subject Key Identifier.
     pub ski: Option<Vec<u8>>,
     /// Authority Key Identifier's keyIdentifier.
@@ -158,32 +159,28 @@ impl CertInfo {
                 ParsedExtension::BasicConstraints(bc) => {
                     info.basic_constraints = Some((bc.ca, bc.path_len_constraint))
                 }
-                ParsedExtension::KeyUsage(ku) => info.key_usage = Some(key_usage_names(ku.flags)),
+                ParsedExtension::KeyUsage(ku) => info.key_usage = Some(KeyUsage::of(ku.flags)),
                 ParsedExtension::ExtendedKeyUsage(eku) => {
-                    let mut v: Vec<String> = Vec::new();
-                    if eku.server_auth {
-                        v.push("serverAuth".into());
-                    }
-                    if eku.client_auth {
-                        v.push("clientAuth".into());
-                    }
-                    if eku.code_signing {
-                        v.push("codeSigning".into());
-                    }
-                    if eku.email_protection {
-                        v.push("emailProtection".into());
-                    }
-                    if eku.time_stamping {
-                        v.push("timeStamping".into());
-                    }
-                    if eku.ocsp_signing {
-                        v.push("OCSPSigning".into());
-                    }
-                    if eku.any {
-                        v.push("anyExtendedKeyUsage".into());
-                    }
-                    v.extend(eku.other.iter().map(|o| o.to_id_string()));
-                    info.ext_key_usage = Some(v);
+                    let known = [
+                        (eku.server_auth, ExtKeyUsage::ServerAuth),
+                        (eku.client_auth, ExtKeyUsage::ClientAuth),
+                        (eku.code_signing, ExtKeyUsage::CodeSigning),
+                        (eku.email_protection, ExtKeyUsage::EmailProtection),
+                        (eku.time_stamping, ExtKeyUsage::TimeStamping),
+                        (eku.ocsp_signing, ExtKeyUsage::OcspSigning),
+                        (eku.any, ExtKeyUsage::Any),
+                    ];
+                    let others = eku
+                        .other
+                        .iter()
+                        .map(|o| ExtKeyUsage::Other(o.to_id_string()));
+                    info.ext_key_usage = Some(
+                        known
+                            .into_iter()
+                            .filter_map(|(has, u)| has.then_some(u))
+                            .chain(others)
+                            .collect(),
+                    );
                 }
                 ParsedExtension::SubjectKeyIdentifier(k) => info.ski = Some(k.0.to_vec()),
                 ParsedExtension::AuthorityKeyIdentifier(a) => {
@@ -207,13 +204,13 @@ impl CertInfo {
         matches!(self.basic_constraints, Some((true, _)))
     }
 
-    /// Whether the certificate allows `usage` (an extendedKeyUsage name):
-    /// true when the extension is absent or holds anyExtendedKeyUsage, as
-    /// RFC 5280 4.2.1.12 and OpenSSL read it.
-    pub fn allows_eku(&self, usage: &str) -> bool {
+    /// Whether the certificate allows `usage`: true when extendedKeyUsage
+    /// is absent or holds anyExtendedKeyUsage, as RFC 5280 4.2.1.12 and
+    /// OpenSSL read it.
+    pub fn allows_eku(&self, usage: &ExtKeyUsage) -> bool {
         match &self.ext_key_usage {
             None => true,
-            Some(v) => v.iter().any(|u| u == usage || u == "anyExtendedKeyUsage"),
+            Some(v) => v.iter().any(|u| u == usage || *u == ExtKeyUsage::Any),
         }
     }
 
@@ -283,25 +280,133 @@ fn dns_matches(pattern: &str, host: &str) -> bool {
     pattern == host
 }
 
-/// keyUsage bit names in RFC 5280 4.2.1.3 order.
-fn key_usage_names(flags: u16) -> Vec<&'static str> {
-    const NAMES: [&str; 9] = [
-        "digitalSignature",
-        "nonRepudiation",
-        "keyEncipherment",
-        "dataEncipherment",
-        "keyAgreement",
-        "keyCertSign",
-        "cRLSign",
-        "encipherOnly",
-        "decipherOnly",
+/// A keyUsage bit (RFC 5280 4.2.1.3). Displayed by its RFC name, which
+/// OpenSSL's configuration uses too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyUsage {
+    /// Bit 0, digitalSignature.
+    DigitalSignature,
+    /// Bit 1, nonRepudiation (contentCommitment).
+    NonRepudiation,
+    /// Bit 2, keyEncipherment.
+    KeyEncipherment,
+    /// Bit 3, dataEncipherment.
+    DataEncipherment,
+    /// Bit 4, keyAgreement.
+    KeyAgreement,
+    /// Bit 5, keyCertSign.
+    KeyCertSign,
+    /// Bit 6, cRLSign.
+    CrlSign,
+    /// Bit 7, encipherOnly.
+    EncipherOnly,
+    /// Bit 8, decipherOnly.
+    DecipherOnly,
+}
+
+impl KeyUsage {
+    /// Every bit, in bit order.
+    pub const ALL: [KeyUsage; 9] = [
+        KeyUsage::DigitalSignature,
+        KeyUsage::NonRepudiation,
+        KeyUsage::KeyEncipherment,
+        KeyUsage::DataEncipherment,
+        KeyUsage::KeyAgreement,
+        KeyUsage::KeyCertSign,
+        KeyUsage::CrlSign,
+        KeyUsage::EncipherOnly,
+        KeyUsage::DecipherOnly,
     ];
-    NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| flags & (1 << i) != 0)
-        .map(|(_, n)| *n)
-        .collect()
+
+    /// The bits set in x509-parser's flags (bit n of the BIT STRING is
+    /// `1 << n`), in bit order.
+    fn of(flags: u16) -> Vec<KeyUsage> {
+        (0..)
+            .zip(KeyUsage::ALL)
+            .filter(|(i, _)| flags & (1 << i) != 0)
+            .map(|(_, u)| u)
+            .collect()
+    }
+
+    /// The RFC 5280 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyUsage::DigitalSignature => "digitalSignature",
+            KeyUsage::NonRepudiation => "nonRepudiation",
+            KeyUsage::KeyEncipherment => "keyEncipherment",
+            KeyUsage::DataEncipherment => "dataEncipherment",
+            KeyUsage::KeyAgreement => "keyAgreement",
+            KeyUsage::KeyCertSign => "keyCertSign",
+            KeyUsage::CrlSign => "cRLSign",
+            KeyUsage::EncipherOnly => "encipherOnly",
+            KeyUsage::DecipherOnly => "decipherOnly",
+        }
+    }
+
+    /// The same bit for a certificate rcgen writes.
+    pub(crate) fn to_rcgen(self) -> KeyUsagePurpose {
+        match self {
+            KeyUsage::DigitalSignature => KeyUsagePurpose::DigitalSignature,
+            KeyUsage::NonRepudiation => KeyUsagePurpose::ContentCommitment,
+            KeyUsage::KeyEncipherment => KeyUsagePurpose::KeyEncipherment,
+            KeyUsage::DataEncipherment => KeyUsagePurpose::DataEncipherment,
+            KeyUsage::KeyAgreement => KeyUsagePurpose::KeyAgreement,
+            KeyUsage::KeyCertSign => KeyUsagePurpose::KeyCertSign,
+            KeyUsage::CrlSign => KeyUsagePurpose::CrlSign,
+            KeyUsage::EncipherOnly => KeyUsagePurpose::EncipherOnly,
+            KeyUsage::DecipherOnly => KeyUsagePurpose::DecipherOnly,
+        }
+    }
+}
+
+impl fmt::Display for KeyUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An extendedKeyUsage purpose (RFC 5280 4.2.1.12). Displayed by its RFC
+/// name (OpenSSL's), or its dotted OID for one RFC 5280 does not name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExtKeyUsage {
+    /// serverAuth: a TLS server.
+    ServerAuth,
+    /// clientAuth: a TLS client (Milvus tlsMode 2).
+    ClientAuth,
+    /// codeSigning.
+    CodeSigning,
+    /// emailProtection.
+    EmailProtection,
+    /// timeStamping.
+    TimeStamping,
+    /// OCSPSigning.
+    OcspSigning,
+    /// anyExtendedKeyUsage: every purpose.
+    Any,
+    /// Another purpose, by dotted OID.
+    Other(String),
+}
+
+impl ExtKeyUsage {
+    /// The RFC 5280 name, or the dotted OID.
+    pub fn name(&self) -> &str {
+        match self {
+            ExtKeyUsage::ServerAuth => "serverAuth",
+            ExtKeyUsage::ClientAuth => "clientAuth",
+            ExtKeyUsage::CodeSigning => "codeSigning",
+            ExtKeyUsage::EmailProtection => "emailProtection",
+            ExtKeyUsage::TimeStamping => "timeStamping",
+            ExtKeyUsage::OcspSigning => "OCSPSigning",
+            ExtKeyUsage::Any => "anyExtendedKeyUsage",
+            ExtKeyUsage::Other(oid) => oid,
+        }
+    }
+}
+
+impl fmt::Display for ExtKeyUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 fn attr_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
@@ -506,13 +611,30 @@ mod tests {
 
     #[test]
     fn key_usage_bits_in_rfc_order() {
+        let names = |flags| {
+            KeyUsage::of(flags)
+                .iter()
+                .map(|u| u.name())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            key_usage_names(0b111),
+            names(0b111),
             ["digitalSignature", "nonRepudiation", "keyEncipherment"]
         );
-        assert_eq!(
-            key_usage_names((1 << 5) | (1 << 6)),
-            ["keyCertSign", "cRLSign"]
-        );
+        assert_eq!(names((1 << 5) | (1 << 6)), ["keyCertSign", "cRLSign"]);
+        assert_eq!(KeyUsage::of(0x1ff), KeyUsage::ALL);
+    }
+
+    #[test]
+    fn any_extended_key_usage_allows_every_purpose() {
+        let (_, mut leaf) = ca_and_leaf(KeyType::EcdsaP256);
+        assert!(leaf.allows_eku(&ExtKeyUsage::ClientAuth), "no extension");
+        leaf.ext_key_usage = Some(vec![ExtKeyUsage::ServerAuth]);
+        assert!(leaf.allows_eku(&ExtKeyUsage::ServerAuth));
+        assert!(!leaf.allows_eku(&ExtKeyUsage::ClientAuth));
+        leaf.ext_key_usage = Some(vec![ExtKeyUsage::Other("1.2.3".into()), ExtKeyUsage::Any]);
+        assert!(leaf.allows_eku(&ExtKeyUsage::ClientAuth));
+        assert_eq!(ExtKeyUsage::OcspSigning.to_string(), "OCSPSigning");
+        assert_eq!(ExtKeyUsage::Other("1.2.3".into()).to_string(), "1.2.3");
     }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::certinfo::CertInfo;
+use crate::certinfo::{CertInfo, ExtKeyUsage, KeyUsage};
 use crate::input::Encoding;
 use crate::keys::parse_private_key_or_der;
 use crate::names::SanName;
@@ -976,7 +976,9 @@ pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
         None => Some("it has no basicConstraints CA:TRUE"),
         Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
         Some((true, _)) => match &cert.key_usage {
-            Some(ku) if !ku.contains(&"keyCertSign") => Some("its keyUsage lacks keyCertSign"),
+            Some(ku) if !ku.contains(&KeyUsage::KeyCertSign) => {
+                Some("its keyUsage lacks keyCertSign")
+            }
             _ => None,
         },
     }
@@ -1046,10 +1048,10 @@ pub fn purpose(cert: &CertInfo, purpose: Purpose, ca_dir: Option<&Path>) -> Vec<
         out.push(Finding::NotALeaf { remedy: remedy() });
     }
     match purpose {
-        Purpose::Server if !cert.allows_eku("serverAuth") => {
+        Purpose::Server if !cert.allows_eku(&ExtKeyUsage::ServerAuth) => {
             out.push(Finding::MissingServerAuth { remedy: remedy() })
         }
-        Purpose::Client if !cert.allows_eku("clientAuth") => {
+        Purpose::Client if !cert.allows_eku(&ExtKeyUsage::ClientAuth) => {
             out.push(Finding::MissingClientAuth { remedy: remedy() })
         }
         _ => {}
@@ -1079,10 +1081,10 @@ pub fn added(cert: &CertInfo, name: &str, dir: &Path) -> Vec<Finding> {
     let profile = crate::issue::expected_profile(name, cert);
     let (server, client) = profile.map_or((true, false), |p| p.needs());
     let fix = profile.unwrap_or(crate::leaf::Profile::Server).name();
-    if server && !cert.allows_eku("serverAuth") {
+    if server && !cert.allows_eku(&ExtKeyUsage::ServerAuth) {
         out.push(Finding::MissingServerAuth { remedy: readd(fix) });
     }
-    if client && !cert.allows_eku("clientAuth") {
+    if client && !cert.allows_eku(&ExtKeyUsage::ClientAuth) {
         out.push(Finding::MissingClientAuth { remedy: readd(fix) });
     }
     if server

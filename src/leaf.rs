@@ -4,7 +4,7 @@ use rcgen::{
     CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose,
 };
 
-use crate::certinfo::CertInfo;
+use crate::certinfo::{CertInfo, ExtKeyUsage};
 use crate::error::Result;
 use crate::files;
 use crate::keys::{KeyType, key_identifier};
@@ -118,7 +118,10 @@ impl Profile {
     /// (or no extension, which allows any) is `peer`; None when it has
     /// neither serverAuth nor clientAuth.
     pub fn of(cert: &CertInfo) -> Option<Profile> {
-        match (cert.allows_eku("serverAuth"), cert.allows_eku("clientAuth")) {
+        match (
+            cert.allows_eku(&ExtKeyUsage::ServerAuth),
+            cert.allows_eku(&ExtKeyUsage::ClientAuth),
+        ) {
             (true, true) => Some(Profile::Peer),
             (true, false) => Some(Profile::Server),
             (false, true) => Some(Profile::Client),

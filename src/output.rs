@@ -391,10 +391,10 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
                 writeln!(out, "    encoding  {}{key}", enc.name())?;
             }
             if let Some(ku) = &c.key_usage {
-                writeln!(out, "    usage     {}", ku.join(", "))?;
+                writeln!(out, "    usage     {}", joined(ku))?;
             }
             if let Some(eku) = &c.ext_key_usage {
-                writeln!(out, "    ext usage {}", eku.join(", "))?;
+                writeln!(out, "    ext usage {}", joined(eku))?;
             }
         }
         _ => writeln!(out, "{}  {}  {status}", clean(&e.source), e.role_name())?,
@@ -408,6 +408,15 @@ fn print_entry(out: &mut impl Write, e: &Entry, colour: bool) -> io::Result<()> 
     }
     print_findings(out, &e.findings, colour)?;
     writeln!(out)
+}
+
+/// `items` shown one after the other, separated by commas.
+fn joined(items: &[impl std::fmt::Display]) -> String {
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn print_findings(out: &mut impl Write, findings: &[Finding], colour: bool) -> io::Result<()> {

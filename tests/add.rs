@@ -21,7 +21,8 @@ fn names(c: &CertInfo) -> Vec<String> {
 }
 
 fn eku(c: &CertInfo) -> Vec<String> {
-    c.ext_key_usage.clone().unwrap_or_default()
+    let usages = c.ext_key_usage.as_deref().unwrap_or_default();
+    usages.iter().map(|u| u.to_string()).collect()
 }
 
 fn key_matches(dir: &Path, name: &str) -> bool {

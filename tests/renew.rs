@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
-use milvus_certs::certinfo::CertInfo;
+use milvus_certs::certinfo::{CertInfo, ExtKeyUsage};
 use milvus_certs::serial::Serial;
 
 fn info(path: &Path) -> CertInfo {
@@ -86,7 +86,7 @@ fn renews_a_directory_made_by_the_guides_script() {
     assert_eq!(server.key, "rsa2048");
     assert_eq!(
         client.ext_key_usage.as_deref(),
-        Some(&["clientAuth".to_string()][..])
+        Some(&[ExtKeyUsage::ClientAuth][..])
     );
     assert!(server.signed_by(&info(&dir.join("ca.pem"))));
     keys_match(dir);
@@ -235,7 +235,7 @@ fn options_override_what_is_kept() {
     assert_eq!(c.key, "ed25519");
     assert_eq!(
         c.ext_key_usage.as_deref(),
-        Some(&["clientAuth".to_string()][..])
+        Some(&[ExtKeyUsage::ClientAuth][..])
     );
     keys_match(dir);
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use milvus_certs::certinfo::CertInfo;
+use milvus_certs::certinfo::{CertInfo, ExtKeyUsage};
 use milvus_certs::input::parse_certificates;
 use milvus_certs::names::SanName;
 
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     for c in &certs {
         let _ = c.is_self_signed();
         let _ = c.is_ca();
-        let _ = c.allows_eku("serverAuth");
+        let _ = c.allows_eku(&ExtKeyUsage::ServerAuth);
         let _ = c.matches_name(&name);
         let _ = c.subject_dn();
         let _ = milvus_certs::ca::not_ca_reason(c);

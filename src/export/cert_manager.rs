@@ -8,7 +8,7 @@ use super::k8s::{base64, metadata};
 use super::milvus::Config;
 use super::preflight::{Certs, KEY, check_key};
 use super::{Export, OutFile};
-use crate::certinfo::CertInfo;
+use crate::certinfo::{CertInfo, ExtKeyUsage, KeyUsage};
 use crate::error::Result;
 use crate::files;
 use crate::input;
@@ -179,24 +179,23 @@ fn usages(cert: &CertInfo) -> Vec<Value> {
     let ku = cert
         .key_usage
         .clone()
-        .unwrap_or_else(|| vec!["digitalSignature", "keyEncipherment"]);
+        .unwrap_or_else(|| vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]);
     let eku = cert
         .ext_key_usage
         .clone()
-        .unwrap_or_else(|| vec!["serverAuth".to_string()]);
-    let mut out: Vec<Value> = Vec::new();
-    for u in ku.iter().copied().chain(eku.iter().map(String::as_str)) {
-        let name = match u {
-            "digitalSignature" => "digital signature",
-            "nonRepudiation" => "content commitment",
-            "keyEncipherment" => "key encipherment",
-            "dataEncipherment" => "data encipherment",
-            "keyAgreement" => "key agreement",
-            "serverAuth" => "server auth",
-            "clientAuth" => "client auth",
-            _ => continue,
-        };
-        out.push(s(name));
-    }
-    out
+        .unwrap_or_else(|| vec![ExtKeyUsage::ServerAuth]);
+    let ku = ku.into_iter().filter_map(|u| match u {
+        KeyUsage::DigitalSignature => Some("digital signature"),
+        KeyUsage::NonRepudiation => Some("content commitment"),
+        KeyUsage::KeyEncipherment => Some("key encipherment"),
+        KeyUsage::DataEncipherment => Some("data encipherment"),
+        KeyUsage::KeyAgreement => Some("key agreement"),
+        _ => None,
+    });
+    let eku = eku.into_iter().filter_map(|u| match u {
+        ExtKeyUsage::ServerAuth => Some("server auth"),
+        ExtKeyUsage::ClientAuth => Some("client auth"),
+        _ => None,
+    });
+    ku.chain(eku).map(s).collect()
 }

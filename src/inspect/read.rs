@@ -10,7 +10,7 @@ use super::folder::{Scope, inspect_folder};
 use super::{Entry, InspectOptions, Report};
 use rustls::pki_types::CertificateDer;
 
-use crate::certinfo::CertInfo;
+use crate::certinfo::{CertInfo, ExtKeyUsage};
 use crate::checks::{self, Finding};
 use crate::error::{Error, Result};
 use crate::files;
@@ -143,8 +143,8 @@ pub(super) fn role_from_content(c: &CertInfo) -> Option<CertRole> {
         return Some(CertRole::Ca);
     }
     match c.ext_key_usage.as_deref() {
-        Some([u]) if u == "serverAuth" => Some(CertRole::Leaf(Role::Server)),
-        Some([u]) if u == "clientAuth" => Some(CertRole::Leaf(Role::Client)),
+        Some([ExtKeyUsage::ServerAuth]) => Some(CertRole::Leaf(Role::Server)),
+        Some([ExtKeyUsage::ClientAuth]) => Some(CertRole::Leaf(Role::Client)),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@
 //! documents have always had (they were built as serde_json maps, which sort
 //! their keys), and scripts may diff them.
 
+use milvus_certs::certinfo::ExtKeyUsage;
 use milvus_certs::checks::Finding;
 use milvus_certs::doctor;
 use milvus_certs::inspect::{ClientAuth, Entry, Folder, Report};
@@ -33,12 +34,12 @@ struct CertificateDoc<'a> {
     days_left: Option<i64>,
     /// `pem | der`, null for a live endpoint.
     encoding: Option<String>,
-    ext_key_usage: Vec<String>,
+    ext_key_usage: Vec<&'a str>,
     issuer: Option<&'a str>,
     key: Option<&'a str>,
     /// `pem | der`, null outside a certificate directory.
     key_encoding: Option<String>,
-    key_usage: Vec<&'static str>,
+    key_usage: Vec<&'a str>,
     not_after: Option<String>,
     not_before: Option<String>,
     problems: Vec<FindingDoc>,
@@ -126,11 +127,14 @@ impl<'a> CertificateDoc<'a> {
             }),
             days_left: e.days_left,
             encoding: e.encoding.map(|x| x.name().to_ascii_lowercase()),
-            ext_key_usage: c.and_then(|c| c.ext_key_usage.clone()).unwrap_or_default(),
+            ext_key_usage: names(
+                c.and_then(|c| c.ext_key_usage.as_deref()),
+                ExtKeyUsage::name,
+            ),
             issuer: c.map(|c| c.issuer.as_str()),
             key: c.map(|c| c.key.as_str()),
             key_encoding: e.key_encoding.map(|x| x.name().to_ascii_lowercase()),
-            key_usage: c.and_then(|c| c.key_usage.clone()).unwrap_or_default(),
+            key_usage: names(c.and_then(|c| c.key_usage.as_deref()), |u| u.name()),
             not_after: c.map(|c| rfc3339(c.not_after)),
             not_before: c.map(|c| rfc3339(c.not_before)),
             problems: FindingDoc::list(&e.findings, true),
@@ -209,6 +213,11 @@ impl<'a> DoctorDoc<'a> {
             warnings: list(false),
         }
     }
+}
+
+/// The names of a certificate's usages; none when the extension is absent.
+fn names<'a, U>(usages: Option<&'a [U]>, name: impl Fn(&'a U) -> &'a str) -> Vec<&'a str> {
+    usages.unwrap_or_default().iter().map(name).collect()
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
