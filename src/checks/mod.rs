@@ -18,8 +18,9 @@
 //! - `chain`: CAs and what they issued (can sign, issued by, `ca.srl`).
 //! - `purpose`: what a leaf is for (extendedKeyUsage, an added
 //!   certificate's profile) and the names clients use.
-//! - `folder`: a certificate folder's own rules (encodings, permissions,
-//!   an interrupted write).
+//! - `folder`: a certificate folder's own rules: what each kind needs, a
+//!   leaf and its key there (in `inspect`'s order, which `renew` shares),
+//!   encodings, permissions, an interrupted write.
 
 use std::path::PathBuf;
 
@@ -40,7 +41,9 @@ pub use chain::{
     ChainBreak, ca_extensions, issued_by, issued_by_any, not_a_ca, not_ca_reason, serial,
 };
 pub use fix::Remedy;
-pub use folder::{der_encoded, dir_permissions, pending_write};
+pub use folder::{
+    FolderKind, FolderLeaf, FolderScope, der_encoded, dir_permissions, pending_write,
+};
 pub use key::{key_matches, key_pair, key_permissions};
 pub use purpose::{Purpose, added, names, purpose};
 pub use validity::{EXPORT_WARN_DAYS, days_left, outlives, validity};

@@ -7,14 +7,13 @@ use std::path::Path;
 
 use time::OffsetDateTime;
 
-use super::folder::{FolderKind, Scope};
 use super::{Entry, InspectOptions, Status};
 use crate::certinfo::CertInfo;
-use crate::checks::{self, Finding, Remedy};
+use crate::checks::{self, Finding, FolderKind, FolderLeaf, FolderScope, Remedy};
 use crate::files;
 use crate::input;
 use crate::issue::CertRole;
-use crate::leaf::Role;
+use crate::leaf::{Role, Target};
 use crate::names::SanName;
 use crate::serial::Serial;
 
@@ -49,109 +48,77 @@ fn remedy_for(ca_dir: Option<&Path>, role: Option<CertRole>, file: Option<&Path>
     Remedy::renew(ca_dir, &args)
 }
 
-/// Each certificate file's key (`NAME.key` next to `NAME.pem`, `firsts`
-/// from [`super::read::folder_certificates`]): present, belonging to the
-/// certificate, private; and both in PEM, the only encoding Milvus and its
-/// clients read.
-pub(super) fn key_files(scope: &Scope<'_>, firsts: &[(usize, String)], entries: &mut [Entry]) {
-    for (i, name) in firsts {
-        let e = &mut entries[*i];
-        let key_name = name.replace(".pem", ".key");
-        let key_path = scope.dir.join(&key_name);
-        let Some(cert) = &e.cert else { continue };
-        match input::read_in_folder(&key_path, "a PEM private key") {
-            Ok(None) => e.findings.extend(scope.missing(&key_name)),
-            Err(err) => e.findings.push(Finding::KeyUnreadable {
-                reason: err.to_string(),
-            }),
-            Ok(Some(bytes)) => {
-                let key_remedy = (e.role != Some(CertRole::Ca))
-                    .then(|| remedy_for(scope.ca_dir(), e.role, e.file.as_deref()));
-                let (encoding, found) = checks::key_pair(&key_path, &bytes, cert, key_remedy);
-                e.key_encoding = encoding;
-                e.findings.extend(found);
-                e.findings.extend(checks::key_permissions(&key_path));
-            }
-        }
-    }
-    for (i, name) in firsts {
-        let e = &mut entries[*i];
-        e.findings.extend(checks::der_encoded(
-            scope.dir,
-            name,
-            e.encoding,
-            e.key_encoding,
-        ));
-    }
-}
-
-/// A folder's certificates (`entries`, all read from it) by role: the CA
-/// is one, the leaves chain to it, outlive it not, and allow their purpose;
-/// `server.pem` names every one of `server_names`; an added certificate is
-/// what its profile needs; and in a CA folder, `ca.srl` is ahead of every
-/// serial issued and `ca.key` is there.
-pub(super) fn folder(scope: &Scope<'_>, server_names: &[SanName], entries: &mut [Entry]) {
+/// A folder's certificates (`entries`, all read from it; `firsts`, each
+/// file's first entry with the file's name, from
+/// [`super::read::folder_certificates`]) by role: each file's key, and the
+/// leaves as [`FolderScope::leaf`] judges them (chain, purpose, names); the
+/// CA is one; and in a CA folder, `ca.srl` is ahead of every serial issued
+/// and `ca.key` is there.
+pub(super) fn folder(
+    scope: &FolderScope<'_>,
+    firsts: &[(usize, String)],
+    server_names: &[SanName],
+    entries: &mut [Entry],
+) {
     let (dir, ca_dir) = (scope.dir, scope.ca_dir());
     let remedy = |role: Option<CertRole>, file: Option<&Path>| remedy_for(ca_dir, role, file);
     let ca = entries
         .iter()
         .find(|e| e.role == Some(CertRole::Ca) && e.cert.is_some() && e.file.is_some())
         .and_then(|e| e.cert.clone());
-    let ca_name = dir.join(files::CA_PEM).display().to_string();
     let issued: Vec<CertInfo> = entries
         .iter()
         .filter(|e| matches!(e.role, Some(CertRole::Leaf(_) | CertRole::Added(_))))
         .filter_map(|e| e.cert.clone())
         .collect();
-    for e in entries.iter_mut() {
+    for (i, e) in entries.iter_mut().enumerate() {
         e.dir_checked = true;
         if e.role.is_some() {
             e.remedy = Some(remedy(e.role, e.file.as_deref()));
         }
         let Some(cert) = &e.cert else { continue };
-        let mut found = Vec::new();
-        match e.role {
-            Some(CertRole::Ca) => {
-                found.extend(checks::not_a_ca(cert));
-                if found.is_empty() && cert.issuer_raw == cert.subject_raw && !cert.is_self_signed()
-                {
-                    found.push(Finding::BadSignature);
-                }
-            }
-            Some(CertRole::Added(_)) => {
-                let name = added_name(e.file.as_deref()).unwrap_or_default();
-                if let Some(ca) = &ca {
-                    // Another CA's certificate: `renew` refuses to re-sign
-                    // its names (they were never this CA's), `add` makes a
-                    // new one.
-                    let fix =
-                        Remedy::Command(crate::shell::milvus_certs("add", dir, &[name, "--force"]));
-                    match checks::issued_by(cert, ca, &ca_name, Some(fix)) {
+        // The file's name, for its first certificate: its key is checked.
+        let first = firsts
+            .iter()
+            .find(|(j, _)| *j == i)
+            .map(|(_, n)| n.as_str());
+        let target = match e.role {
+            Some(CertRole::Leaf(role)) => Some(Target::Leaf(role)),
+            Some(CertRole::Added(_)) => Some(Target::Added(
+                added_name(e.file.as_deref()).unwrap_or_default().into(),
+            )),
+            Some(CertRole::Ca) | None => None,
+        };
+        let (key_encoding, found) = match &target {
+            Some(target) => scope.leaf(&FolderLeaf {
+                target,
+                cert,
+                file_encoding: first.and(e.encoding),
+                ca: ca.as_ref(),
+                server_names,
+                renew: e.remedy.clone(),
+            }),
+            None => {
+                // The CA's key is kept when it is renewed: nothing to run.
+                let key_remedy =
+                    (e.role != Some(CertRole::Ca)).then(|| remedy(e.role, e.file.as_deref()));
+                let (key_encoding, mut found) = match first {
+                    Some(name) => scope.key_file(name, cert, e.encoding, key_remedy),
+                    None => (None, Vec::new()),
+                };
+                if e.role == Some(CertRole::Ca) {
+                    match checks::not_a_ca(cert) {
                         Some(f) => found.push(f),
-                        None => found.extend(checks::outlives(cert, ca)),
+                        None if cert.issuer_raw == cert.subject_raw && !cert.is_self_signed() => {
+                            found.push(Finding::BadSignature)
+                        }
+                        None => {}
                     }
                 }
-                found.extend(checks::added(cert, name, dir));
+                (key_encoding, found)
             }
-            Some(CertRole::Leaf(purpose)) => {
-                if let Some(ca) = &ca {
-                    match checks::issued_by(
-                        cert,
-                        ca,
-                        &ca_name,
-                        Some(remedy(e.role, e.file.as_deref())),
-                    ) {
-                        Some(f) => found.push(f),
-                        None => found.extend(checks::outlives(cert, ca)),
-                    }
-                }
-                found.extend(checks::purpose(cert, purpose, ca_dir));
-                if purpose == Role::Server {
-                    found.extend(checks::names(cert, server_names, ca_dir));
-                }
-            }
-            None => {}
-        }
+        };
+        e.key_encoding = key_encoding;
         e.findings.extend(found);
     }
     // ca.srl, in a CA folder.

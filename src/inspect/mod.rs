@@ -10,8 +10,8 @@
 //!
 //! - `read`: finding and reading the files: a folder's own, the named
 //!   paths, every certificate file of a directory.
-//! - `folder`: what kind of folder it is and what that kind needs; the run
-//!   over one (locked, read, judged).
+//! - `folder`: the run over a folder (locked, read, judged); its kind and
+//!   what that kind needs are [`crate::checks::FolderKind`]'s.
 //! - `judge`: which rules apply to each entry, the `renew` that fixes what
 //!   they find, and the entry's status.
 //! - [`connect`]: the chain a live server presents, judged the same way.
@@ -33,7 +33,8 @@ mod folder;
 mod judge;
 mod read;
 
-pub use folder::{Folder, FolderKind};
+pub use crate::checks::FolderKind;
+pub use folder::Folder;
 
 /// The health of one certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

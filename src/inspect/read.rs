@@ -6,12 +6,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::folder::{Scope, inspect_folder};
+use super::folder::inspect_folder;
 use super::{Entry, InspectOptions, Report};
 use rustls::pki_types::CertificateDer;
 
 use crate::certinfo::{CertInfo, ExtKeyUsage};
-use crate::checks::{self, Finding};
+use crate::checks::{self, Finding, FolderScope};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input::{self, Encoding};
@@ -80,7 +80,10 @@ pub(super) fn paths(
 /// `server.pem`, `client.pem`, and in a CA folder every `NAME.pem` `add`
 /// made. A missing one is an entry only when its kind needs it. Returns the
 /// index of each file's first entry in `out`, with its file name.
-pub(super) fn folder_certificates(scope: &Scope<'_>, out: &mut Vec<Entry>) -> Vec<(usize, String)> {
+pub(super) fn folder_certificates(
+    scope: &FolderScope<'_>,
+    out: &mut Vec<Entry>,
+) -> Vec<(usize, String)> {
     let mut firsts = Vec::new();
     let mut wanted: Vec<String> = [files::CA_PEM, files::SERVER_PEM, files::CLIENT_PEM]
         .map(String::from)

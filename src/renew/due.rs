@@ -4,8 +4,9 @@
 //! A leaf is due when it expires within DAYS, or when `inspect --dir` would
 //! report a problem with it in its CA folder (expired, not yet valid,
 //! missing or unreadable, key mismatch, not issued by `ca.pem`, lacking its
-//! purpose, DER): the same rules ([`crate::checks`]) on the same files,
-//! read as [`crate::input`] reads a folder's own files.
+//! purpose, DER): the same rules in the same order
+//! ([`crate::checks::FolderScope::leaf`]), on the same files read as
+//! [`crate::input`] reads a folder's own files.
 
 use std::path::Path;
 
@@ -14,11 +15,11 @@ use time::OffsetDateTime;
 use super::check_writable;
 use crate::ca::LoadedCa;
 use crate::certinfo::CertInfo;
-use crate::checks::{self, Finding, Purpose};
+use crate::checks::{self, Finding, FolderKind, FolderLeaf, FolderScope};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input::{self, Encoding};
-use crate::leaf::{Role, Target};
+use crate::leaf::Target;
 use crate::store::{DirLock, LOCK_WAIT};
 
 /// A leaf that must be renewed now, and why.
@@ -82,21 +83,6 @@ enum Judged {
     Read(Box<CertInfo>, Vec<Finding>),
 }
 
-/// Why a CA folder needs server.pem, client.pem and their keys, as
-/// `inspect --dir` says it of one (no `--mode`: tlsMode 2, client files
-/// needed).
-const NEEDED_BY: &str = "a CA folder needs it (pass --mode 1 if clients use one-way TLS)";
-
-/// What each of the four files is, as `inspect --dir` names it.
-fn what(role: Role, key: bool) -> &'static str {
-    match (role, key) {
-        (Role::Server, false) => "the server certificate",
-        (Role::Server, true) => "the server private key",
-        (Role::Client, false) => "the client certificate",
-        (Role::Client, true) => "the client private key",
-    }
-}
-
 /// The first certificate of `path` (a folder's own file, PEM or DER) and
 /// how the file was encoded, or the finding that says why there is none.
 fn read_first(path: &Path) -> std::result::Result<(CertInfo, Encoding), Finding> {
@@ -116,66 +102,45 @@ fn read_first(path: &Path) -> std::result::Result<(CertInfo, Encoding), Finding>
         .map_err(|reason| unreadable(Error::bad_file(path, "a certificate", reason).to_string()))
 }
 
-/// Reads `target` in the CA folder `dir` and finds its problems, in the
-/// order `inspect --dir` lists them (the first one is the reason given).
+/// Reads `target` in the CA folder `dir` and finds its problems with the
+/// rules `inspect --dir` applies to it, in its order
+/// ([`FolderScope::leaf`]): the first problem is the reason given.
 /// Warnings (a key readable by others, a leaf outliving its CA) never make
-/// a leaf due, and are not looked for.
+/// a leaf due.
 fn judge(dir: &Path, target: &Target, ca: Option<&CertInfo>, added: &[String]) -> Judged {
-    let file = target.cert_file();
-    let path = dir.join(&file);
-    let missing = path.symlink_metadata().is_err();
-    let role = match target {
-        Target::Leaf(role) if missing => {
-            return Judged::Unreadable(Finding::FileMissing {
-                file,
-                what: what(*role, false),
-                needed_by: NEEDED_BY,
-            });
-        }
-        Target::Added(name) if missing || !added.contains(name) => return Judged::Unknown,
-        Target::Leaf(role) => Some(*role),
-        Target::Added(_) => None,
+    // As `inspect --dir` judges a CA folder with no `--mode`: tlsMode 2,
+    // the client files needed.
+    let scope = FolderScope {
+        dir,
+        kind: FolderKind::Ca,
+        one_way: false,
+        explicit: true,
     };
-    let (cert, encoding) = match read_first(&path) {
+    let file = target.cert_file();
+    if scope.lacks(&file) {
+        // server.pem and client.pem are needed (file_missing); a missing
+        // added NAME.pem cannot be judged.
+        return scope
+            .missing(&file)
+            .map_or(Judged::Unknown, Judged::Unreadable);
+    }
+    if let Target::Added(name) = target
+        && !added.contains(name)
+    {
+        return Judged::Unknown;
+    }
+    let (cert, encoding) = match read_first(&dir.join(&file)) {
         Ok(read) => read,
         Err(f) => return Judged::Unreadable(f),
     };
-    let mut found = Vec::new();
-    let key_file = target.key_file();
-    let key_path = dir.join(&key_file);
-    let mut key_encoding = None;
-    match input::read_in_folder(&key_path, "a PEM private key") {
-        // Only server.key and client.key are needed; an added NAME.key
-        // is checked when present.
-        Ok(None) => found.extend(role.map(|r| Finding::FileMissing {
-            file: key_file,
-            what: what(r, true),
-            needed_by: NEEDED_BY,
-        })),
-        Err(e) => found.push(Finding::KeyUnreadable {
-            reason: e.to_string(),
-        }),
-        Ok(Some(bytes)) => {
-            let (enc, mismatch) = checks::key_pair(&key_path, &bytes, &cert, None);
-            key_encoding = enc;
-            found.extend(mismatch);
-        }
-    }
-    found.extend(checks::der_encoded(
-        dir,
-        &file,
-        Some(encoding),
-        key_encoding,
-    ));
-    let ca_name = dir.join(files::CA_PEM).display().to_string();
-    if let Some(ca) = ca {
-        found.extend(checks::issued_by(&cert, ca, &ca_name, None));
-    }
-    match (target, role) {
-        (Target::Added(name), _) => found.extend(checks::added(&cert, name, dir)),
-        (_, Some(Role::Server)) => found.extend(checks::purpose(&cert, Purpose::Server, Some(dir))),
-        (_, _) => found.extend(checks::purpose(&cert, Purpose::Client, Some(dir))),
-    }
+    let (_, found) = scope.leaf(&FolderLeaf {
+        target,
+        cert: &cert,
+        file_encoding: Some(encoding),
+        ca,
+        server_names: &[],
+        renew: None,
+    });
     Judged::Read(Box::new(cert), found)
 }
 
