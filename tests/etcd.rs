@@ -67,7 +67,6 @@ fn assert_gateway_range(dir: &Path, client_url: &str, value: &str) {
 
 #[test]
 fn etcd_serves_mutual_tls_on_added_certificates_and_refuses_the_wrong_clients() {
-    let _turn = one_server_at_a_time();
     if !etcd::available() {
         return;
     }

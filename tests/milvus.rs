@@ -26,10 +26,13 @@ fn in_namespace(py: &Path, args: &[&str], limit_s: u32) -> std::process::Output 
     crate::common::in_namespace(py, DRIVER, args, limit_s)
 }
 
-/// The copy `export compose` wrote, with the container's /milvus/tls/
-/// paths pointed at the exported tls/ directory (the override file mounts
-/// it there; here the server runs without a container).
-fn local_copy(export: &Path, run: &Path, file: &str) {
+/// A server's working directory `run`: its `configs/` holds `file` as
+/// `export compose` wrote it, with the container's /milvus/tls/ paths
+/// pointed at the exported tls/ directory (the override file mounts it
+/// there; here the server runs without a container), and the storage
+/// paths of the wheel's default configuration (`data`) moved into `run`,
+/// so that servers in separate namespaces can run at once.
+fn local_copy(export: &Path, data: &Path, run: &Path, file: &str) {
     let text = fs::read_to_string(export.join(file)).unwrap();
     let tls = export.join("tls");
     let local = text.replace("\"/milvus/tls/", &format!("\"{}/", tls.display()));
@@ -38,8 +41,24 @@ fn local_copy(export: &Path, run: &Path, file: &str) {
         3,
         "the three tls paths: {text}"
     );
-    fs::create_dir_all(run).unwrap();
-    fs::write(run.join(file), local).unwrap();
+    if file == "milvus.yaml" {
+        let data = data.display();
+        assert!(
+            local.contains(&format!("{data}/data")),
+            "storage paths: {local}"
+        );
+    }
+    let configs = run.join("configs");
+    fs::create_dir_all(&configs).unwrap();
+    fs::write(configs.join(file), moved(&local, data, run)).unwrap();
+}
+
+/// `text` with the storage paths under `data` (`data/data/...`,
+/// `data/logs/...`) moved under `run`.
+fn moved(text: &str, data: &Path, run: &Path) -> String {
+    let (from, to) = (data.display().to_string(), run.display().to_string());
+    text.replace(&format!("{from}/data"), &format!("{to}/data"))
+        .replace(&format!("{from}/logs"), &format!("{to}/logs"))
 }
 
 fn ok(results: &Value, run: &str, check: &str) -> bool {
@@ -50,7 +69,6 @@ fn ok(results: &Value, run: &str, check: &str) -> bool {
 
 #[test]
 fn milvus_2_3_5_serves_tls_with_the_exported_config() {
-    let _turn = one_server_at_a_time();
     let py = match milvus_python(&["unshare", "ip", "timeout"]) {
         Ok(py) => py,
         Err(why) => {
@@ -58,7 +76,7 @@ fn milvus_2_3_5_serves_tls_with_the_exported_config() {
             return;
         }
     };
-    let d = tempfile::tempdir().unwrap();
+    let d = server_tempdir();
     let root = d.path();
     let data = root.join("data");
     let data_s = data.to_str().unwrap();
@@ -96,7 +114,7 @@ fn milvus_2_3_5_serves_tls_with_the_exported_config() {
             ],
         );
         let run = root.join(format!("run{mode}"));
-        local_copy(&export, &run, "milvus.yaml");
+        local_copy(&export, &data, &run, "milvus.yaml");
         runs.push((format!("mode{mode}"), run));
     }
     // The user.yaml fragment next to the default milvus.yaml: 2.3.5 does not
@@ -114,29 +132,47 @@ fn milvus_2_3_5_serves_tls_with_the_exported_config() {
         ],
     );
     let run = root.join("run-fragment");
-    local_copy(&export, &run, "user.yaml");
-    fs::copy(&default, run.join("milvus.yaml")).unwrap();
+    local_copy(&export, &data, &run, "user.yaml");
+    let default_text = fs::read_to_string(&default).unwrap();
+    fs::write(
+        run.join("configs/milvus.yaml"),
+        moved(&default_text, &data, &run),
+    )
+    .unwrap();
     runs.push(("fragment".into(), run));
 
     let certs = fs::canonicalize(root.join("certs")).unwrap();
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        data_s.into(),
-        BIN.into(),
-        certs.to_str().unwrap().into(),
-    ];
-    for (label, dir) in &runs {
-        args.push(label.clone());
-        args.push(dir.to_str().unwrap().into());
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = in_namespace(&py, &args, 900);
-    let results: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "driver output: {e}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+    let certs_s = certs.to_str().unwrap();
+    // The binaries once, then the three servers at once, each in its own
+    // namespaces (their ports are fixed): the run takes one server's time.
+    in_namespace(&py, &["prepare", data_s], 300);
+    let results: Value = std::thread::scope(|s| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|(label, dir)| {
+                let py = &py;
+                s.spawn(move || {
+                    let out = in_namespace(
+                        py,
+                        &["serve", data_s, BIN, certs_s, dir.to_str().unwrap()],
+                        600,
+                    );
+                    let result: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                        panic!(
+                            "{label}: driver output: {e}: {}\n{}",
+                            String::from_utf8_lossy(&out.stdout),
+                            String::from_utf8_lossy(&out.stderr)
+                        )
+                    });
+                    (label.clone(), result)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     });
 
     // tlsMode 1: TLS works (a client certificate is not needed), plaintext fails.

@@ -8,11 +8,14 @@ can reach it.
       Writes the server's own default configuration, DATA_DIR/configs/milvus.yaml,
       from the wheel's template (milvus.MilvusServerConfig), with its paths in
       DATA_DIR.
-  milvus_driver.py run DATA_DIR BIN CERT_DIR LABEL CONFIG_DIR [LABEL CONFIG_DIR ...]
-      For each run, puts CONFIG_DIR's milvus.yaml (and its user.yaml, if
-      any) into DATA_DIR/configs, starts the server, checks which pymilvus
+  milvus_driver.py prepare DATA_DIR
+      Unpacks the server's binaries into DATA_DIR/bin (once for all runs).
+  milvus_driver.py serve DATA_DIR BIN CERT_DIR RUN_DIR
+      Starts DATA_DIR/bin/milvus in RUN_DIR, whose configs/ holds the
+      milvus.yaml (and user.yaml, if any) to test, checks which pymilvus
       connections work, runs `BIN inspect --connect`, and stops the server
-      by its process id. Prints one JSON object: {LABEL: {check: result}}.
+      by its process id. Prints one JSON object: {check: result}. Each
+      serve runs in its own namespace, so several go at once.
 """
 
 import json
@@ -63,7 +66,7 @@ def stop(proc):
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=5)  # the namespace goes anyway: no need to be gentle
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
@@ -122,53 +125,55 @@ def checks(binary, cert_dir):
     return out
 
 
-def run(data_dir, binary, cert_dir, runs):
+def prepare(data_dir):
+    """Unpacks the server's binaries into DATA_DIR/bin, once for all runs."""
     milvus._initialize_data_files(data_dir)
+
+
+def serve(data_dir, binary, cert_dir, run_dir):
+    """One server: RUN_DIR/configs holds its milvus.yaml (and user.yaml),
+    whose storage paths lie in RUN_DIR, so runs in separate namespaces can
+    go at once. Milvus 2.3 reads configs/ in its working directory
+    (paramtable's base table: MILVUSCONF unset, so $PWD/configs)."""
     exe = os.path.join(data_dir, "bin", "milvus")
     env = dict(os.environ)
     env.update(
         DEPLOY_MODE="STANDALONE",
         METRICS_PORT="9091",
-        MILVUS_RUN_DIR=os.path.join(data_dir, "run"),
+        MILVUS_RUN_DIR=os.path.join(run_dir, "run"),
         LD_LIBRARY_PATH=":".join([os.path.dirname(exe), os.environ.get("LD_LIBRARY_PATH", "")]),
     )
-    results = {}
-    for label, cfg_dir in runs:
-        # A fresh state for each run: the previous server's etcd session
-        # (30 s lease) would make this one exit ("CompareAndSwap ... false").
-        storage = os.path.join(data_dir, "data")
-        shutil.rmtree(storage, ignore_errors=True)
-        os.makedirs(storage)
-        configs = os.path.join(data_dir, "configs")
-        shutil.copyfile(os.path.join(cfg_dir, "milvus.yaml"), os.path.join(configs, "milvus.yaml"))
-        user = os.path.join(cfg_dir, "user.yaml")
-        if os.path.exists(user):
-            shutil.copyfile(user, os.path.join(configs, "user.yaml"))
-        elif os.path.exists(os.path.join(configs, "user.yaml")):
-            os.remove(os.path.join(configs, "user.yaml"))
-        log = os.path.join(data_dir, "logs", f"milvus-{label}.log")
-        with open(log, "w") as logf:
-            proc = subprocess.Popen(
-                [exe, "run", "standalone"],
-                cwd=data_dir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=logf,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                wait_healthy(proc, log)
-                results[label] = checks(binary, cert_dir)
-            finally:
-                stop(proc)
-    print(json.dumps(results))
+    for sub in ("data", "logs", "run"):
+        os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
+    # The wheel's other configuration files (glog.conf, ...), as they are.
+    shared = os.path.join(data_dir, "configs")
+    for name in os.listdir(shared):
+        if not os.path.exists(os.path.join(run_dir, "configs", name)):
+            shutil.copyfile(os.path.join(shared, name), os.path.join(run_dir, "configs", name))
+    log = os.path.join(run_dir, "logs", "milvus.log")
+    with open(log, "w") as logf:
+        proc = subprocess.Popen(
+            [exe, "run", "standalone"],
+            cwd=run_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_healthy(proc, log)
+            result = checks(binary, cert_dir)
+        finally:
+            stop(proc)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "config":
         config(sys.argv[2])
-    elif sys.argv[1] == "run":
-        rest = sys.argv[5:]
-        run(sys.argv[2], sys.argv[3], sys.argv[4], list(zip(rest[0::2], rest[1::2])))
+    elif sys.argv[1] == "prepare":
+        prepare(sys.argv[2])
+    elif sys.argv[1] == "serve":
+        serve(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     else:
         sys.exit(f"unknown command {sys.argv[1]}")

@@ -62,7 +62,7 @@ def stop(proc):
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=5)  # the namespace goes anyway: no need to be gentle
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
@@ -77,11 +77,30 @@ def bind(src, dst):
     subprocess.run(["mount", "--bind", src, dst], check=True)
 
 
-def healthy(proc, log, limit):
+def refusal(log, words):
+    """The first line of the log holding all of `words`, if any."""
+    if not words:
+        return None
+    with open(log, errors="replace") as f:
+        for line in f:
+            if all(w in line for w in words):
+                return line.strip()[:600]
+    return None
+
+
+def healthy(proc, log, limit, refused=None):
+    """Whether Milvus becomes healthy within `limit` seconds. A run that must
+    fail names the log line that proves why (`refused`: words one line
+    holds); it ends as soon as that line is written, instead of waiting out
+    the limit: a server that refused its dependency's certificate does not
+    come up later."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False, f"milvus exited with {proc.returncode}:\n{tail(log)}"
+        line = refusal(log, refused)
+        if line:
+            return False, f"refused: {line}"
         try:
             with urllib.request.urlopen(HEALTH, timeout=2) as r:
                 if b"OK" in r.read():
@@ -180,27 +199,39 @@ def run(spec_path):
             procs.append(weed)
             wait_port(9000, 90, weed, s3_log)
             wait_port(8333, 90, weed, s3_log)
+        # The binaries are shared (unpacked once by `prepare`); the working
+        # directory, whose configs/ Milvus 2.3 reads ($PWD/configs:
+        # paramtable's base table), and the storage are this run's, so that
+        # runs in separate namespaces can go at once.
         data_dir = spec["data"]
-        milvus._initialize_data_files(data_dir)
         exe = os.path.join(data_dir, "bin", "milvus")
-        storage = os.path.join(data_dir, "data")
-        shutil.rmtree(storage, ignore_errors=True)
-        os.makedirs(storage)
-        shutil.copyfile(spec["config"], os.path.join(data_dir, "configs", "milvus.yaml"))
+        configs = os.path.join(work, "configs")
+        os.makedirs(configs, exist_ok=True)
+        for name in os.listdir(os.path.join(data_dir, "configs")):
+            shutil.copyfile(os.path.join(data_dir, "configs", name), os.path.join(configs, name))
+        with open(spec["config"]) as f:
+            text = f.read()
+        for sub in ("data", "logs"):
+            text = text.replace(os.path.join(data_dir, sub), os.path.join(work, sub))
+            os.makedirs(os.path.join(work, sub), exist_ok=True)
+        with open(os.path.join(configs, "milvus.yaml"), "w") as f:
+            f.write(text)
         env = dict(os.environ)
         env.update(
             DEPLOY_MODE="STANDALONE",
             METRICS_PORT="9091",
-            MILVUS_RUN_DIR=os.path.join(data_dir, "run"),
+            MILVUS_RUN_DIR=os.path.join(work, "run"),
             LD_LIBRARY_PATH=":".join([os.path.dirname(exe), os.environ.get("LD_LIBRARY_PATH", "")]),
         )
         env.pop("SSL_CERT_FILE", None)
         log = os.path.join(work, "milvus.log")
-        m = start([exe, "run", "standalone"], log, cwd=data_dir, env=env)
+        m = start([exe, "run", "standalone"], log, cwd=work, env=env)
         procs.append(m)
-        ok, why = healthy(m, log, spec["wait"])
+        ok, why = healthy(m, log, spec["wait"], spec.get("refused"))
         out["healthy"] = ok
-        if not ok:
+        if why.startswith("refused: "):
+            out["refused"] = why[len("refused: "):]
+        elif not ok:
             out["why"] = why[-3000:]
         elif spec.get("exercise"):
             out["exercise"] = exercise(spec["ca"], 180)
@@ -217,6 +248,8 @@ def run(spec_path):
 if __name__ == "__main__":
     if sys.argv[1] == "config":
         config(sys.argv[2])
+    elif sys.argv[1] == "prepare":
+        milvus._initialize_data_files(sys.argv[2])
     elif sys.argv[1] == "run":
         run(sys.argv[2])
     else:

@@ -826,12 +826,13 @@ pub fn assert_snapshot(name: &str, actual: &str) {
     );
 }
 
-/// The tests that run real servers (Milvus, etcd, SeaweedFS) take turns:
-/// they share one test binary, and two Milvus servers at once on a 2-core
-/// machine slow each other past Milvus's own internal timeouts.
-pub fn one_server_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+/// A temporary directory for a test that runs servers with `in_namespace`:
+/// in target/tmp, since /tmp is the namespace's own.
+pub fn server_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("servers-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("a temporary directory in target/tmp")
 }
 
 /// Runs `py DRIVER ARGS` inside fresh network, PID and mount namespaces
@@ -852,7 +853,11 @@ pub fn in_namespace(py: &Path, driver: &str, args: &[&str], limit_s: u32) -> Out
             "sh",
             "-c",
         ])
-        .arg("ip link set lo up && exec \"$0\" \"$@\"")
+        // A /tmp of its own: Milvus 2.3 keeps /tmp/milvus/server_id_<pid>
+        // and SeaweedFS its gRPC sockets at /tmp/seaweedfs-*-<port>.sock,
+        // names that servers in other namespaces (same pids, same ports)
+        // would share. The test's files live outside /tmp: server_tempdir.
+        .arg("ip link set lo up && mount -t tmpfs -o mode=1777 tmpfs /tmp && exec \"$0\" \"$@\"")
         .arg(py)
         .arg(driver)
         .args(args)
