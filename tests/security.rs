@@ -789,6 +789,61 @@ fn a_reader_holding_a_lock_on_the_directory_does_not_block_renewal() {
 /// `inspect --dir`, and a `ca.key`/`ca.pem` pointing at another CA kept
 /// elsewhere is not used by `renew` to sign names the attacker chose. Links
 /// that stay inside (a mounted Kubernetes Secret's `..data/`) still work.
+/// A folder below `--out` that exists is held to the rule `--out` is: root
+/// does not write keys into a subfolder another user owns or can write,
+/// where they could be swapped after the write.
+#[test]
+fn subfolders_of_out_another_user_controls_are_refused() {
+    if !two_users() {
+        return;
+    }
+    let a = arena();
+    let app = a.path().join("app");
+    gen_at(&app);
+    for name in ["etcd", "etcd-client"] {
+        run_ok(&app, &["add", name]);
+    }
+    let deploy = a.path().join("deploy");
+    fs::create_dir(&deploy).unwrap();
+    fs::create_dir(deploy.join("tls")).unwrap();
+    fs::set_permissions(deploy.join("tls"), fs::Permissions::from_mode(0o777)).unwrap();
+    fs::create_dir(deploy.join("tls-etcd")).unwrap();
+    chown_tree(&deploy.join("tls-etcd"), NOBODY);
+    let before = state(a.path());
+    let compose = [
+        "export", "compose", "--dir", "app", "--etcd", "--out", "deploy",
+    ];
+    let out = run_bounded(a.path(), &compose);
+    assert_one_error_line(
+        &out,
+        1,
+        &[
+            "will not write",
+            "deploy/tls",
+            "writable by group or others",
+            "nothing was written",
+        ],
+    );
+    assert_eq!(state(a.path()), before);
+    fs::set_permissions(deploy.join("tls"), fs::Permissions::from_mode(0o755)).unwrap();
+    let before = state(a.path());
+    let out = run_bounded(a.path(), &compose);
+    assert_one_error_line(
+        &out,
+        1,
+        &[
+            "will not write",
+            "deploy/tls-etcd",
+            "belongs to user id 65534",
+            "nothing was written",
+        ],
+    );
+    assert_eq!(state(a.path()), before);
+    // Root's own subfolders are fine.
+    fs::remove_dir(deploy.join("tls-etcd")).unwrap();
+    run_ok(a.path(), &compose);
+}
+
 #[test]
 fn links_out_of_the_folder_are_not_followed_when_reading_it() {
     if !two_users() {

@@ -35,25 +35,8 @@ pub fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Ve
     let (root, meta, created) =
         fsat::open_dir_strict(out, Some(PUBLIC_DIR_MODE)).map_err(|e| walk_error(out, e))?;
     let result = (|| {
-        // Another user's folder, or one others can write, could have its
-        // files swapped after we write them (a unit root then installs).
-        if meta.uid != 0 && meta.uid != fsat::euid() || meta.shared_writable() {
-            return Err(Error::UntrustedPath {
-                dir: out.to_path_buf(),
-                path: out.to_path_buf(),
-                reason: if meta.shared_writable() {
-                    format!(
-                        "it is writable by group or others (mode {:04o}), so another user \
-                         could replace what milvus-certs writes there",
-                        meta.mode
-                    )
-                } else {
-                    format!(
-                        "it belongs to user id {}, who could replace what milvus-certs writes there",
-                        meta.uid
-                    )
-                },
-            });
+        if let Some(e) = untrusted(out, &meta) {
+            return Err(e);
         }
         write_below(out, root.as_fd(), files, force)
     })();
@@ -63,6 +46,32 @@ pub fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Ve
         }
     }
     result
+}
+
+/// Why `dir` may not receive our files, if it may not: another user's
+/// folder, or one others can write, could have its files swapped after we
+/// write them (and root then installs a unit, or mounts a key, from there).
+/// This holds for `--out` and for every folder below it that exists.
+fn untrusted(dir: &Path, meta: &fsat::Meta) -> Option<Error> {
+    let reason = if meta.shared_writable() {
+        format!(
+            "it is writable by group or others (mode {:04o}), so another user \
+             could replace what milvus-certs writes there",
+            meta.mode
+        )
+    } else if meta.uid != 0 && meta.uid != fsat::euid() {
+        format!(
+            "it belongs to user id {}, who could replace what milvus-certs writes there",
+            meta.uid
+        )
+    } else {
+        return None;
+    };
+    Some(Error::UntrustedPath {
+        dir: dir.to_path_buf(),
+        path: dir.to_path_buf(),
+        reason,
+    })
 }
 
 fn write_below(
@@ -150,7 +159,8 @@ fn write_below(
 }
 
 /// Opens `root/dirs...` without following symlinks; `None` if a part is
-/// missing. A part that is a symlink or a file is an error.
+/// missing. A part that is a symlink or a file is an error, and so is a
+/// folder another user could change (`untrusted`).
 fn open_existing_dirs(out: &Path, root: BorrowedFd<'_>, dirs: &[&str]) -> Result<Option<OwnedFd>> {
     let mut fd = fsat::open_dir(root, ".").map_err(Error::io("open directory", out))?;
     let mut path = out.to_path_buf();
@@ -171,6 +181,10 @@ fn open_existing_dirs(out: &Path, root: BorrowedFd<'_>, dirs: &[&str]) -> Result
             }
         }
         fd = fsat::open_dir(fd.as_fd(), *d).map_err(Error::io("open directory", &path))?;
+        let meta = fsat::fmeta(fd.as_fd()).map_err(Error::io("examine", &path))?;
+        if let Some(e) = untrusted(&path, &meta) {
+            return Err(e);
+        }
     }
     Ok(Some(fd))
 }
