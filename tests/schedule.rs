@@ -526,16 +526,14 @@ fn the_readme_kubernetes_schedule_example_works_as_written() {
     std::os::unix::fs::symlink(BIN, bin_dir.join("milvus-certs")).unwrap();
     let log = d.path().join("kubectl.log");
     let kubectl = bin_dir.join("kubectl");
-    fs::write(
+    write_executable(
         &kubectl,
         format!(
             "#!/bin/sh\necho \"kubectl $*\" >> '{0}'\n[ \"$1\" = apply ] && cat >> '{0}'\nexit 0\n",
             log.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&kubectl, fs::Permissions::from_mode(0o755)).unwrap();
+        )
+        .as_bytes(),
+    );
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
     shell_ok("sh", d.path(), script, &[("PATH", &path)]);
 

@@ -7,7 +7,7 @@ pub mod etcd;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
@@ -627,13 +627,33 @@ pub fn run_unprivileged(cwd: &Path, args: &[&str]) -> Option<Output> {
 pub fn shared_bin() -> (tempfile::TempDir, PathBuf) {
     let d = shared_dir();
     let path = d.path().join("milvus-certs");
-    fs::copy(BIN, &path).unwrap();
-    fs::set_permissions(
-        &path,
-        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
-    )
-    .unwrap();
+    write_executable(&path, &fs::read(BIN).unwrap());
     (d, path)
+}
+
+/// Writes an executable file (0755) through a child process, never through
+/// a descriptor of this one: a child that another test thread forks at that
+/// moment would inherit the descriptor open for writing, and running the
+/// file would fail with ETXTBSY ("Text file busy") until that child execs.
+pub fn write_executable(path: &Path, contents: &[u8]) {
+    use std::io::Write;
+    let mut child = Command::new("sh")
+        .args(["-c", "cat > \"$0\" && chmod 755 \"$0\""])
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run sh");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(contents)
+        .expect("write to sh");
+    assert!(
+        child.wait().expect("wait for sh").success(),
+        "{}",
+        path.display()
+    );
 }
 
 /// A temp dir another user can enter (its parent is 0700 for root).
