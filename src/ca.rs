@@ -66,8 +66,6 @@ impl std::fmt::Debug for LoadedCa {
 }
 
 const CA_PEM_EXPECTED: &str = "a PEM CA certificate";
-const FILES_HINT: &str =
-    "run in the directory made by `milvus-certs gen` (or the guide's gen.sh), or pass --dir";
 
 impl LoadedCa {
     /// Reads `dir/ca.pem` and `dir/ca.key` and checks, before anything is
@@ -75,12 +73,16 @@ impl LoadedCa {
     /// (with `require_valid`) that it is valid at `now`.
     pub fn load(dir: &Path, now: OffsetDateTime, require_valid: bool) -> Result<LoadedCa> {
         let pem_path = dir.join(files::CA_PEM);
-        let bytes = input::required(
-            input::read_in_folder(&pem_path, CA_PEM_EXPECTED)?,
-            &pem_path,
-            "the CA certificate",
-            FILES_HINT,
-        )?;
+        let bytes = input::read_in_folder(&pem_path, CA_PEM_EXPECTED)?.ok_or_else(|| {
+            Error::MissingFile {
+                path: pem_path.clone(),
+                what: "the CA certificate",
+                fix: format!(
+                    "make the files with `{}`, or pass the --dir that gen (or the guide's gen.sh) wrote",
+                    crate::shell::milvus_certs("gen", dir, &[])
+                ),
+            }
+        })?;
         let (mut certs, cert_encoding) = input::parse_certificates_or_der(&pem_path, &bytes)?;
         let first = certs.swap_remove(0);
         let cert = CertInfo::from_der(&first)

@@ -224,7 +224,11 @@ fn check_dns_name(s: &str) -> std::result::Result<(), DnsNameError> {
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
-            return Err(DnsNameError::BadChar(c));
+            return Err(if c == '*' {
+                DnsNameError::Wildcard
+            } else {
+                DnsNameError::BadChar(c)
+            });
         }
         if label.starts_with('-') || label.ends_with('-') {
             return Err(DnsNameError::HyphenAtEnd(label.to_string()));
@@ -249,6 +253,8 @@ enum DnsNameError {
     EmptyLabel,
     LongLabel(usize),
     BadChar(char),
+    /// A `*` other than a whole leftmost label.
+    Wildcard,
     HyphenAtEnd(String),
     BadAddress,
 }
@@ -269,6 +275,10 @@ impl fmt::Display for DnsNameError {
             DnsNameError::LongLabel(n) => write!(
                 f,
                 "has a label of {n} characters; a DNS label has at most 63: shorten it"
+            ),
+            DnsNameError::Wildcard => f.write_str(
+                "has a '*' that is not the whole leftmost label; a wildcard name is \
+                 `*.example.com` (RFC 6125 6.4.3), which matches one label only",
             ),
             DnsNameError::BadChar(c) => write!(
                 f,
@@ -345,10 +355,12 @@ mod tests {
             ("a..b", DnsNameError::EmptyLabel),
             ("-a.b", DnsNameError::HyphenAtEnd("-a".into())),
             ("a b", DnsNameError::BadChar(' ')),
+            ("*.*.example.com", DnsNameError::Wildcard),
+            ("a*.example.com", DnsNameError::Wildcard),
             ("10.0.0.256", DnsNameError::BadAddress),
             ("1.2.3", DnsNameError::BadAddress),
             ("x\u{0}y", DnsNameError::BadChar('\0')),
-            ("a*.b", DnsNameError::BadChar('*')),
+            ("a*.b", DnsNameError::Wildcard),
             (&"a".repeat(64), DnsNameError::LongLabel(64)),
             (
                 &format!("{}.com", "a.".repeat(130)),

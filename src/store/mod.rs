@@ -73,10 +73,14 @@ pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// The error for a certificate directory that cannot be opened.
 fn missing_dir(dir: &Path, e: std::io::Error) -> Error {
     match e.kind() {
-        std::io::ErrorKind::NotFound => Error::Missing {
+        // `gen` alone writes into the current directory: name the folder.
+        std::io::ErrorKind::NotFound => Error::MissingFile {
             path: dir.to_path_buf(),
             what: "the certificate directory",
-            hint: "check --dir, or make the files first with `milvus-certs gen`",
+            fix: format!(
+                "check --dir, or make the files first with `{}`",
+                crate::shell::milvus_certs("gen", dir, &[])
+            ),
         },
         _ => Error::io("open directory", dir)(e),
     }
