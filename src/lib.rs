@@ -33,4 +33,8 @@ pub mod store;
 pub mod validity;
 pub mod yaml;
 
+// The parsers of untrusted input, property-tested.
+#[cfg(test)]
+mod properties;
+
 pub use error::{Error, Result};

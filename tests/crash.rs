@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::common::*;
 use milvus_certs::certinfo::CertInfo;
 use milvus_certs::serial::Serial;
-use milvus_certs::store::STAGING_DIR;
 
 /// xorshift64*: enough randomness for kill points, and a seed to replay.
 struct Rng(u64);
@@ -163,7 +162,7 @@ fn sigkill_at_random_points_loses_nothing() {
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
-        names.retain(|n| n != "backup" && n != milvus_certs::store::LOCK_FILE);
+        names.retain(|n| n != "backup" && n != LOCK_FILE);
         names.sort();
         let mut want: Vec<String> = SEVEN.iter().map(|s| s.to_string()).collect();
         want.sort();

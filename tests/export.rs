@@ -234,7 +234,7 @@ fn bad_input_is_one_clear_error() {
 fn export_recovers_an_interrupted_write_first() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
     let dir = d.path();
-    let staging = dir.join(milvus_certs::store::STAGING_DIR);
+    let staging = dir.join(STAGING_DIR);
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("server.pem"), "half-written").unwrap();
     let out = run_ok(dir, &["export", "k8s-secret"]);

@@ -284,7 +284,7 @@ fn files_are_created_private_and_keys_never_widened() {
                     "{args:?} widened a secret: {line}"
                 );
             }
-            let ours = line.contains(milvus_certs::store::STAGING_DIR) || line.contains("backup");
+            let ours = line.contains(STAGING_DIR) || line.contains("backup");
             if line.contains("mkdir") && ours && !line.contains("EEXIST") {
                 assert!(line.contains(", 0700)"), "{args:?}: {line}");
             }

@@ -108,19 +108,14 @@ fn gen_writes_the_seven_files_field_by_field() {
     names.sort();
     // The seven, and the lock file (0600, empty: see store::LOCK_FILE).
     let mut seven: Vec<String> = SEVEN.iter().map(|s| s.to_string()).collect();
-    seven.push(milvus_certs::store::LOCK_FILE.into());
+    seven.push(LOCK_FILE.into());
     seven.sort();
     assert_eq!(
         names, seven,
         "exactly the seven files and the lock, no leftovers"
     );
-    assert_eq!(mode(&dir.join(milvus_certs::store::LOCK_FILE)), 0o600);
-    assert_eq!(
-        fs::metadata(dir.join(milvus_certs::store::LOCK_FILE))
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(mode(&dir.join(LOCK_FILE)), 0o600);
+    assert_eq!(fs::metadata(dir.join(LOCK_FILE)).unwrap().len(), 0);
 
     let ca_der = cert_der(&dir.join("ca.pem"));
     let ca = parse(&ca_der);
@@ -462,7 +457,9 @@ fn every_key_type_works() {
         let server = parse(&server_der);
         assert_eq!(server.signature_algorithm.algorithm, sig_oid, "{kt}");
         assert!(signature_ok(&server, &ca), "{kt}");
-        let desc = milvus_certs::keys::describe_spki(server.public_key());
+        let desc = milvus_certs::certinfo::CertInfo::from_der(&server_der)
+            .unwrap()
+            .key;
         assert_eq!(desc, kt);
         let (_, ku) = key_usage(&server);
         assert_eq!(

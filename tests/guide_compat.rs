@@ -130,7 +130,12 @@ fn profile(dir: &Path) -> BTreeMap<String, String> {
         );
         let span = c.validity().not_after.to_datetime() - c.validity().not_before.to_datetime();
         put("validityDays", span.whole_days().to_string());
-        put("key", milvus_certs::keys::describe_spki(c.public_key()));
+        put(
+            "key",
+            milvus_certs::certinfo::CertInfo::from_der(&ders[i])
+                .unwrap()
+                .key,
+        );
         put("signatureVerifies", signature_ok(c, issuer).to_string());
         put(
             "serial",

@@ -893,7 +893,7 @@ fn the_readme_ci_step_works_as_written() {
 #[test]
 fn an_interrupted_write_in_a_path_directory_is_reported_not_touched() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
-    let staging = d.path().join(milvus_certs::store::STAGING_DIR);
+    let staging = d.path().join(STAGING_DIR);
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("server.pem"), "half-written").unwrap();
     let before = snapshot(d.path());
@@ -928,7 +928,7 @@ fn an_interrupted_write_in_a_path_directory_is_reported_not_touched() {
 #[test]
 fn inspecting_a_file_never_writes_in_its_folder() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
-    let staging = d.path().join(milvus_certs::store::STAGING_DIR);
+    let staging = d.path().join(STAGING_DIR);
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("server.pem"), "half-written").unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
@@ -1116,7 +1116,7 @@ fn a_ca_without_key_usage_points_to_renew_ca() {
 #[test]
 fn inspecting_a_loose_file_is_read_only() {
     let d = gen_dir(&["--key-type", "ecdsa-p256"]);
-    let staging = d.path().join(milvus_certs::store::STAGING_DIR);
+    let staging = d.path().join(STAGING_DIR);
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("server.pem"), "half-written").unwrap();
     fs::write(staging.join("COMMIT"), "milvus-certs journal v1\n").unwrap();

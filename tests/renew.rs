@@ -558,7 +558,7 @@ fn concurrent_runs_never_interleave() {
     assert_ne!(s.serial, c.serial);
     assert!(srl(dir) >= c.serial && srl(dir) >= s.serial);
     assert!(s.signed_by(&info(&dir.join("ca.pem"))));
-    assert!(!dir.join(milvus_certs::store::STAGING_DIR).exists());
+    assert!(!dir.join(STAGING_DIR).exists());
 }
 
 /// Issue 16: the error for a foreign `ca.key` points to a backup only when

@@ -189,7 +189,7 @@ fn dry_run_changes_nothing() {
     let d = gen_dir(&["--days", "10", "--key-type", "ecdsa-p256"]);
     let dir = d.path();
     // Even an interrupted write is left for the next real run.
-    let staging = dir.join(milvus_certs::store::STAGING_DIR);
+    let staging = dir.join(STAGING_DIR);
     fs::create_dir(&staging).unwrap();
     fs::write(staging.join("server.pem"), "half").unwrap();
     let before = snapshot(dir);

@@ -761,7 +761,7 @@ fn a_reader_holding_a_lock_on_the_directory_does_not_block_renewal() {
     let c = a.path().join("c");
     gen_at(&c);
     fs::set_permissions(&c, fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!(mode(&c.join(milvus_certs::store::LOCK_FILE)), 0o600);
+    assert_eq!(mode(&c.join(LOCK_FILE)), 0o600);
     let mut holder = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "flock"])
         .arg(&c)

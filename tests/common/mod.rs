@@ -24,6 +24,12 @@ pub const SEVEN: [&str; 7] = [
     "client.key",
     "client.pem",
 ];
+/// The lock file every command takes in a certificate directory, and the
+/// folder an interrupted write leaves: names users see (and may exclude
+/// from backups), so they are spelled here rather than read from the
+/// library, where a rename would go unnoticed.
+pub const LOCK_FILE: &str = ".milvus-certs.lock";
+pub const STAGING_DIR: &str = ".milvus-certs-pending";
 
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
