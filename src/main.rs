@@ -419,7 +419,7 @@ fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<Ex
     let made = kafka::export(&opts, now)?;
     output::print_recovery(&mut io::stderr(), &made.recovery)?;
     for w in &made.warnings {
-        let _ = writeln!(io::stderr(), "warning: {w}");
+        let _ = writeln!(io::stderr(), "warning: {}", output::clean(w));
     }
     let written = milvus_certs::export::write(&out, &made.files, a.common.force)?;
     quiet_on_closed_pipe(output::print_export(&out, &made, &written))?;

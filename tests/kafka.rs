@@ -320,3 +320,25 @@ fn a_damaged_certificate_without_its_key_names_the_fix_for_both() {
     assert_one_error_line(&o, 1, &["kafka.key", "add kafka --force"]);
     assert!(!dir.join("deploy").exists());
 }
+
+/// The warnings of `export kafka` name the certificate folder, whose name
+/// may hold control characters: they are escaped for the terminal, as every
+/// other target's are. (Before, `export kafka` alone printed them raw, so a
+/// folder's name could clear the screen or forge a line.)
+#[test]
+fn warnings_are_escaped_for_the_terminal() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = "cert\u{1b}[2J";
+    run_ok(d.path(), &["gen", "--dir", dir]);
+    run_ok(d.path(), &["add", "kafka", "--dir", dir]);
+    let o = run_ok(
+        d.path(),
+        &["export", "kafka", "--dir", dir, "--out", "deploy"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: cert\\u{1b}[2J/kafka-client.pem is missing"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}
