@@ -45,7 +45,7 @@ pub use folder::{
     FolderKind, FolderLeaf, FolderScope, der_encoded, dir_permissions, pending_write,
 };
 pub use key::{key_matches, key_pair, key_permissions};
-pub use purpose::{Purpose, added, names, purpose};
+pub use purpose::{added, names, purpose};
 pub use validity::{EXPORT_WARN_DAYS, days_left, outlives, validity};
 
 /// How bad a finding is.

@@ -5,25 +5,24 @@ use std::path::Path;
 
 use super::{Finding, Remedy};
 use crate::certinfo::{CertInfo, ExtKeyUsage};
+use crate::leaf::Role;
 use crate::names::SanName;
 use crate::shell;
 
-/// What a leaf is for: the end of a TLS connection it serves, the same
-/// type the issuing side makes `server.pem` and `client.pem` with.
-pub use crate::leaf::Role as Purpose;
-
-/// A leaf must not be a CA and must allow its purpose.
-pub fn purpose(cert: &CertInfo, purpose: Purpose, ca_dir: Option<&Path>) -> Vec<Finding> {
+/// A leaf must not be a CA and must allow its purpose: the end of a TLS
+/// connection it serves, as the issuing side made it (`server.pem`,
+/// `client.pem`).
+pub fn purpose(cert: &CertInfo, purpose: Role, ca_dir: Option<&Path>) -> Vec<Finding> {
     let remedy = || Some(Remedy::renew(ca_dir, &["--only", purpose.name()]));
     let mut out = Vec::new();
     if cert.is_ca() {
         out.push(Finding::NotALeaf { remedy: remedy() });
     }
     match purpose {
-        Purpose::Server if !cert.allows_eku(&ExtKeyUsage::ServerAuth) => {
+        Role::Server if !cert.allows_eku(&ExtKeyUsage::ServerAuth) => {
             out.push(Finding::MissingServerAuth { remedy: remedy() })
         }
-        Purpose::Client if !cert.allows_eku(&ExtKeyUsage::ClientAuth) => {
+        Role::Client if !cert.allows_eku(&ExtKeyUsage::ClientAuth) => {
             out.push(Finding::MissingClientAuth { remedy: remedy() })
         }
         _ => {}

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
-use crate::checks::{self, Finding, Purpose, Remedy};
+use crate::checks::{self, Finding, Remedy};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::input;
 use crate::keys::parse_private_key;
+use crate::leaf::Role;
 use crate::names::SanName;
 use rcgen::KeyPair;
 
@@ -67,7 +68,7 @@ pub(super) fn load(dir: &Path) -> Result<Certs> {
         &server,
     )?;
     check_issued_by(&server_path, &server, &ca_path, &ca)?;
-    if let Some(finding) = checks::purpose(&server, Purpose::Server, ca_dir(dir))
+    if let Some(finding) = checks::purpose(&server, Role::Server, ca_dir(dir))
         .into_iter()
         .next()
     {
@@ -199,7 +200,7 @@ pub(super) fn check_client(dir: &Path, ca: &CertInfo, need_key: bool) -> Result<
         }
     };
     let cert = first_cert(&path, &pem)?;
-    if let Some(finding) = checks::purpose(&cert, Purpose::Client, ca_dir(dir))
+    if let Some(finding) = checks::purpose(&cert, Role::Client, ca_dir(dir))
         .into_iter()
         .next()
     {
