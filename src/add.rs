@@ -80,6 +80,9 @@ pub struct AddReport {
     pub serial_source: SerialSource,
     /// Things the user should know.
     pub warnings: Vec<String>,
+    /// The command that renews it with the rest (`milvus-certs renew`, with
+    /// `--dir` unless it is the current directory), quoted for the shell.
+    pub renew_command: String,
 }
 
 /// Checks NAME, as `add` and `renew --only` take it.
@@ -251,6 +254,7 @@ pub fn add(opts: &AddOptions, now: OffsetDateTime) -> Result<AddReport> {
         },
         serial_source,
         warnings,
+        renew_command: crate::shell::milvus_certs("renew", dir, &[]),
     })
 }
 

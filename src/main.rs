@@ -161,11 +161,16 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             quiet_on_closed_pipe(output::print_not_due(&dir, &found))?;
             return Ok(ExitCode::SUCCESS);
         }
-        RenewOutcome::DryRun { report, reasons } => {
+        RenewOutcome::DryRun {
+            report,
+            reasons,
+            pending_write,
+        } => {
             quiet_on_closed_pipe(output::print_dry_run(
                 &report,
                 &reasons,
                 args.then.as_deref(),
+                pending_write,
             ))?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -187,8 +192,8 @@ fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
     use milvus_certs::schedule::{self, ScheduleOptions};
     let bin = std::env::current_exe().context("cannot find the milvus-certs binary's own path")?;
     let opts = ScheduleOptions {
-        bin: milvus_certs::shell::absolute(&bin),
-        dir: milvus_certs::shell::absolute(&args.dir),
+        bin,
+        dir: args.dir,
         within: args.within,
         days: args.days,
         then: args.then,
@@ -215,7 +220,6 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         .iter()
         .map(|n| SanName::parse("--server-name", n))
         .collect::<Result<Vec<_>, _>>()?;
-    let connect_only = !args.connect.is_empty() && args.dir.is_none() && args.paths.is_empty();
     let opts = InspectOptions {
         dir: args.dir.clone(),
         paths: args.paths.clone(),
@@ -228,23 +232,9 @@ fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCod
         server_names,
         one_way: args.mode == Some(cli::ModeArg::OneWay),
         read_only: false,
+        connect: (!args.connect.is_empty()).then(|| connect_options(&args)),
     };
-    // With only --connect, do not also inspect the current directory's files.
-    let mut report = if connect_only {
-        inspect::Report::new(args.warn_days)
-    } else {
-        inspect::inspect(&opts, now)?
-    };
-    if !args.connect.is_empty() {
-        let live = connect_options(&args)?;
-        for target in &args.connect {
-            report
-                .entries
-                .extend(milvus_certs::inspect::connect::inspect_endpoint(
-                    target, &live, &opts, now,
-                ));
-        }
-    }
+    let report = inspect::inspect(&opts, now)?;
     quiet_on_closed_pipe(print_inspect(&report, args.json))?;
     Ok(ExitCode::from(report.overall().exit_code()))
 }
@@ -260,28 +250,18 @@ fn run_doctor(args: cli::DoctorArgs, now: OffsetDateTime) -> anyhow::Result<Exit
     Ok(ExitCode::from(report.exit_code()))
 }
 
-fn connect_options(
-    args: &InspectArgs,
-) -> anyhow::Result<milvus_certs::inspect::connect::ConnectOptions> {
+/// `--connect`: the CA defaults to the folder's (`--dir`, or the current
+/// directory); so do the client files, in the library.
+fn connect_options(args: &InspectArgs) -> milvus_certs::inspect::connect::ConnectOptions {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    let (client_cert, client_key) = match (&args.client_cert, &args.client_key) {
-        (Some(c), Some(k)) => (Some(c.clone()), Some(k.clone())),
-        _ => {
-            let (c, k) = (dir.join("client.pem"), dir.join("client.key"));
-            if c.exists() && k.exists() {
-                (Some(c), Some(k))
-            } else {
-                (None, None)
-            }
-        }
-    };
-    Ok(milvus_certs::inspect::connect::ConnectOptions {
+    milvus_certs::inspect::connect::ConnectOptions {
+        servers: args.connect.clone(),
         ca: args.ca.clone().unwrap_or_else(|| dir.join("ca.pem")),
-        client_cert,
-        client_key,
+        client_cert: args.client_cert.clone(),
+        client_key: args.client_key.clone(),
         server_names: args.server_names.clone(),
         timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-    })
+    }
 }
 
 /// A reader that stopped reading (`| head`) is not an error worth a message:
@@ -389,13 +369,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
             .into());
         }
         (Some(out), _) => {
-            if let Target::Compose {
-                milvus_config: Some(input),
-            } = &target
-            {
-                export::check_out_spares_input(out, &made.files, input)?;
-            }
-            let written = export::write(out, &made.files, common.force)?;
+            let written = made.write(out, common.force)?;
             quiet_on_closed_pipe(output::print_export(out, &made, &written))?;
         }
     }
@@ -421,7 +395,7 @@ fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<Ex
     for w in &made.warnings {
         let _ = writeln!(io::stderr(), "warning: {}", output::clean(w));
     }
-    let written = milvus_certs::export::write(&out, &made.files, a.common.force)?;
+    let written = made.write(&out, a.common.force)?;
     quiet_on_closed_pipe(output::print_export(&out, &made, &written))?;
     Ok(ExitCode::SUCCESS)
 }

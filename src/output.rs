@@ -208,9 +208,7 @@ pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
     writeln!(
         out,
         "Next: give {} and {} to the service, and ca.pem to everything that connects to it; `{}` renews it with the rest.",
-        i.cert_file,
-        i.key_file,
-        milvus_certs::shell::milvus_certs("renew", &r.dir, &[])
+        i.cert_file, i.key_file, r.renew_command
     )?;
     out.flush()
 }
@@ -553,7 +551,12 @@ pub fn print_not_due(
     out.flush()
 }
 
-pub fn print_dry_run(r: &RenewReport, reasons: &[Reason], then: Option<&str>) -> io::Result<()> {
+pub fn print_dry_run(
+    r: &RenewReport,
+    reasons: &[Reason],
+    then: Option<&str>,
+    pending_write: bool,
+) -> io::Result<()> {
     let dir = &r.dir;
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
@@ -584,7 +587,7 @@ pub fn print_dry_run(r: &RenewReport, reasons: &[Reason], then: Option<&str>) ->
     if let Some(cmd) = then {
         writeln!(out, "and then run: {cmd}")?;
     }
-    if milvus_certs::store::has_pending_write(dir) {
+    if pending_write {
         writeln!(
             out,
             "It would first complete or roll back a write an earlier run left unfinished."

@@ -6,16 +6,16 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::shell::{cron_word, systemd_word};
+use crate::shell::{absolute, cron_word, systemd_word};
 use crate::store::{self, Output, PUBLIC_MODE};
 use crate::validity::{MAX_DAYS, check_days};
 
 /// What `schedule` writes.
 #[derive(Clone, Debug)]
 pub struct ScheduleOptions {
-    /// The milvus-certs binary (absolute).
+    /// The milvus-certs binary (made absolute: the units run from `/`).
     pub bin: PathBuf,
-    /// The certificate directory (absolute).
+    /// The certificate directory (made absolute too).
     pub dir: PathBuf,
     /// Renew when a leaf expires within this many days.
     pub within: u32,
@@ -170,6 +170,11 @@ fn check_values(o: &ScheduleOptions) -> Result<()> {
 /// have to be written with a control character in it (a newline would add
 /// a line of its own).
 pub fn units(o: &ScheduleOptions) -> Result<Units> {
+    let o = &ScheduleOptions {
+        bin: absolute(&o.bin),
+        dir: absolute(&o.dir),
+        ..o.clone()
+    };
     check_values(o)?;
     check_writable(o)?;
     let words = renew_words(o);

@@ -170,6 +170,7 @@ pub(super) fn export(
         },
         warnings,
         recovery: None,
+        input: None,
     })
 }
 

@@ -129,6 +129,7 @@ pub(super) fn export(
         ],
         warnings,
         recovery: None,
+        input: None,
     })
 }
 

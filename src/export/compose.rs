@@ -164,5 +164,6 @@ pub(super) fn export(
         next,
         warnings: Vec::new(),
         recovery: None,
+        input: milvus_config.map(Path::to_path_buf),
     })
 }

@@ -224,6 +224,7 @@ pub fn export(opts: &KafkaOptions, now: OffsetDateTime) -> Result<Export> {
         ],
         warnings,
         recovery,
+        input: None,
     })
 }
 

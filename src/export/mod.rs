@@ -158,6 +158,21 @@ pub struct Export {
     pub warnings: Vec<String>,
     /// An interrupted write the directory held, completed or rolled back.
     pub recovery: Option<Recovery>,
+    /// The user's file it read (compose's `--milvus-config`), which
+    /// [`Export::write`] never writes onto.
+    pub input: Option<PathBuf>,
+}
+
+impl Export {
+    /// Writes the files under `out` as [`write`] does, after refusing an
+    /// `out` that would put one onto [`Export::input`]: the user's
+    /// configuration is never overwritten.
+    pub fn write(&self, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
+        if let Some(input) = &self.input {
+            check_out_spares_input(out, &self.files, input)?;
+        }
+        write(out, &self.files, force)
+    }
 }
 
 /// Makes the files of `target` from `common.dir`. Like every command, it
@@ -302,9 +317,8 @@ pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>>
     store::write_outputs(out, &outputs, force)
 }
 
-/// Refuses an `--out` that would write onto the `--milvus-config` file:
-/// the user's configuration is never overwritten.
-pub fn check_out_spares_input(out: &Path, files: &[OutFile], input: &Path) -> Result<()> {
+/// Refuses an `--out` that would write onto the `--milvus-config` file.
+fn check_out_spares_input(out: &Path, files: &[OutFile], input: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     let Ok(src) = std::fs::metadata(input) else {
         return Ok(());
@@ -336,5 +350,6 @@ fn single(name: &str, doc: String, mode: u32, next: &str) -> Export {
         next: vec![next.to_string()],
         warnings: Vec::new(),
         recovery: None,
+        input: None,
     }
 }

@@ -262,25 +262,48 @@ pub struct InspectOptions {
     /// Change nothing: leave an interrupted write in `dir` for the next
     /// real command. Loose files are always inspected read-only.
     pub read_only: bool,
+    /// Live servers to connect to and check (`--connect`), after the files.
+    /// With servers and neither `dir` nor `paths`, no folder is inspected.
+    pub connect: Option<connect::ConnectOptions>,
 }
 
-/// Inspects files at `now`. Only a folder given as `dir` (or the current
-/// directory by default) may be written to, to complete an interrupted
-/// write; files and directories given as paths are only read.
+/// Inspects files, then live servers, at `now`. Only a folder given as
+/// `dir` (or the current directory by default) may be written to, to
+/// complete an interrupted write; files and directories given as paths are
+/// only read.
 pub fn inspect(opts: &InspectOptions, now: OffsetDateTime) -> Result<Report> {
     let mut report = Report::new(opts.warn_days);
+    // `--connect HOST:PORT` alone checks the server, not also the files of
+    // the current directory.
+    let servers_only = opts.connect.is_some() && opts.dir.is_none() && opts.paths.is_empty();
+    if !servers_only {
+        files(opts, now, &mut report)?;
+    }
+    if let Some(connect) = &opts.connect {
+        let folder = opts.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        let connect = connect.with_client_of(&folder);
+        for server in &connect.servers {
+            let entries = connect::inspect_endpoint(server, &connect, opts, now);
+            report.entries.extend(entries);
+        }
+    }
+    Ok(report)
+}
+
+/// The files of an inspection: a folder, and the paths given.
+fn files(opts: &InspectOptions, now: OffsetDateTime, report: &mut Report) -> Result<()> {
     let folder = match (&opts.dir, opts.paths.is_empty() && opts.ca_files.is_empty()) {
         (Some(d), _) => Some(d.clone()),
         (None, true) => Some(PathBuf::from(".")),
         (None, false) => None,
     };
     if let Some(dir) = &folder {
-        folder::inspect_folder(dir, opts, opts.read_only, true, &mut report)?;
+        folder::inspect_folder(dir, opts, opts.read_only, true, report)?;
     }
-    read::paths(opts, folder.as_deref(), &mut report)?;
+    read::paths(opts, folder.as_deref(), report)?;
     judge::loose_chains(&mut report.entries, opts);
     for e in &mut report.entries {
         judge::finish(e, now, opts.warn_days);
     }
-    Ok(report)
+    Ok(())
 }

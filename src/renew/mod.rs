@@ -163,6 +163,9 @@ pub enum RenewOutcome {
         report: RenewReport,
         /// Why each one would be renewed.
         reasons: Vec<Reason>,
+        /// The directory holds a write an earlier run left unfinished, which
+        /// a real run would first complete or roll back.
+        pending_write: bool,
     },
     /// Renewed.
     Renewed {
@@ -245,5 +248,10 @@ pub fn run(request: &RenewRequest, now: OffsetDateTime) -> Result<RenewOutcome> 
             })
             .collect();
     }
-    Ok(RenewOutcome::DryRun { report, reasons })
+    let pending_write = crate::store::has_pending_write(&report.dir);
+    Ok(RenewOutcome::DryRun {
+        report,
+        reasons,
+        pending_write,
+    })
 }

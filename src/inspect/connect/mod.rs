@@ -1,7 +1,7 @@
 //! `inspect --connect`: a TLS handshake (rustls, TLS 1.2 and 1.3) with a
 //! running server, reporting the chain it presents and whether it verifies.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
@@ -12,6 +12,7 @@ use super::read::role_from_content;
 use super::{ClientAuth, Entry, InspectOptions};
 use crate::certinfo::CertInfo;
 use crate::checks::{self, Finding};
+use crate::files;
 use crate::issue::CertRole;
 use crate::leaf::Role;
 use crate::names::SanName;
@@ -22,12 +23,16 @@ mod handshake;
 use failure::{Failed, Failure};
 use handshake::Session;
 
-/// How to reach and verify a server.
+/// Which servers to reach, and how to verify them.
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
+    /// The servers, `HOST:PORT` each (`[v6]:PORT` too).
+    pub servers: Vec<String>,
     /// The CA certificate(s) to verify the server against.
     pub ca: PathBuf,
-    /// The client certificate to present when the server asks for one.
+    /// The client certificate to present when the server asks for one;
+    /// without it (or its key), the folder's `client.pem`, when it and
+    /// `client.key` are there.
     pub client_cert: Option<PathBuf>,
     /// Its key.
     pub client_key: Option<PathBuf>,
@@ -36,6 +41,27 @@ pub struct ConnectOptions {
     /// One deadline for the name lookup, the connection, the handshake and
     /// the wait for a rejection alert, counted from the start.
     pub timeout: Duration,
+}
+
+impl ConnectOptions {
+    /// These options with the client files given, or else those of
+    /// `folder` (looked for after the folder's own inspection, which may
+    /// have completed an interrupted write that puts them in place).
+    pub(super) fn with_client_of(&self, folder: &Path) -> ConnectOptions {
+        let mut o = self.clone();
+        if o.client_cert.is_none() || o.client_key.is_none() {
+            let (c, k) = (
+                folder.join(files::CLIENT_PEM),
+                folder.join(files::CLIENT_KEY),
+            );
+            (o.client_cert, o.client_key) = if c.exists() && k.exists() {
+                (Some(c), Some(k))
+            } else {
+                (None, None)
+            };
+        }
+        o
+    }
 }
 
 /// Splits `host:port` (`[v6]:port` too).
