@@ -5,7 +5,7 @@
 //! The files are `NAME.pem` and `NAME.key`, written as `gen` and `renew`
 //! write theirs (directory lock, journal, modes 0644/0600, a backup of what
 //! `--force` replaces). The profile (extendedKeyUsage) is not recorded on
-//! the side: [`Profile::of`] reads it back from the certificate, so `renew`
+//! the side: `Profile::of` reads it back from the certificate, so `renew`
 //! keeps it.
 
 use std::path::PathBuf;
@@ -86,7 +86,7 @@ pub struct AddReport {
 }
 
 /// Checks NAME, as `add` and `renew --only` take it.
-pub fn check_name(option: &'static str, name: &str) -> Result<()> {
+pub(crate) fn check_name(option: &'static str, name: &str) -> Result<()> {
     if files::is_added_name(name) {
         return Ok(());
     }

@@ -24,7 +24,7 @@ use crate::validity::Validity;
 /// keyCertSign for a CA whose keyUsage is present, and CA/B-style validators
 /// such as Go and rustls expect the extension); SKI by RFC 5280 4.2.1.2
 /// method 1, and AKI equal to it, as OpenSSL's `v3_ca` section writes.
-pub fn params(
+pub(crate) fn params(
     subject: &Subject,
     key: &KeyPair,
     serial: &Serial,
@@ -43,7 +43,7 @@ pub fn params(
 }
 
 /// An existing CA, read from `ca.pem` and `ca.key` and checked.
-pub struct LoadedCa {
+pub(crate) struct LoadedCa {
     /// The CA certificate.
     pub cert: CertInfo,
     /// Its private key.
@@ -71,7 +71,7 @@ impl LoadedCa {
     /// Reads `dir/ca.pem` and `dir/ca.key` and checks, before anything is
     /// written, that the certificate is a CA, that the key is its key, and
     /// (with `require_valid`) that it is valid at `now`.
-    pub fn load(dir: &Path, now: OffsetDateTime, require_valid: bool) -> Result<LoadedCa> {
+    pub(crate) fn load(dir: &Path, now: OffsetDateTime, require_valid: bool) -> Result<LoadedCa> {
         let pem_path = dir.join(files::CA_PEM);
         let bytes = input::read_in_folder(&pem_path, CA_PEM_EXPECTED)?.ok_or_else(|| {
             Error::MissingFile {
@@ -134,13 +134,13 @@ impl LoadedCa {
 
     /// The issuer for signing leaves: the CA's exact subject, and its SKI as
     /// the leaves' AKI.
-    pub fn issuer(&self) -> Issuer<'_, &KeyPair> {
+    pub(crate) fn issuer(&self) -> Issuer<'_, &KeyPair> {
         Issuer::from_params(&self.params, &self.key)
     }
 
     /// Whether leaves should carry an AKI: only when the CA has an SKI for it
     /// to point at (RFC 5280 4.2.1.1).
-    pub fn has_ski(&self) -> bool {
+    pub(crate) fn has_ski(&self) -> bool {
         self.cert.ski.is_some()
     }
 
@@ -152,7 +152,7 @@ impl LoadedCa {
     /// it. A missing subjectKeyIdentifier is added as RFC 5280 4.2.1.2
     /// method 1 (what OpenSSL writes for `subjectKeyIdentifier = hash`).
     /// Neither changes the subject or key, so old leaves still verify.
-    pub fn repairs(&self) -> Vec<&'static str> {
+    pub(crate) fn repairs(&self) -> Vec<&'static str> {
         let mut added = Vec::new();
         if self.cert.key_usage.is_none() {
             added.push("keyUsage keyCertSign, cRLSign (critical)");
@@ -167,7 +167,7 @@ impl LoadedCa {
     /// (basicConstraints, keyUsage, SKI) and a new serial and validity, so
     /// every certificate it already issued still chains to it. What it lacks
     /// of keyUsage and SKI is added (see [`LoadedCa::repairs`]).
-    pub fn resign(&self, serial: &Serial, validity: Validity) -> Result<Certificate> {
+    pub(crate) fn resign(&self, serial: &Serial, validity: Validity) -> Result<Certificate> {
         let mut p = self.params.clone();
         p.serial_number = Some(serial.to_rcgen());
         p.not_before = validity.not_before;
@@ -192,10 +192,10 @@ impl LoadedCa {
 
 /// Why `cert` cannot act as a CA, if it cannot (the rule is
 /// [`crate::checks::not_ca_reason`]'s).
-pub use crate::checks::not_ca_reason;
+pub(crate) use crate::checks::not_ca_reason;
 
 /// The error for a `ca.pem` that is not a CA (see [`not_ca_reason`]).
-pub fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
+pub(crate) fn check_is_ca(path: &Path, cert: &CertInfo) -> Result<()> {
     match not_ca_reason(cert) {
         Some(r) => Err(Error::NotCa {
             path: path.to_path_buf(),

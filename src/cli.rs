@@ -9,8 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use milvus_certs::export::TlsMode;
-use milvus_certs::keys::KeyType;
-use milvus_certs::leaf::Profile;
+use milvus_certs::{KeyType, Profile};
 
 /// Make and maintain the TLS files a Milvus deployment needs.
 ///
@@ -19,7 +18,7 @@ use milvus_certs::leaf::Profile;
 /// tlsMode 2 (mutual TLS).
 #[derive(Debug, Parser)]
 #[command(name = "milvus-certs", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -27,7 +26,7 @@ pub struct Cli {
 
 impl Cli {
     /// Parses the command line, or exits with clap's usage error (status 2).
-    pub fn parse_or_exit() -> Cli {
+    pub(crate) fn parse_or_exit() -> Cli {
         Cli::try_parse().unwrap_or_else(|e| with_close_option(e).exit())
     }
 }
@@ -81,7 +80,7 @@ fn with_close_option(mut err: clap::Error) -> clap::Error {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Make a new CA, server and client certificates: the seven files of gen.sh
     #[command(after_help = GEN_EXAMPLES)]
     Gen(GenArgs),
@@ -121,7 +120,7 @@ pub enum Command {
 
 /// What `export` writes.
 #[derive(Debug, Subcommand)]
-pub enum ExportTarget {
+pub(crate) enum ExportTarget {
     /// Docker Compose: tls/ (server.pem, server.key, ca.pem), a user.yaml fragment (or with --milvus-config a full milvus.yaml) and docker-compose.tls.yml
     #[command(after_help = COMPOSE_EXAMPLES)]
     Compose(ComposeArgs),
@@ -159,7 +158,7 @@ unless --password-file), kafka/server.properties (the broker's ssl.* settings;
 
 /// Options of `export kafka`.
 #[derive(Debug, Args)]
-pub struct KafkaArgs {
+pub(crate) struct KafkaArgs {
     #[command(flatten)]
     pub common: ExportCommon,
 
@@ -185,7 +184,7 @@ has clientAuth. Nothing that exists is replaced without --force.";
 
 /// Options every export target has.
 #[derive(Debug, Args)]
-pub struct ExportCommon {
+pub(crate) struct ExportCommon {
     /// The certificate directory
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
@@ -201,7 +200,7 @@ pub struct ExportCommon {
 
 /// The Milvus TLS settings.
 #[derive(Debug, Args)]
-pub struct TlsArgs {
+pub(crate) struct TlsArgs {
     /// tlsMode: 1 one-way TLS, 2 mutual TLS (clients need client.pem)
     #[arg(
         long,
@@ -223,7 +222,7 @@ pub struct TlsArgs {
 /// TLS for Milvus's dependencies, from the same CA (make their
 /// certificates first with `milvus-certs add`).
 #[derive(Debug, Args)]
-pub struct DepsArgs {
+pub(crate) struct DepsArgs {
     /// Milvus talks to its etcd over mutual TLS (etcd.ssl.*, https endpoints) with etcd-client.pem; Compose also turns on TLS in the etcd service (etcd.pem)
     #[arg(long)]
     pub etcd: bool,
@@ -239,7 +238,7 @@ pub struct DepsArgs {
 
 /// Options of `export compose`.
 #[derive(Debug, Args)]
-pub struct ComposeArgs {
+pub(crate) struct ComposeArgs {
     #[command(flatten)]
     pub common: ExportCommon,
     #[command(flatten)]
@@ -275,7 +274,7 @@ The Secret holds the server's private key: with --out it is written 0600.";
 
 /// Options of `export k8s-secret`.
 #[derive(Debug, Args)]
-pub struct K8sSecretArgs {
+pub(crate) struct K8sSecretArgs {
     #[command(flatten)]
     pub common: ExportCommon,
     #[command(flatten)]
@@ -292,7 +291,7 @@ pub struct K8sSecretArgs {
 
 /// The Secret Milvus's pods mount at /certs.
 #[derive(Debug, Args)]
-pub struct VolumeArgs {
+pub(crate) struct VolumeArgs {
     /// The Secret holding the certificates (see export k8s-secret)
     #[arg(long, value_name = "NAME", default_value = "certs")]
     pub secret: String,
@@ -304,7 +303,7 @@ pub struct VolumeArgs {
 
 /// Options of `export operator`.
 #[derive(Debug, Args)]
-pub struct OperatorArgs {
+pub(crate) struct OperatorArgs {
     #[command(flatten)]
     pub common: ExportCommon,
     #[command(flatten)]
@@ -331,7 +330,7 @@ Examples:
 
 /// Options of `export helm`.
 #[derive(Debug, Args)]
-pub struct HelmArgs {
+pub(crate) struct HelmArgs {
     #[command(flatten)]
     pub common: ExportCommon,
     #[command(flatten)]
@@ -350,7 +349,7 @@ Examples:
 
 /// Options of `export cert-manager`.
 #[derive(Debug, Args)]
-pub struct CertManagerArgs {
+pub(crate) struct CertManagerArgs {
     #[command(flatten)]
     pub common: ExportCommon,
     #[command(flatten)]
@@ -376,7 +375,7 @@ the milvus-ca Issuer and the milvus-server Certificate) and values-cert-manager.
 
 /// Options of `export client`.
 #[derive(Debug, Args)]
-pub struct ClientArgs {
+pub(crate) struct ClientArgs {
     #[command(flatten)]
     pub common: ExportCommon,
 
@@ -411,7 +410,7 @@ Examples:
 Paths in the code are absolute, so it runs from anywhere on this machine.";
 
 /// Shells `completions` can write for.
-pub use clap_complete::Shell;
+pub(crate) use clap_complete::Shell;
 
 const GEN_EXAMPLES: &str = "\
 Examples:
@@ -424,7 +423,7 @@ keys are 0600, the rest 0644.";
 
 /// Options of `gen`; the defaults are gen.sh's variables.
 #[derive(Debug, Args)]
-pub struct GenArgs {
+pub(crate) struct GenArgs {
     /// Directory to write the seven files into (created if missing)
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
@@ -498,7 +497,7 @@ the rest, keeping each one's profile, names, key type and lifetime.";
 
 /// Options of `add`.
 #[derive(Debug, Args)]
-pub struct AddArgs {
+pub(crate) struct AddArgs {
     /// The certificate's name: the files are NAME.pem and NAME.key (lowercase letters, digits, '-')
     #[arg(value_name = "NAME")]
     pub name: String,
@@ -557,7 +556,7 @@ Exit status: 0 renewed (or nothing due), 1 an error (nothing was changed),
 
 /// Options of `renew`.
 #[derive(Debug, Args)]
-pub struct RenewArgs {
+pub(crate) struct RenewArgs {
     /// Directory holding ca.key, ca.pem and ca.srl
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
@@ -673,7 +672,7 @@ Exit status:
 
 /// Options of `doctor`.
 #[derive(Debug, Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// Configuration files: milvus.yaml/user.yaml, Helm values, a Milvus resource or a Compose file
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
@@ -689,7 +688,7 @@ pub struct DoctorArgs {
 
 /// Options of `inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// Certificate files (PEM, bundles too, or DER) or directories to inspect [default: the seven files of --dir]
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -746,7 +745,7 @@ daily (randomized delay, catching up after downtime), with absolute paths.";
 
 /// Options of `schedule`.
 #[derive(Debug, Args)]
-pub struct ScheduleArgs {
+pub(crate) struct ScheduleArgs {
     /// The certificate directory to keep renewed
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,

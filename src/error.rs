@@ -196,7 +196,7 @@ pub enum Error {
         /// Why not.
         reason: String,
     },
-    /// A health rule of [`crate::checks`] failed for a file a command needs.
+    /// A health rule of `crate::checks` failed for a file a command needs.
     Check {
         /// The file concerned.
         path: PathBuf,
@@ -273,7 +273,7 @@ impl Error {
 /// The newest `backup/<UTC time>/` folder next to `path` that holds a file of
 /// the same name, so a message points to a copy only when there is one.
 /// The folder names are UTC times (`20260101T000000Z`), which sort as text.
-pub fn latest_backup_of(path: &Path) -> Option<PathBuf> {
+pub(crate) fn latest_backup_of(path: &Path) -> Option<PathBuf> {
     let name = path.file_name()?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -17,22 +17,22 @@ pub const CLIENT_PEM: &str = "client.pem";
 
 /// The trust bundle `export --s3` writes: this machine's public roots, then
 /// `ca.pem` (Milvus 2.3's C++ storage trusts only the system bundle).
-pub const CA_BUNDLE: &str = "ca-bundle.crt";
+pub(crate) const CA_BUNDLE: &str = "ca-bundle.crt";
 
 /// All seven, in the order `gen` writes and reports them.
-pub const ALL: [&str; 7] = [
+pub(crate) const ALL: [&str; 7] = [
     CA_KEY, CA_PEM, CA_SRL, SERVER_KEY, SERVER_PEM, CLIENT_KEY, CLIENT_PEM,
 ];
 
 /// Names `add NAME` may not take: the guide's three certificates, and the
 /// backup folder.
-pub const RESERVED: [&str; 4] = ["ca", "server", "client", "backup"];
+pub(crate) const RESERVED: [&str; 4] = ["ca", "server", "client", "backup"];
 
 /// Whether `name` may name a certificate made by `milvus-certs add`: one
 /// lowercase DNS label (RFC 1123: a-z, 0-9 and '-', not at either end, at
 /// most 63 characters), none of [`RESERVED`]. So its files are plain names
 /// in the directory (no '.', '/', or leading '-'), never one of the seven.
-pub fn is_added_name(name: &str) -> bool {
+pub(crate) fn is_added_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -44,24 +44,24 @@ pub fn is_added_name(name: &str) -> bool {
 }
 
 /// The certificate file of an added certificate `NAME`: `NAME.pem`.
-pub fn added_cert(name: &str) -> String {
+pub(crate) fn added_cert(name: &str) -> String {
     format!("{name}.pem")
 }
 
 /// The key file of an added certificate `NAME`: `NAME.key`.
-pub fn added_key(name: &str) -> String {
+pub(crate) fn added_key(name: &str) -> String {
     format!("{name}.key")
 }
 
 /// The NAME of `NAME.pem`, when it is a name `add` makes.
-pub fn added_name_of_cert(file: &str) -> Option<&str> {
+pub(crate) fn added_name_of_cert(file: &str) -> Option<&str> {
     file.strip_suffix(".pem").filter(|n| is_added_name(n))
 }
 
 /// Whether milvus-certs writes a file of this name into a certificate
 /// directory: the journal of an interrupted write may name only these (the
 /// seven, and `NAME.pem`/`NAME.key` of a certificate made by `add`).
-pub fn is_managed(name: &str) -> bool {
+pub(crate) fn is_managed(name: &str) -> bool {
     ALL.contains(&name)
         || name
             .strip_suffix(".pem")

@@ -50,12 +50,12 @@ impl Meta {
     }
 
     /// Whether group or others may write to it.
-    pub fn shared_writable(&self) -> bool {
+    pub(crate) fn shared_writable(&self) -> bool {
         self.mode & 0o022 != 0
     }
 
     /// A word for what it is, for messages ("a symbolic link").
-    pub fn kind_phrase(&self) -> &'static str {
+    pub(crate) fn kind_phrase(&self) -> &'static str {
         kind_phrase(self.kind)
     }
 }

@@ -13,14 +13,14 @@ use crate::fsat::{self, ReadError};
 use crate::keys::{no_pem_reason, pem_error_reason};
 
 /// Files larger than this are not certificates, keys or serial files.
-pub const MAX_INPUT: u64 = crate::fsat::MAX_FILE;
+pub(crate) const MAX_INPUT: u64 = crate::fsat::MAX_FILE;
 
 /// Reads a whole input file. A missing file is `Ok(None)`; everything else
 /// that stops us reading it is an error naming the file. Only a regular file
 /// is read (a symlink to one is followed: a mounted Kubernetes Secret is a
 /// tree of symlinks), and it never blocks: a FIFO, a device such as
 /// `/dev/zero`, a socket or a file over [`MAX_INPUT`] is refused at once.
-pub fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_optional(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
     outcome(
         path,
         expected,
@@ -73,7 +73,7 @@ pub(crate) fn outcome(
 /// timer, following it would let whoever made it have root read, use or
 /// print any file (a `ca.srl` pointing at a secret, a `ca.key` at another
 /// CA's key).
-pub fn read_in_folder(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
+pub(crate) fn read_in_folder(path: &Path, expected: &'static str) -> Result<Option<Vec<u8>>> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -100,7 +100,7 @@ pub fn read_in_folder(path: &Path, expected: &'static str) -> Result<Option<Vec<
 
 /// [`read_optional`] as an `io::Result`, for callers that report the
 /// failure themselves: at most 1 MiB, a regular file, never blocking.
-pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     match read_optional(path, "a file") {
         Ok(Some(bytes)) => Ok(bytes),
         Ok(None) => Err(std::io::Error::from(std::io::ErrorKind::NotFound)),
@@ -113,7 +113,7 @@ pub fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// A read that found nothing, as the error for a file that must exist.
-pub fn required(
+pub(crate) fn required(
     read: Option<Vec<u8>>,
     path: &Path,
     what: &'static str,
@@ -127,7 +127,7 @@ pub fn required(
 }
 
 /// Reads a file that must exist.
-pub fn read_required(
+pub(crate) fn read_required(
     path: &Path,
     expected: &'static str,
     what: &'static str,
@@ -143,7 +143,7 @@ pub fn read_required(
 /// The certificates of a PEM file, in order. Anything else in the file
 /// (a private key, garbage between sections) is ignored only if at least
 /// one certificate is present; none at all is an error saying what is there.
-pub fn parse_certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
+pub(crate) fn parse_certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>> {
     const EXPECTED: &str = "a PEM certificate";
     let mut certs = Vec::new();
     let mut keys = 0;
@@ -199,7 +199,7 @@ impl Encoding {
 /// at `path` as PEM. It writes a new file first and renames it over the old
 /// one, so an interrupted run leaves the old file whole; a key's new file is
 /// made under umask 077, so it is 0600 like the key it replaces.
-pub fn der_to_pem(path: &Path, key: bool) -> String {
+pub(crate) fn der_to_pem(path: &Path, key: bool) -> String {
     let p = crate::shell::quote(&path.display().to_string());
     if key {
         format!(
@@ -219,7 +219,7 @@ pub(crate) fn may_be_der(bytes: &[u8]) -> bool {
 /// [`parse_certificates`], and also a file that is one DER certificate
 /// (nothing before or after it). A file that looks like DER but is no
 /// certificate is an error saying what it is.
-pub fn parse_certificates_or_der(
+pub(crate) fn parse_certificates_or_der(
     path: &Path,
     bytes: &[u8],
 ) -> Result<(Vec<CertificateDer<'static>>, Encoding)> {

@@ -79,7 +79,7 @@ impl Issued {
 /// Generates one key per entry of `types`, each on its own thread: RSA key
 /// generation is the bulk of the work (about 80 ms per RSA-2048 key here), so
 /// on two or more cores this is most of the difference from `gen.sh`.
-pub fn generate_keys(types: &[KeyType]) -> Result<Vec<KeyPair>> {
+pub(crate) fn generate_keys(types: &[KeyType]) -> Result<Vec<KeyPair>> {
     let Some((first, rest)) = types.split_first() else {
         return Ok(Vec::new());
     };
@@ -96,7 +96,7 @@ pub fn generate_keys(types: &[KeyType]) -> Result<Vec<KeyPair>> {
 
 /// The serial after `serial`, or an error naming `ca.srl` when the CA has run
 /// out of 20-octet serials.
-pub fn next_serial(serial: &Serial, dir: &Path) -> Result<Serial> {
+pub(crate) fn next_serial(serial: &Serial, dir: &Path) -> Result<Serial> {
     serial.next().ok_or_else(|| Error::BadSerialFile {
         path: dir.join(files::CA_SRL),
         reason: SrlError::Exhausted,
@@ -115,7 +115,7 @@ pub enum SerialSource {
 }
 
 /// `ca.srl`, or a random start when it is missing; the bool says it was missing.
-pub fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
+pub(crate) fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
     let path = dir.join(files::CA_SRL);
     match input::read_in_folder(&path, "a serial number file")? {
         Some(bytes) => Serial::parse_srl(&bytes)
@@ -130,7 +130,7 @@ pub fn read_serial(dir: &Path) -> Result<(Serial, bool)> {
 /// (`ca.srl` restored from an old backup, or edited): then that one, so no
 /// serial is issued twice. Without `ca.srl`, a random start, as
 /// `-CAcreateserial`.
-pub fn continue_from(
+pub(crate) fn continue_from(
     ca: &LoadedCa,
     srl: Serial,
     missing: bool,
@@ -152,7 +152,7 @@ pub fn continue_from(
 
 /// A last check before anything is written: the new certificate names the
 /// CA's exact subject as issuer and its signature verifies with the CA's key.
-pub fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
+pub(crate) fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
     let ok = CertInfo::from_der(der)
         .map(|c| crate::checks::issued_by(&c, &ca.cert, files::CA_PEM, None).is_none())
         .unwrap_or(false);
@@ -168,11 +168,11 @@ pub fn check_chains(ca: &LoadedCa, der: &[u8], dir: &Path) -> Result<()> {
 }
 
 /// The default lifetime of a leaf that has no certificate to replace.
-pub const DEFAULT_DAYS: u32 = 3650;
+pub(crate) const DEFAULT_DAYS: u32 = 3650;
 
 /// A ready-made name: its profile and the names it gets besides its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Preset {
+pub(crate) struct Preset {
     /// The NAME.
     pub name: &'static str,
     /// Its profile.
@@ -200,7 +200,7 @@ pub struct Preset {
 ///   connect to as clients (`security.inter.broker.protocol=SSL` with
 ///   `ssl.client.auth=required`).
 /// - `kafka-client`: client, for Milvus's librdkafka `ssl.certificate.location`.
-pub const PRESETS: [Preset; 5] = [
+pub(crate) const PRESETS: [Preset; 5] = [
     Preset {
         name: "etcd",
         profile: Profile::Peer,
@@ -239,14 +239,14 @@ pub const PRESETS: [Preset; 5] = [
 ];
 
 /// The ready-made name `name`, if it is one.
-pub fn preset(name: &str) -> Option<&'static Preset> {
+pub(crate) fn preset(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)
 }
 
 /// What the added certificate `name` (read as `cert`) must allow: a
 /// ready-made name's needs, else what it was made with; None when it
 /// allows neither purpose.
-pub fn expected_profile(name: &str, cert: &CertInfo) -> Option<Profile> {
+pub(crate) fn expected_profile(name: &str, cert: &CertInfo) -> Option<Profile> {
     match preset(name) {
         Some(p) => Some(p.needs),
         None => Profile::of(cert),
@@ -258,7 +258,7 @@ pub fn expected_profile(name: &str, cert: &CertInfo) -> Option<Profile> {
 /// nothing else records it), widened to peer when a ready-made name needs
 /// the other purpose too; when the certificate allows neither (or cannot be
 /// read), a ready-made name's needs, else server.
-pub fn added_profile(name: &str, cert: Option<&CertInfo>) -> Profile {
+pub(crate) fn added_profile(name: &str, cert: Option<&CertInfo>) -> Profile {
     let had = cert.and_then(Profile::of);
     let needs = preset(name).map(|p| p.needs);
     match (had, needs) {
@@ -272,7 +272,7 @@ pub fn added_profile(name: &str, cert: Option<&CertInfo>) -> Profile {
 /// The leaves in `dir` the CA may have issued: server.pem, client.pem and
 /// every `NAME.pem` of a name `add` makes, that can be read and parsed
 /// (others are for `inspect` to report). Sorted by file name.
-pub fn leaves_in(dir: &Path) -> Vec<(String, CertInfo)> {
+pub(crate) fn leaves_in(dir: &Path) -> Vec<(String, CertInfo)> {
     leaf_files(dir)
         .into_iter()
         .filter_map(|file| read_cert(&dir.join(&file)).map(|c| (file, c)))
@@ -281,7 +281,7 @@ pub fn leaves_in(dir: &Path) -> Vec<(String, CertInfo)> {
 
 /// The file names of server.pem, client.pem and the added `NAME.pem` in
 /// `dir` (those present), sorted.
-pub fn leaf_files(dir: &Path) -> Vec<String> {
+pub(crate) fn leaf_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = added_names(dir)
         .iter()
         .map(|n| files::added_cert(n))
@@ -300,7 +300,7 @@ pub fn leaf_files(dir: &Path) -> Vec<String> {
 /// file there is reported, not skipped), and every other `NAME.pem` of a
 /// valid name that is a leaf issued by `ca.pem` with a `NAME.key` next to
 /// it (so another CA's certificate kept in the folder is left alone).
-pub fn added_names(dir: &Path) -> Vec<String> {
+pub(crate) fn added_names(dir: &Path) -> Vec<String> {
     let mut candidates: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -336,7 +336,7 @@ fn read_cert(path: &Path) -> Option<CertInfo> {
 
 /// The private key of the added certificate `name` in `dir` (read as a
 /// folder's own file); a missing one says how to make both again.
-pub fn read_added_key(dir: &Path, name: &str) -> Result<(std::path::PathBuf, Vec<u8>)> {
+pub(crate) fn read_added_key(dir: &Path, name: &str) -> Result<(std::path::PathBuf, Vec<u8>)> {
     let key_path = dir.join(files::added_key(name));
     let key = input::read_in_folder(&key_path, "a PEM private key")?.ok_or_else(|| {
         Error::MissingFile {

@@ -56,13 +56,13 @@ impl KeyType {
     }
 
     /// Whether the key is RSA (and so may do keyEncipherment).
-    pub fn is_rsa(self) -> bool {
+    pub(crate) fn is_rsa(self) -> bool {
         matches!(self, KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096)
     }
 
     /// The signature algorithm a key of this type signs with: sha256WithRSAEncryption
     /// for every RSA size (as `openssl ... -sha256`), ecdsa-with-SHA256/384, Ed25519.
-    pub fn signature_algorithm(self) -> &'static SignatureAlgorithm {
+    pub(crate) fn signature_algorithm(self) -> &'static SignatureAlgorithm {
         match self {
             KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
             KeyType::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
@@ -72,7 +72,7 @@ impl KeyType {
     }
 
     /// Generates a fresh key pair from the system's CSPRNG (aws-lc-rs).
-    pub fn generate(self) -> Result<KeyPair> {
+    pub(crate) fn generate(self) -> Result<KeyPair> {
         let alg = self.signature_algorithm();
         let size = match self {
             KeyType::Rsa2048 => Some(RsaKeySize::_2048),
@@ -88,12 +88,6 @@ impl KeyType {
             what: "generate a private key",
             source,
         })
-    }
-
-    /// The key type of a DER SubjectPublicKeyInfo, if it is one we can make.
-    pub fn from_spki_der(spki: &[u8]) -> Option<KeyType> {
-        let (_, spki) = SubjectPublicKeyInfo::from_der(spki).ok()?;
-        describe_spki(&spki).parse().ok()
     }
 }
 
@@ -123,7 +117,7 @@ impl FromStr for KeyType {
 
 /// Names a public key the way `--key-type` does (`rsa2048`, `ecdsa-p256`, ...);
 /// for keys we do not make, a descriptive name (`rsa1024`, `ecdsa-p521`, `dsa`).
-pub fn describe_spki(spki: &SubjectPublicKeyInfo<'_>) -> String {
+pub(crate) fn describe_spki(spki: &SubjectPublicKeyInfo<'_>) -> String {
     use x509_parser::oid_registry::{
         OID_EC_P256, OID_KEY_TYPE_EC_PUBLIC_KEY, OID_NIST_EC_P384, OID_NIST_EC_P521,
         OID_PKCS1_RSAENCRYPTION, OID_SIG_ED448, OID_SIG_ED25519,
@@ -160,12 +154,12 @@ pub fn describe_spki(spki: &SubjectPublicKeyInfo<'_>) -> String {
 /// The key identifier of RFC 5280 4.2.1.2 method (1): the SHA-1 hash of the
 /// BIT STRING subjectPublicKey (without tag, length and unused-bits octet),
 /// which is what OpenSSL writes for `subjectKeyIdentifier = hash`.
-pub fn key_identifier(key: &impl PublicKeyData) -> Vec<u8> {
+pub(crate) fn key_identifier(key: &impl PublicKeyData) -> Vec<u8> {
     sha1(key.der_bytes())
 }
 
 /// The SHA-1 of some bytes, for key identifiers only (not a security use).
-pub fn sha1(data: &[u8]) -> Vec<u8> {
+pub(crate) fn sha1(data: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data)
         .as_ref()
         .to_vec()
@@ -174,7 +168,7 @@ pub fn sha1(data: &[u8]) -> Vec<u8> {
 /// The warning for Ed25519 certificates: grpcio (the gRPC core pymilvus and
 /// most non-Go Milvus SDKs use) offers no Ed25519 signature algorithm in its
 /// TLS handshake, so those clients fail with a handshake error.
-pub const ED25519_CLIENT_WARNING: &str = "pymilvus and other grpcio-based clients \
+pub(crate) const ED25519_CLIENT_WARNING: &str = "pymilvus and other grpcio-based clients \
      cannot use Ed25519 TLS (the handshake fails); for them make the certificates with \
      --key-type ecdsa-p256 or rsa2048";
 
@@ -191,7 +185,7 @@ const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
 /// only): aws-lc-rs makes v2 (RFC 5958, with the public key), which
 /// OpenSSL 3.0 (`openssl pkey`: "unsupported"), Python `cryptography` and
 /// grpcio cannot read. Our own readers accept both (see [`parse_private_key`]).
-pub fn private_key_pem(key: &KeyPair) -> String {
+pub(crate) fn private_key_pem(key: &KeyPair) -> String {
     if key.algorithm() != &rcgen::PKCS_ED25519 {
         return key.serialize_pem();
     }
@@ -225,7 +219,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 /// Reads a private key from PEM text: PKCS#8 (`PRIVATE KEY`), PKCS#1
 /// (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`), exactly one key per file.
 /// Encrypted keys are refused with the command that decrypts them.
-pub fn parse_private_key(path: &Path, pem: &[u8]) -> Result<KeyPair> {
+pub(crate) fn parse_private_key(path: &Path, pem: &[u8]) -> Result<KeyPair> {
     const EXPECTED: &str = "a PEM private key";
     if contains(pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
         || contains(pem, b"Proc-Type: 4,ENCRYPTED")
@@ -294,7 +288,7 @@ pub fn parse_private_key(path: &Path, pem: &[u8]) -> Result<KeyPair> {
 
 /// [`parse_private_key`], and also a file that is one DER private key:
 /// PKCS#8 (`openssl pkey -outform DER`, Java, Windows), PKCS#1 or SEC1.
-pub fn parse_private_key_or_der(path: &Path, bytes: &[u8]) -> Result<(KeyPair, Encoding)> {
+pub(crate) fn parse_private_key_or_der(path: &Path, bytes: &[u8]) -> Result<(KeyPair, Encoding)> {
     if !crate::input::may_be_der(bytes) {
         return parse_private_key(path, bytes).map(|k| (k, Encoding::Pem));
     }
@@ -358,10 +352,9 @@ mod tests {
                 continue; // slow; covered by the integration tests
             }
             let key = kt.generate().unwrap();
-            assert_eq!(
-                KeyType::from_spki_der(&key.subject_public_key_info()),
-                Some(kt)
-            );
+            let spki = key.subject_public_key_info();
+            let (_, spki) = SubjectPublicKeyInfo::from_der(&spki).unwrap();
+            assert_eq!(describe_spki(&spki).parse::<KeyType>().ok(), Some(kt));
             let reread = parse_private_key(Path::new("k"), key.serialize_pem().as_bytes()).unwrap();
             assert_eq!(reread.public_key_raw(), key.public_key_raw());
         }

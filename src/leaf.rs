@@ -34,7 +34,7 @@ impl Role {
     }
 
     /// The certificate's file name.
-    pub fn cert_file(self) -> &'static str {
+    pub(crate) fn cert_file(self) -> &'static str {
         match self {
             Role::Server => files::SERVER_PEM,
             Role::Client => files::CLIENT_PEM,
@@ -42,20 +42,10 @@ impl Role {
     }
 
     /// The private key's file name.
-    pub fn key_file(self) -> &'static str {
+    pub(crate) fn key_file(self) -> &'static str {
         match self {
             Role::Server => files::SERVER_KEY,
             Role::Client => files::CLIENT_KEY,
-        }
-    }
-
-    /// The extendedKeyUsage this role needs. The guide writes serverAuth in
-    /// both; Go's crypto/tls (Milvus tlsMode 2, RequireAndVerifyClientCert)
-    /// rejects a client certificate without clientAuth, so the client gets it.
-    pub fn ext_key_usage(self) -> ExtendedKeyUsagePurpose {
-        match self {
-            Role::Server => ExtendedKeyUsagePurpose::ServerAuth,
-            Role::Client => ExtendedKeyUsagePurpose::ClientAuth,
         }
     }
 }
@@ -93,7 +83,7 @@ impl Profile {
     }
 
     /// The extendedKeyUsage it writes.
-    pub fn ext_key_usages(self) -> Vec<ExtendedKeyUsagePurpose> {
+    pub(crate) fn ext_key_usages(self) -> Vec<ExtendedKeyUsagePurpose> {
         match self {
             Profile::Server => vec![ExtendedKeyUsagePurpose::ServerAuth],
             Profile::Client => vec![ExtendedKeyUsagePurpose::ClientAuth],
@@ -105,7 +95,7 @@ impl Profile {
     }
 
     /// Whether it needs serverAuth, and whether clientAuth.
-    pub fn needs(self) -> (bool, bool) {
+    pub(crate) fn needs(self) -> (bool, bool) {
         match self {
             Profile::Server => (true, false),
             Profile::Client => (false, true),
@@ -117,7 +107,7 @@ impl Profile {
     /// (so `renew` keeps it without a record on the side): both purposes
     /// (or no extension, which allows any) is `peer`; None when it has
     /// neither serverAuth nor clientAuth.
-    pub fn of(cert: &CertInfo) -> Option<Profile> {
+    pub(crate) fn of(cert: &CertInfo) -> Option<Profile> {
         match (
             cert.allows_eku(&ExtKeyUsage::ServerAuth),
             cert.allows_eku(&ExtKeyUsage::ClientAuth),
@@ -131,8 +121,11 @@ impl Profile {
 }
 
 impl Role {
-    /// The profile of `server.pem` or `client.pem`.
-    pub fn profile(self) -> Profile {
+    /// The profile of `server.pem` or `client.pem`. The guide writes
+    /// serverAuth in both; Go's crypto/tls (Milvus tlsMode 2,
+    /// RequireAndVerifyClientCert) rejects a client certificate without
+    /// clientAuth, so the client's is `client`.
+    pub(crate) fn profile(self) -> Profile {
         match self {
             Role::Server => Profile::Server,
             Role::Client => Profile::Client,
@@ -166,7 +159,7 @@ impl Target {
     }
 
     /// `server`, `client` or NAME.
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         match self {
             Target::Leaf(r) => r.name(),
             Target::Added(n) => n,
@@ -182,7 +175,7 @@ impl Target {
     }
 
     /// The key's file name.
-    pub fn key_file(&self) -> String {
+    pub(crate) fn key_file(&self) -> String {
         match self {
             Target::Leaf(r) => r.key_file().into(),
             Target::Added(n) => files::added_key(n),
@@ -192,7 +185,7 @@ impl Target {
 
 /// What goes into one leaf certificate.
 #[derive(Clone, Debug)]
-pub struct LeafSpec<'a> {
+pub(crate) struct LeafSpec<'a> {
     /// Its extendedKeyUsage.
     pub profile: Profile,
     /// Its subject.
@@ -210,7 +203,11 @@ pub struct LeafSpec<'a> {
 /// only (RFC 8446 has no RSA key transport, but TLS 1.2 RSA key exchange
 /// needs it, and an EC or Ed25519 key cannot encipher); the role's
 /// extendedKeyUsage; subjectAltName; SKI (method 1) and AKI = the issuer's SKI.
-pub fn params(spec: &LeafSpec<'_>, key: &KeyPair, key_type: KeyType) -> Result<CertificateParams> {
+pub(crate) fn params(
+    spec: &LeafSpec<'_>,
+    key: &KeyPair,
+    key_type: KeyType,
+) -> Result<CertificateParams> {
     let mut p = CertificateParams::default();
     p.distinguished_name = spec.subject.to_dn();
     p.serial_number = Some(spec.serial.to_rcgen());

@@ -6,9 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use milvus_certs::generate::{self, GenOptions};
-use milvus_certs::leaf::Target;
-use milvus_certs::names::Subject;
 use milvus_certs::renew::{self, RenewCaOptions, RenewOptions};
+use milvus_certs::{Subject, Target};
 use time::OffsetDateTime;
 
 mod cli;
@@ -122,7 +121,7 @@ fn run_add(args: AddArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
 const HOOK_FAILED: u8 = 3;
 
 fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    use milvus_certs::renew::{RenewOutcome, RenewRequest, hook};
+    use milvus_certs::renew::{RenewOutcome, RenewRequest};
     let dir = args.dir.clone();
     let request = if args.ca {
         RenewRequest::Ca(RenewCaOptions {
@@ -178,7 +177,7 @@ fn run_renew(args: RenewArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
     };
     quiet_on_closed_pipe(output::print_renew(&report, &reasons))?;
     if let Some(cmd) = &args.then {
-        let outcome = hook::run_after(cmd, &report)?;
+        let outcome = renew::run_after(cmd, &report)?;
         quiet_on_closed_pipe(output::print_hook(&outcome))?;
         if let Err(failed) = outcome.result() {
             let _ = writeln!(io::stderr(), "error: {failed}");
@@ -213,8 +212,8 @@ fn run_schedule(args: ScheduleArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inspect(args: InspectArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
+    use milvus_certs::SanName;
     use milvus_certs::inspect::{self, InspectOptions};
-    use milvus_certs::names::SanName;
     let server_names = args
         .server_names
         .iter()
@@ -252,9 +251,9 @@ fn run_doctor(args: cli::DoctorArgs, now: OffsetDateTime) -> anyhow::Result<Exit
 
 /// `--connect`: the CA defaults to the folder's (`--dir`, or the current
 /// directory); so do the client files, in the library.
-fn connect_options(args: &InspectArgs) -> milvus_certs::inspect::connect::ConnectOptions {
+fn connect_options(args: &InspectArgs) -> milvus_certs::inspect::ConnectOptions {
     let dir = args.dir.clone().unwrap_or_else(|| ".".into());
-    milvus_certs::inspect::connect::ConnectOptions {
+    milvus_certs::inspect::ConnectOptions {
         servers: args.connect.clone(),
         ca: args.ca.clone().unwrap_or_else(|| dir.join("ca.pem")),
         client_cert: args.client_cert.clone(),
@@ -277,7 +276,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
     use cli::ExportTarget as T;
     use milvus_certs::export::{self, Common, Target, TlsMode};
     let tls = |t: &cli::TlsArgs| (TlsMode::from(t.mode), t.internal, t.sni.clone());
-    let to_deps = |d: &cli::DepsArgs| milvus_certs::export::stack::Deps {
+    let to_deps = |d: &cli::DepsArgs| milvus_certs::export::Deps {
         etcd: d.etcd,
         s3: d.s3,
         kafka: d.kafka,
@@ -287,7 +286,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
         T::K8sSecret(a) => to_deps(&a.deps),
         T::Operator(a) => to_deps(&a.deps),
         T::Helm(a) => to_deps(&a.deps),
-        _ => milvus_certs::export::stack::Deps::default(),
+        _ => milvus_certs::export::Deps::default(),
     };
     let (name, common, (mode, internal, sni), target) = match target {
         T::Kafka(a) => return run_export_kafka(a, now),
@@ -377,7 +376,7 @@ fn run_export(target: cli::ExportTarget, now: OffsetDateTime) -> anyhow::Result<
 }
 
 fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
-    use milvus_certs::export::kafka::{self, KafkaOptions};
+    use milvus_certs::export::{KafkaOptions, kafka};
     // Nothing is made unless it can be written.
     let Some(out) = a.common.out.clone() else {
         return Err(Usage(
@@ -390,7 +389,7 @@ fn run_export_kafka(a: cli::KafkaArgs, now: OffsetDateTime) -> anyhow::Result<Ex
         password_file: a.password_file,
         brokers: a.broker,
     };
-    let made = kafka::export(&opts, now)?;
+    let made = kafka(&opts, now)?;
     output::print_recovery(&mut io::stderr(), &made.recovery)?;
     for w in &made.warnings {
         let _ = writeln!(io::stderr(), "warning: {}", output::clean(w));
@@ -430,7 +429,10 @@ fn run_man(out: Option<std::path::PathBuf>) -> anyhow::Result<ExitCode> {
         }
         Some(dir) => {
             man::write_all(cmd, &dir)?;
-            println!("Wrote the man pages into {}", dir.display());
+            #[allow(clippy::print_stdout)] // the binary's report
+            {
+                println!("Wrote the man pages into {}", dir.display());
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -13,9 +13,10 @@ use std::path::Path;
 
 use clap::{Arg, ArgAction, Command};
 use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
+use milvus_certs::export::{self, OutFile};
 
 /// The page of `cmd` (a built command, or the root, which is built here).
-pub fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
+pub(crate) fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
     cmd.build();
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
@@ -27,8 +28,8 @@ pub fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
 
 /// Writes the page of `cmd` and of every subcommand into `dir`, as
 /// `clap_mangen::generate_to` names them (`milvus-certs-export-compose.1`),
-/// all whole or none and never through a symlink (`store::write_outputs`).
-pub fn write_all(cmd: Command, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+/// all whole or none and never through a symlink ([`export::write`]).
+pub(crate) fn write_all(cmd: Command, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     fn collect(mut cmd: Command, pages: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
         cmd.build();
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -40,15 +41,16 @@ pub fn write_all(cmd: Command, dir: &Path) -> anyhow::Result<Vec<std::path::Path
     }
     let mut pages = Vec::new();
     collect(cmd, &mut pages)?;
-    let outputs: Vec<milvus_certs::store::Output<'_>> = pages
-        .iter()
-        .map(|(name, page)| milvus_certs::store::Output {
-            rel: name,
+    let files: Vec<OutFile> = pages
+        .into_iter()
+        .map(|(name, page)| OutFile {
+            path: name.into(),
             contents: page,
-            mode: milvus_certs::store::PUBLIC_MODE,
+            // Like every file milvus-certs writes that holds no secret.
+            mode: 0o644,
         })
         .collect();
-    Ok(milvus_certs::store::write_outputs(dir, &outputs, true)?)
+    Ok(export::write(dir, &files, true)?)
 }
 
 /// Stands for a space the line must not break at (between an option and

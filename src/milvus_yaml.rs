@@ -24,7 +24,7 @@ use crate::yaml::Value;
 const EXPECTED: &str = "a Milvus configuration file (YAML)";
 
 /// Every scalar of a mapping `Value`, as (key path, value), in order.
-pub fn flatten(v: &Value) -> Vec<(Vec<String>, Value)> {
+pub(crate) fn flatten(v: &Value) -> Vec<(Vec<String>, Value)> {
     fn walk(prefix: &mut Vec<String>, v: &Value, out: &mut Vec<(Vec<String>, Value)>) {
         match v {
             Value::Map(m) => {
@@ -44,7 +44,7 @@ pub fn flatten(v: &Value) -> Vec<(Vec<String>, Value)> {
 
 /// Parses `text` (read from `path`) as one YAML document holding a mapping:
 /// a syntax error is one error naming the file, line and column.
-pub fn parse(path: &Path, text: &str) -> Result<Yaml> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Yaml> {
     let docs = YamlLoader::load_from_str(text).map_err(|e| {
         let m = e.marker();
         Error::bad_file(
@@ -85,7 +85,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Yaml> {
 /// `text` (the contents of `path`) with each of `settings` set, comments,
 /// order and every other value kept. Fails, naming the file, when the
 /// result would not be exactly the input's document with these keys set.
-pub fn set_keys(path: &Path, text: &str, settings: &[(Vec<String>, Value)]) -> Result<String> {
+pub(crate) fn set_keys(
+    path: &Path,
+    text: &str,
+    settings: &[(Vec<String>, Value)],
+) -> Result<String> {
     let original = parse(path, text)?;
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let mut lines: Vec<String> = text

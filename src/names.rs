@@ -46,7 +46,7 @@ const UB_ORG_CN: usize = 64;
 
 impl Subject {
     /// Checks every attribute; `cn_option` names the option that set the common name.
-    pub fn validate(&self, cn_option: &'static str) -> Result<()> {
+    pub(crate) fn validate(&self, cn_option: &'static str) -> Result<()> {
         let c = &self.country;
         if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(Error::invalid(
@@ -64,7 +64,7 @@ impl Subject {
 
     /// The distinguished name in OpenSSL's `-subj` order; C as PrintableString
     /// (X.520 fixes its type), the rest as UTF8String (OpenSSL's `utf8only` mask).
-    pub fn to_dn(&self) -> DistinguishedName {
+    pub(crate) fn to_dn(&self) -> DistinguishedName {
         let mut dn = DistinguishedName::new();
         // Validated to be two ASCII letters, which PrintableString always accepts.
         match rcgen::string::PrintableString::try_from(self.country.as_str()) {
@@ -157,7 +157,7 @@ impl fmt::Display for SanName {
 /// `[::1]:19530`), saying what to pass instead; None for anything else.
 /// A certificate names hosts only: a dNSName or iPAddress SAN has no scheme
 /// and no port (RFC 5280 4.2.1.6), and clients compare just the host.
-pub fn url_or_port_error(option: &'static str, s: &str) -> Option<Error> {
+pub(crate) fn url_or_port_error(option: &'static str, s: &str) -> Option<Error> {
     let (scheme, rest) = match s.find("://") {
         Some(i) => (true, &s[i + 3..]),
         None => (false, s),
@@ -298,7 +298,7 @@ impl fmt::Display for DnsNameError {
 
 /// The server certificate's names: the common name first (as gen.sh's
 /// `DNS = $CommonName`), then every `--san`, without duplicates.
-pub fn server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
+pub(crate) fn server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
     let mut names = vec![SanName::parse("--common-name", common_name)?];
     for san in sans {
         if !names.contains(san) {
@@ -317,7 +317,7 @@ pub fn server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>>
 /// naming only `DNS:localhost`, as the guide's gen.sh makes, fails there with
 /// "doesn't contain any IP SANs". Any other common name is left as it is:
 /// which addresses reach that server is for `--san` to say.
-pub fn gen_server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
+pub(crate) fn gen_server_names(common_name: &str, sans: &[SanName]) -> Result<Vec<SanName>> {
     let mut extra = Vec::new();
     if SanName::parse("--common-name", common_name)? == SanName::Dns("localhost".into()) {
         extra.push(SanName::Ip(IpAddr::from([127, 0, 0, 1])));

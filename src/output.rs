@@ -4,15 +4,13 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use milvus_certs::checks::Finding;
-use milvus_certs::files;
 use milvus_certs::generate::GenReport;
-use milvus_certs::inspect::{ClientAuth, Entry, Folder, FolderKind, Overall, Report, Status};
-use milvus_certs::issue::{CertRole, Issued, SerialSource};
-use milvus_certs::leaf::Role;
+use milvus_certs::inspect::{ClientAuth, Entry, Folder, Overall, Report, Status};
 use milvus_certs::renew::{Reason, RenewReport};
-use milvus_certs::store::Recovery;
-use milvus_certs::validity::date;
+use milvus_certs::{
+    CA_PEM, CA_SRL, CertRole, Finding, FolderKind, Issued, Recovery, Role, Serial, SerialSource,
+    date,
+};
 use time::OffsetDateTime;
 
 mod json;
@@ -21,7 +19,7 @@ mod json;
 /// terminal: a control character (an escape sequence that would clear the
 /// screen or retitle the window, a newline that would forge a line of the
 /// report) is shown escaped, `\u{1b}`, instead of acting.
-pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     if s.chars().any(char::is_control) {
         s.chars()
             .map(|c| {
@@ -38,7 +36,7 @@ pub fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::Result<()> {
+pub(crate) fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::Result<()> {
     match recovery {
         None => Ok(()),
         Some(Recovery::RolledBack) => writeln!(
@@ -96,8 +94,8 @@ fn print_issued(out: &mut impl Write, i: &Issued, was: Option<OffsetDateTime>) -
     writeln!(out, "  {:<11} {key_what} (mode 0600)", i.key_file)
 }
 
-fn print_serial_line(out: &mut impl Write, last: &milvus_certs::serial::Serial) -> io::Result<()> {
-    writeln!(out, "  {:<11} last serial issued: {last}", files::CA_SRL)
+fn print_serial_line(out: &mut impl Write, last: &Serial) -> io::Result<()> {
+    writeln!(out, "  {:<11} last serial issued: {last}", CA_SRL)
 }
 
 fn print_names(out: &mut impl Write, issued: &[&Issued]) -> io::Result<()> {
@@ -120,7 +118,7 @@ fn capitalized(s: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn print_gen(r: &GenReport) -> io::Result<()> {
+pub(crate) fn print_gen(r: &GenReport) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     print_recovery(&mut err, &r.recovery)?;
@@ -173,7 +171,7 @@ fn print_notes(
         writeln!(
             err,
             "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
-            dir.join(files::CA_SRL).display()
+            dir.join(CA_SRL).display()
         )?;
     }
     for w in warnings {
@@ -182,7 +180,7 @@ fn print_notes(
     Ok(())
 }
 
-pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
+pub(crate) fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
     let mut out = io::stdout().lock();
     print_notes(
         &r.recovery,
@@ -213,7 +211,7 @@ pub fn print_add(r: &milvus_certs::add::AddReport) -> io::Result<()> {
     out.flush()
 }
 
-pub fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
+pub(crate) fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     print_notes(
         &r.recovery,
@@ -245,7 +243,7 @@ pub fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
         }
     }
     for added in &r.ca_added {
-        writeln!(out, "  {:<11} added {added}", files::CA_PEM)?;
+        writeln!(out, "  {:<11} added {added}", CA_PEM)?;
     }
     print_serial_line(&mut out, &r.last_serial)?;
     let leaves: Vec<&Issued> = r
@@ -318,7 +316,7 @@ fn paint(text: &str, status: Status, colour: bool) -> String {
     format!("{style}{text}{style:#}")
 }
 
-pub fn print_inspect(r: &Report, json: bool) -> io::Result<()> {
+pub(crate) fn print_inspect(r: &Report, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     for (dir, rec) in &r.recoveries {
@@ -525,7 +523,7 @@ fn summary(r: &Report) -> String {
     format!("{n} {noun}: {list}{without}{verdict}.")
 }
 
-pub fn print_not_due(
+pub(crate) fn print_not_due(
     dir: &std::path::Path,
     found: &milvus_certs::renew::DueReport,
 ) -> io::Result<()> {
@@ -551,7 +549,7 @@ pub fn print_not_due(
     out.flush()
 }
 
-pub fn print_dry_run(
+pub(crate) fn print_dry_run(
     r: &RenewReport,
     reasons: &[Reason],
     then: Option<&str>,
@@ -596,7 +594,7 @@ pub fn print_dry_run(
     out.flush()
 }
 
-pub fn print_hook(h: &milvus_certs::renew::HookOutcome) -> io::Result<()> {
+pub(crate) fn print_hook(h: &milvus_certs::renew::HookOutcome) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out)?;
     writeln!(out, "Ran the --then hook: {}", h.command)?;
@@ -623,7 +621,7 @@ fn install_hint(o: &milvus_certs::schedule::ScheduleOptions, dir: &str) -> Strin
     )
 }
 
-pub fn print_units(
+pub(crate) fn print_units(
     o: &milvus_certs::schedule::ScheduleOptions,
     u: &milvus_certs::schedule::Units,
 ) -> io::Result<()> {
@@ -639,7 +637,7 @@ pub fn print_units(
     out.flush()
 }
 
-pub fn print_units_written(
+pub(crate) fn print_units_written(
     o: &milvus_certs::schedule::ScheduleOptions,
     written: &[std::path::PathBuf],
 ) -> io::Result<()> {
@@ -657,7 +655,7 @@ pub fn print_units_written(
 }
 
 /// What `export --out` wrote, with modes, and what to run next.
-pub fn print_export(
+pub(crate) fn print_export(
     out_dir: &std::path::Path,
     made: &milvus_certs::export::Export,
     written: &[std::path::PathBuf],
@@ -698,7 +696,7 @@ fn location(at: &milvus_certs::doctor::Location) -> String {
 }
 
 /// `doctor`'s findings, one block each, then a summary line; or JSON.
-pub fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<()> {
+pub(crate) fn print_doctor(r: &milvus_certs::doctor::Report, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
         return print_json(&mut out, &json::DoctorDoc::new(r));

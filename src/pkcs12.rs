@@ -53,7 +53,12 @@ fn crypto_error(what: &'static str) -> impl FnOnce(aws_lc_rs::error::Unspecified
 
 /// A key store: `key_pkcs8` (a PKCS#8 DER private key) under `alias`, with
 /// its certificate chain (leaf first, then the CA), protected by `password`.
-pub fn keystore(alias: &str, key_pkcs8: &[u8], chain: &[&[u8]], password: &str) -> Result<Vec<u8>> {
+pub(crate) fn keystore(
+    alias: &str,
+    key_pkcs8: &[u8],
+    chain: &[&[u8]],
+    password: &str,
+) -> Result<Vec<u8>> {
     let Some(leaf) = chain.first() else {
         return Err(Error::Store {
             what: "a key store",
@@ -97,7 +102,7 @@ pub fn keystore(alias: &str, key_pkcs8: &[u8], chain: &[&[u8]], password: &str) 
 }
 
 /// A trust store: each certificate under its alias, trusted for any purpose.
-pub fn truststore(certs: &[(&str, &[u8])], password: &str) -> Result<Vec<u8>> {
+pub(crate) fn truststore(certs: &[(&str, &[u8])], password: &str) -> Result<Vec<u8>> {
     let bags = yasna::construct_der(|w| {
         w.write_sequence_of(|w| {
             for (alias, cert) in certs {

@@ -1,7 +1,7 @@
 //! `milvus-certs schedule`: the systemd timer and the crontab line that run
 //! `renew --if-expiring-within` every day (certbot's model), rendered with
 //! every value checked and quoted for where it goes. What is due and the
-//! `--then` hook are `renew`'s ([`crate::renew::due`], [`crate::renew::hook`]).
+//! `--then` hook are `renew`'s (`renew/due.rs`, `renew/hook.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -220,7 +220,7 @@ pub fn units(o: &ScheduleOptions) -> Result<Units> {
 }
 
 /// Writes NAME.service, NAME.timer and NAME.cron into `dir` (0644), all or
-/// none, through [`store::write_outputs`]: anything at one of those names,
+/// none, through `store::write_outputs`: anything at one of those names,
 /// a dangling symlink too, is replaced (the link itself, never its target)
 /// only with `force`, and the folder must be one no other user can write.
 /// Returns the paths written.

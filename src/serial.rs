@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// RFC 5280 4.1.2.2: a serial is a positive INTEGER of at most 20 octets.
-pub const MAX_SERIAL_OCTETS: usize = 20;
+pub(crate) const MAX_SERIAL_OCTETS: usize = 20;
 
 /// A positive certificate serial number, kept as its big-endian magnitude
 /// without leading zero bytes.
@@ -15,7 +15,7 @@ pub struct Serial(Vec<u8>);
 impl Serial {
     /// 159 random bits from the CSPRNG, as OpenSSL's `rand_serial`
     /// (SERIAL_RAND_BITS = 159): positive and at most 20 octets in DER.
-    pub fn random() -> Serial {
+    pub(crate) fn random() -> Serial {
         loop {
             let mut bytes = [0u8; MAX_SERIAL_OCTETS];
             // aws-lc's RNG only fails if the OS has no entropy source at all, in
@@ -36,7 +36,7 @@ impl Serial {
 
     /// From big-endian bytes (a DER INTEGER's content or a magnitude); a leading
     /// 0x00 sign octet is dropped.
-    pub fn from_be_bytes(bytes: &[u8]) -> Serial {
+    pub(crate) fn from_be_bytes(bytes: &[u8]) -> Serial {
         let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
         Serial(bytes[start..].to_vec())
     }
@@ -47,7 +47,7 @@ impl Serial {
     }
 
     /// The number of octets of its DER INTEGER encoding.
-    pub fn der_len(&self) -> usize {
+    pub(crate) fn der_len(&self) -> usize {
         match self.0.first() {
             None => 1,
             Some(b) if b & 0x80 != 0 => self.0.len() + 1,
@@ -119,15 +119,6 @@ impl Serial {
         s
     }
 
-    /// Colon-separated lowercase hex, as `openssl x509 -text` prints serials.
-    pub fn to_colon_hex(&self) -> String {
-        if self.0.is_empty() {
-            return "00".into();
-        }
-        let parts: Vec<String> = self.0.iter().map(|b| format!("{b:02x}")).collect();
-        parts.join(":")
-    }
-
     pub(crate) fn to_rcgen(&self) -> rcgen::SerialNumber {
         rcgen::SerialNumber::from_slice(&self.0)
     }
@@ -148,7 +139,7 @@ pub enum SrlError {
     /// It holds this character, which is not a hexadecimal digit.
     NotHex(char),
     /// It holds a serial of this many DER octets, more than
-    /// [`MAX_SERIAL_OCTETS`].
+    /// `MAX_SERIAL_OCTETS`.
     TooLong(usize),
     /// The CA has issued the largest serial RFC 5280 allows.
     Exhausted,

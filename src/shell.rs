@@ -6,7 +6,7 @@ use std::path::{Component, Path};
 
 /// A word for a POSIX shell: as is when it has nothing the shell would
 /// interpret, else in single quotes (XCU 2.2.2), a `'` written as `'\''`.
-pub fn quote(w: &str) -> String {
+pub(crate) fn quote(w: &str) -> String {
     if is_plain(w) {
         w.to_string()
     } else {
@@ -24,7 +24,7 @@ fn is_plain(w: &str) -> bool {
 
 /// A word for systemd's ExecStart (systemd.service "Command lines"): double
 /// quotes with C-style escapes, and `%` doubled (specifiers, systemd.unit).
-pub fn systemd_word(w: &str) -> String {
+pub(crate) fn systemd_word(w: &str) -> String {
     let plain = is_plain(w);
     let w = w.replace('%', "%%");
     if plain {
@@ -46,19 +46,19 @@ pub fn systemd_word(w: &str) -> String {
 
 /// A word for a POSIX shell (cron runs its command with `sh`): single quotes,
 /// and `%` escaped, which cron would otherwise turn into a newline (crontab(5)).
-pub fn cron_word(w: &str) -> String {
+pub(crate) fn cron_word(w: &str) -> String {
     quote(w).replace('%', r"\%")
 }
 
 /// Whether `dir` is the current directory as written (`.`, `./` or empty),
 /// so a suggested command needs no `--dir`.
-pub fn is_current(dir: &Path) -> bool {
+pub(crate) fn is_current(dir: &Path) -> bool {
     dir.as_os_str().is_empty() || dir.components().all(|c| c == Component::CurDir)
 }
 
 /// `milvus-certs SUBCOMMAND [--dir DIR] ARGS...`, each word quoted for the
 /// shell; `--dir` only when `dir` is not the current directory.
-pub fn milvus_certs(subcommand: &str, dir: &Path, args: &[&str]) -> String {
+pub(crate) fn milvus_certs(subcommand: &str, dir: &Path, args: &[&str]) -> String {
     let mut words = vec!["milvus-certs".to_string(), subcommand.to_string()];
     if !is_current(dir) {
         words.push("--dir".into());
@@ -69,7 +69,7 @@ pub fn milvus_certs(subcommand: &str, dir: &Path, args: &[&str]) -> String {
 }
 
 /// `path` made absolute (canonical when it exists).
-pub fn absolute(path: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn absolute(path: &std::path::Path) -> std::path::PathBuf {
     path.canonicalize().unwrap_or_else(|_| {
         std::env::current_dir()
             .map(|cwd| cwd.join(path))

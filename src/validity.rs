@@ -6,15 +6,15 @@ use crate::error::{Error, Result};
 
 /// The longest validity accepted for `--days` and `--ca-days`: 100 years
 /// (the guide's CA uses 36500 days).
-pub const MAX_DAYS: u32 = 36500;
+pub(crate) const MAX_DAYS: u32 = 36500;
 
 /// notBefore is backdated by this much so that a peer whose clock is a little
 /// behind ours does not see a "not yet valid" certificate.
-pub const BACKDATE: Duration = Duration::minutes(5);
+pub(crate) const BACKDATE: Duration = Duration::minutes(5);
 
 /// A certificate's validity period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Validity {
+pub(crate) struct Validity {
     /// notBefore.
     pub not_before: OffsetDateTime,
     /// notAfter.
@@ -23,7 +23,7 @@ pub struct Validity {
 
 impl Validity {
     /// From `now` (minus [`BACKDATE`]) to `now + days`, in whole seconds, UTC.
-    pub fn days_from(now: OffsetDateTime, days: u32) -> Validity {
+    pub(crate) fn days_from(now: OffsetDateTime, days: u32) -> Validity {
         let now = now
             .to_offset(time::UtcOffset::UTC)
             .replace_nanosecond(0)
@@ -36,7 +36,7 @@ impl Validity {
 
     /// Ends this period no later than `limit` (an issuer's notAfter). Returns
     /// whether it had to be shortened.
-    pub fn cap_at(&mut self, limit: OffsetDateTime) -> bool {
+    pub(crate) fn cap_at(&mut self, limit: OffsetDateTime) -> bool {
         if self.not_after > limit {
             self.not_after = limit;
             true
@@ -60,7 +60,7 @@ pub fn date(t: OffsetDateTime) -> String {
 }
 
 /// Checks a `--days`-like option.
-pub fn check_days(option: &'static str, days: u32) -> Result<()> {
+pub(crate) fn check_days(option: &'static str, days: u32) -> Result<()> {
     if days == 0 || days > MAX_DAYS {
         return Err(Error::invalid(
             option,

@@ -5,7 +5,7 @@
 
 /// A YAML value.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// A string, always written double-quoted.
     Str(String),
     /// An integer.
@@ -22,17 +22,17 @@ pub enum Value {
 }
 
 /// A string value.
-pub fn s(v: impl Into<String>) -> Value {
+pub(crate) fn s(v: impl Into<String>) -> Value {
     Value::Str(v.into())
 }
 
 /// A mapping from `(key, value)` pairs.
-pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+pub(crate) fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
     Value::Map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }
 
 /// A YAML document: `value` rendered, ending with a newline.
-pub fn document(value: &Value) -> String {
+pub(crate) fn document(value: &Value) -> String {
     let mut out = String::new();
     match value {
         Value::Map(m) if !m.is_empty() => write_map(&mut out, m, 0),
@@ -46,7 +46,7 @@ pub fn document(value: &Value) -> String {
 }
 
 /// Several documents in one stream, separated by `---` (YAML 1.2 9.2).
-pub fn stream(values: &[Value]) -> String {
+pub(crate) fn stream(values: &[Value]) -> String {
     values
         .iter()
         .map(document)
@@ -173,7 +173,7 @@ fn key(k: &str) -> String {
 }
 
 /// A double-quoted scalar with the escapes YAML 1.2 section 5.7 defines.
-pub fn quoted(s: &str) -> String {
+pub(crate) fn quoted(s: &str) -> String {
     let mut q = String::with_capacity(s.len() + 2);
     q.push('"');
     for c in s.chars() {

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::*;
-use milvus_certs::certinfo::CertInfo;
-use milvus_certs::serial::Serial;
+use milvus_certs::CertInfo;
+use milvus_certs::Serial;
 
 fn info(path: &Path) -> CertInfo {
     CertInfo::from_der(&cert_der(path)).unwrap()

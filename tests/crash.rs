@@ -11,8 +11,8 @@ use std::thread::sleep;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::common::*;
-use milvus_certs::certinfo::CertInfo;
-use milvus_certs::serial::Serial;
+use milvus_certs::CertInfo;
+use milvus_certs::Serial;
 
 /// xorshift64*: enough randomness for kill points, and a seed to replay.
 struct Rng(u64);

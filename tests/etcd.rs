@@ -259,15 +259,13 @@ fn a_two_member_cluster_talks_peer_tls_and_works_again_after_renew() {
     let before: Vec<_> = ["etcd", "etcd-client"]
         .iter()
         .map(|n| {
-            milvus_certs::certinfo::CertInfo::from_der(&cert_der(&dir.join(format!("{n}.pem"))))
-                .unwrap()
+            milvus_certs::CertInfo::from_der(&cert_der(&dir.join(format!("{n}.pem")))).unwrap()
         })
         .collect();
     run_ok(dir, &["renew"]);
     for (n, old) in ["etcd", "etcd-client"].iter().zip(&before) {
         let new =
-            milvus_certs::certinfo::CertInfo::from_der(&cert_der(&dir.join(format!("{n}.pem"))))
-                .unwrap();
+            milvus_certs::CertInfo::from_der(&cert_der(&dir.join(format!("{n}.pem")))).unwrap();
         assert_ne!(new.serial, old.serial, "{n}");
         assert_eq!(new.ext_key_usage, old.ext_key_usage, "{n}");
         assert_eq!(new.sans, old.sans, "{n}");

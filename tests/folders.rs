@@ -273,7 +273,7 @@ fn each_code_appears_where_expected() {
         &milvus_certs::generate::GenOptions {
             dir: p.path().to_path_buf(),
             days: 1,
-            key_type: milvus_certs::keys::KeyType::EcdsaP256,
+            key_type: milvus_certs::KeyType::EcdsaP256,
             ..Default::default()
         },
         now - ::time::Duration::days(3),
@@ -286,7 +286,7 @@ fn each_code_appears_where_expected() {
     milvus_certs::generate::generate(
         &milvus_certs::generate::GenOptions {
             dir: f.path().to_path_buf(),
-            key_type: milvus_certs::keys::KeyType::EcdsaP256,
+            key_type: milvus_certs::KeyType::EcdsaP256,
             ..Default::default()
         },
         now + ::time::Duration::days(3),
@@ -298,7 +298,7 @@ fn each_code_appears_where_expected() {
     milvus_certs::generate::generate(
         &milvus_certs::generate::GenOptions {
             dir: o.path().to_path_buf(),
-            key_type: milvus_certs::keys::KeyType::EcdsaP256,
+            key_type: milvus_certs::KeyType::EcdsaP256,
             ..Default::default()
         },
         now,
@@ -356,7 +356,7 @@ fn the_readme_lists_every_code() {
         .split("### Finding codes")
         .nth(1)
         .expect("a Finding codes section");
-    for code in milvus_certs::checks::CODES {
+    for code in milvus_certs::CODES {
         assert!(
             table.contains(&format!("| `{code}` |")),
             "{code} not in the README"

@@ -457,9 +457,7 @@ fn every_key_type_works() {
         let server = parse(&server_der);
         assert_eq!(server.signature_algorithm.algorithm, sig_oid, "{kt}");
         assert!(signature_ok(&server, &ca), "{kt}");
-        let desc = milvus_certs::certinfo::CertInfo::from_der(&server_der)
-            .unwrap()
-            .key;
+        let desc = milvus_certs::CertInfo::from_der(&server_der).unwrap().key;
         assert_eq!(desc, kt);
         let (_, ku) = key_usage(&server);
         assert_eq!(

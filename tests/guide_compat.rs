@@ -132,9 +132,7 @@ fn profile(dir: &Path) -> BTreeMap<String, String> {
         put("validityDays", span.whole_days().to_string());
         put(
             "key",
-            milvus_certs::certinfo::CertInfo::from_der(&ders[i])
-                .unwrap()
-                .key,
+            milvus_certs::CertInfo::from_der(&ders[i]).unwrap().key,
         );
         put("signatureVerifies", signature_ok(c, issuer).to_string());
         put(

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use crate::common::*;
+use milvus_certs::KeyType;
 use milvus_certs::generate::{GenOptions, generate};
-use milvus_certs::keys::KeyType;
 use serde_json::Value;
 use x509_parser::prelude::*;
 
@@ -562,7 +562,7 @@ fn connect_one_way_and_mutual_against_openssl_s_server() {
     assert_eq!(leaf["role"], "server");
     assert_eq!(
         leaf["serial"].as_str().unwrap(),
-        milvus_certs::certinfo::CertInfo::from_der(&cert_der(&dir.join("server.pem")))
+        milvus_certs::CertInfo::from_der(&cert_der(&dir.join("server.pem")))
             .unwrap()
             .serial
             .to_string()
@@ -1007,8 +1007,7 @@ fn der_certificates_and_keys_are_read_and_named() {
             assert_eq!(c["key_encoding"], Value::Null);
         }
         let server = certs.iter().find(|c| c["role"] == "server").unwrap();
-        let pem =
-            milvus_certs::certinfo::CertInfo::from_der(&cert_der(&dir.join("server.pem"))).unwrap();
+        let pem = milvus_certs::CertInfo::from_der(&cert_der(&dir.join("server.pem"))).unwrap();
         assert_eq!(server["subject"].as_str(), Some(pem.subject.as_str()));
         assert_eq!(
             server["serial"].as_str(),

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
-use milvus_certs::certinfo::{CertInfo, ExtKeyUsage};
-use milvus_certs::serial::Serial;
+use milvus_certs::Serial;
+use milvus_certs::{CertInfo, ExtKeyUsage};
 
 fn info(path: &Path) -> CertInfo {
     CertInfo::from_der(&cert_der(path)).unwrap()
@@ -425,7 +425,7 @@ fn an_expired_ca_is_refused_and_renew_ca_revives_it() {
         dir: dir.to_path_buf(),
         ca_days: 30,
         days: 10,
-        key_type: milvus_certs::keys::KeyType::EcdsaP256,
+        key_type: milvus_certs::KeyType::EcdsaP256,
         ..GenOptions::default()
     };
     generate(&opts, past).unwrap();
@@ -967,7 +967,7 @@ fn suggested_commands_act_on_the_right_folder() {
     let opts = GenOptions {
         dir: old.clone(),
         days: 10,
-        key_type: milvus_certs::keys::KeyType::EcdsaP256,
+        key_type: milvus_certs::KeyType::EcdsaP256,
         ..GenOptions::default()
     };
     generate(&opts, past).unwrap();
@@ -985,7 +985,7 @@ fn suggested_commands_act_on_the_right_folder() {
         dir: oldca.clone(),
         ca_days: 20,
         days: 10,
-        key_type: milvus_certs::keys::KeyType::EcdsaP256,
+        key_type: milvus_certs::KeyType::EcdsaP256,
         ..GenOptions::default()
     };
     generate(&opts, past).unwrap();

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
-use milvus_certs::certinfo::CertInfo;
+use milvus_certs::CertInfo;
 
 fn info(path: &Path) -> CertInfo {
     CertInfo::from_der(&cert_der(path)).unwrap()

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use milvus_certs::serial::Serial;
+use milvus_certs::Serial;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(serial) = Serial::parse_srl(data) {

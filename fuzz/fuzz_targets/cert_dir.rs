@@ -24,5 +24,5 @@ fuzz_target!(|data: &[u8]| {
         ..InspectOptions::default()
     };
     let _ = inspect(&opts, now);
-    let _ = milvus_certs::ca::LoadedCa::load(dir.path(), now, true);
+    let _ = milvus_certs::fuzz::load_ca(dir.path(), now);
 });

@@ -5,10 +5,8 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use milvus_certs::keys::parse_private_key;
+use milvus_certs::fuzz::private_key;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(key) = parse_private_key(Path::new("fuzz.key"), data) {
-        let _ = milvus_certs::keys::key_identifier(&key);
-    }
+    let _ = private_key(Path::new("fuzz.key"), data);
 });

@@ -91,7 +91,7 @@ pub struct SubjectAttrs {
 
 impl SubjectAttrs {
     /// Fills what is missing here from `fallback`.
-    pub fn or(self, fallback: &SubjectAttrs) -> SubjectAttrs {
+    pub(crate) fn or(self, fallback: &SubjectAttrs) -> SubjectAttrs {
         SubjectAttrs {
             country: self.country.or_else(|| fallback.country.clone()),
             state: self.state.or_else(|| fallback.state.clone()),
@@ -103,7 +103,7 @@ impl SubjectAttrs {
     }
 
     /// A full subject: what is still missing comes from the guide's defaults.
-    pub fn complete(self) -> Subject {
+    pub(crate) fn complete(self) -> Subject {
         let d = Subject::default();
         Subject {
             country: self.country.unwrap_or(d.country),
@@ -236,7 +236,7 @@ impl CertInfo {
     /// The subject as an rcgen name with the same attribute order and string
     /// types, so that certificates it issues carry these exact bytes as issuer.
     /// Computed on demand: only a CA that signs needs it.
-    pub fn subject_dn(&self) -> Result<DistinguishedName, SubjectError> {
+    pub(crate) fn subject_dn(&self) -> Result<DistinguishedName, SubjectError> {
         let (_, c) = X509Certificate::from_der(&self.der)
             .map_err(|e| SubjectError::NotX509(CertError::NotX509(e)))?;
         dn_from_name(c.subject())
@@ -367,7 +367,7 @@ impl std::error::Error for CertError {}
 /// Why a CA's subject cannot be reproduced exactly in the certificates it
 /// signs (their issuer must be its subject byte for byte, RFC 5280 7.1).
 #[derive(Clone, Debug, PartialEq)]
-pub enum SubjectError {
+pub(crate) enum SubjectError {
     /// The certificate cannot be parsed again.
     NotX509(CertError),
     /// An RDN holds several attributes (`CN=a+O=b`).

@@ -33,7 +33,7 @@ pub enum KeyUsage {
 
 impl KeyUsage {
     /// Every bit, in bit order.
-    pub const ALL: [KeyUsage; 9] = [
+    pub(crate) const ALL: [KeyUsage; 9] = [
         KeyUsage::DigitalSignature,
         KeyUsage::NonRepudiation,
         KeyUsage::KeyEncipherment,

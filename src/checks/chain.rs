@@ -22,7 +22,7 @@ pub enum ChainBreak {
 
 /// Why `cert` cannot act as a CA, if it cannot: basicConstraints CA:TRUE is
 /// required, and keyCertSign when keyUsage is present (RFC 5280 4.2.1.3, 4.2.1.9).
-pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
+pub(crate) fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
     match cert.basic_constraints {
         None => Some("it has no basicConstraints CA:TRUE"),
         Some((false, _)) => Some("its basicConstraints says CA:FALSE"),
@@ -36,13 +36,13 @@ pub fn not_ca_reason(cert: &CertInfo) -> Option<&'static str> {
 }
 
 /// [`not_ca_reason`] as a finding.
-pub fn not_a_ca(cert: &CertInfo) -> Option<Finding> {
+pub(crate) fn not_a_ca(cert: &CertInfo) -> Option<Finding> {
     not_ca_reason(cert).map(|reason| Finding::NotACa { reason })
 }
 
 /// `cert` must be issued by `ca` (`ca_name` is how the CA is called in the
 /// message): by name and by signature.
-pub fn issued_by(
+pub(crate) fn issued_by(
     cert: &CertInfo,
     ca: &CertInfo,
     ca_name: &str,
@@ -64,7 +64,7 @@ pub fn issued_by(
 }
 
 /// `cert` must verify against one of `cas` (by signature, not by name).
-pub fn issued_by_any(
+pub(crate) fn issued_by_any(
     cert: &CertInfo,
     cas: &[(&str, &CertInfo)],
     remedy: Option<Remedy>,
@@ -92,7 +92,7 @@ pub fn issued_by_any(
 /// certificates: strict verifiers (`openssl verify -x509_strict`, Python's
 /// default from 3.13) refuse the chain. `renew --ca` adds it, and a missing
 /// subjectKeyIdentifier, with the same key and subject.
-pub fn ca_extensions(ca: &CertInfo, dir: &Path) -> Option<Finding> {
+pub(crate) fn ca_extensions(ca: &CertInfo, dir: &Path) -> Option<Finding> {
     if !ca.is_ca() || not_ca_reason(ca).is_some() {
         return None;
     }
@@ -110,7 +110,12 @@ pub fn ca_extensions(ca: &CertInfo, dir: &Path) -> Option<Finding> {
 }
 
 /// `ca.srl` must not be below a serial the CA issued.
-pub fn serial(srl: &Serial, issued: &[&CertInfo], ca: &CertInfo, dir: &Path) -> Option<Finding> {
+pub(crate) fn serial(
+    srl: &Serial,
+    issued: &[&CertInfo],
+    ca: &CertInfo,
+    dir: &Path,
+) -> Option<Finding> {
     let highest = issued
         .iter()
         .filter(|c| c.issuer_raw == ca.subject_raw)

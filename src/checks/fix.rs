@@ -32,7 +32,7 @@ pub enum Remedy {
 
 impl Remedy {
     /// `renew ARGS` in `dir` when `dir` is the CA folder, else elsewhere.
-    pub fn renew(ca_dir: Option<&Path>, args: &[&str]) -> Remedy {
+    pub(crate) fn renew(ca_dir: Option<&Path>, args: &[&str]) -> Remedy {
         let args = args.iter().map(|a| a.to_string()).collect();
         match ca_dir {
             Some(dir) => Remedy::Renew {

@@ -43,7 +43,7 @@ impl FolderKind {
 
     /// Recognises `dir` from the files it holds. A folder holding none of
     /// them is judged as the CA folder `gen` makes.
-    pub fn of(dir: &Path) -> FolderKind {
+    pub(crate) fn of(dir: &Path) -> FolderKind {
         let has = |name: &str| fs::symlink_metadata(dir.join(name)).is_ok();
         if has(files::CA_KEY) || has(files::CA_SRL) {
             FolderKind::Ca
@@ -57,7 +57,7 @@ impl FolderKind {
     }
 
     /// The files this kind of folder needs, with what each is for.
-    pub fn needs(self, one_way: bool) -> Vec<(&'static str, &'static str)> {
+    pub(crate) fn needs(self, one_way: bool) -> Vec<(&'static str, &'static str)> {
         let mut v = Vec::new();
         if self == FolderKind::Ca {
             v.push((files::CA_KEY, "the CA private key"));
@@ -93,7 +93,7 @@ impl FolderKind {
 
 /// A folder as it is judged: where it is, its kind, and what it needs.
 #[derive(Clone, Copy, Debug)]
-pub struct FolderScope<'a> {
+pub(crate) struct FolderScope<'a> {
     /// The folder.
     pub dir: &'a Path,
     /// What it was recognised as.
@@ -107,7 +107,7 @@ pub struct FolderScope<'a> {
 
 /// A leaf certificate read from a folder, to judge there.
 #[derive(Clone, Debug)]
-pub struct FolderLeaf<'a> {
+pub(crate) struct FolderLeaf<'a> {
     /// `server.pem`, `client.pem`, or a `NAME.pem` made by `add`.
     pub target: &'a Target,
     /// The certificate.
@@ -128,18 +128,18 @@ pub struct FolderLeaf<'a> {
 impl FolderScope<'_> {
     /// The folder `renew` runs in to fix what is found: this one, when it
     /// is a CA folder (it holds the CA key).
-    pub fn ca_dir(&self) -> Option<&Path> {
+    pub(crate) fn ca_dir(&self) -> Option<&Path> {
         (self.kind == FolderKind::Ca).then_some(self.dir)
     }
 
     /// Whether the folder lacks `name` (a dangling link is there).
-    pub fn lacks(&self, name: &str) -> bool {
+    pub(crate) fn lacks(&self, name: &str) -> bool {
         fs::symlink_metadata(self.dir.join(name)).is_err()
     }
 
     /// What to report when `name` is missing: `file_missing`, when the
     /// folder was asked for and its kind needs the file.
-    pub fn missing(&self, name: &str) -> Option<Finding> {
+    pub(crate) fn missing(&self, name: &str) -> Option<Finding> {
         if !self.explicit {
             return None;
         }
@@ -158,7 +158,7 @@ impl FolderScope<'_> {
     /// certificate's (else `remedy` fixes it) and private; then both files
     /// in PEM, the only encoding Milvus and its clients read. Returns how
     /// the key was encoded, when it could be read.
-    pub fn key_file(
+    pub(crate) fn key_file(
         &self,
         cert_file: &str,
         cert: &CertInfo,
@@ -193,7 +193,7 @@ impl FolderScope<'_> {
     /// purpose (an added certificate's profile and own name), with every
     /// name of `server_names` for the server certificate. Returns how its
     /// key was encoded, when it was read.
-    pub fn leaf(&self, leaf: &FolderLeaf<'_>) -> (Option<Encoding>, Vec<Finding>) {
+    pub(crate) fn leaf(&self, leaf: &FolderLeaf<'_>) -> (Option<Encoding>, Vec<Finding>) {
         let (cert, ca_dir) = (leaf.cert, self.ca_dir());
         let (key_encoding, mut out) = match leaf.file_encoding {
             Some(encoding) => self.key_file(
@@ -234,7 +234,7 @@ impl FolderScope<'_> {
 /// problem (`ca.key` is read by milvus-certs and OpenSSL alone), with the
 /// command that converts it (to a new file first: a half-written key must
 /// never replace the old one, and a new key file must be 0600).
-pub fn der_encoded(
+pub(crate) fn der_encoded(
     dir: &Path,
     cert_name: &str,
     cert: Option<Encoding>,
@@ -259,7 +259,7 @@ pub fn der_encoded(
 
 /// A folder group or others may write into (without the sticky bit): they
 /// could swap the files, and commands that write refuse it.
-pub fn dir_permissions(dir: &Path) -> Option<Finding> {
+pub(crate) fn dir_permissions(dir: &Path) -> Option<Finding> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(dir).ok()?.permissions().mode();
     (mode & 0o022 != 0 && mode & 0o1000 == 0).then(|| Finding::DirectoryWritableByOthers {
@@ -269,7 +269,7 @@ pub fn dir_permissions(dir: &Path) -> Option<Finding> {
 }
 
 /// An interrupted write left in `dir`.
-pub fn pending_write(dir: &Path) -> Option<Finding> {
+pub(crate) fn pending_write(dir: &Path) -> Option<Finding> {
     crate::store::has_pending_write(dir).then(|| Finding::PendingWrite {
         dir: dir.to_path_buf(),
     })

@@ -9,13 +9,13 @@ use crate::input::Encoding;
 use crate::keys::parse_private_key_or_der;
 
 /// Whether `key` (a key pair) is the key of `cert`.
-pub fn key_matches(key: &rcgen::KeyPair, cert: &CertInfo) -> bool {
+pub(crate) fn key_matches(key: &rcgen::KeyPair, cert: &CertInfo) -> bool {
     key.public_key_raw() == cert.public_key_bits.as_slice()
 }
 
 /// Reads `key_bytes` (from `key_path`, PEM or DER) and checks it is
 /// `cert`'s key; returns how it was encoded, when it could be read.
-pub fn key_pair(
+pub(crate) fn key_pair(
     key_path: &Path,
     key_bytes: &[u8],
     cert: &CertInfo,
@@ -47,7 +47,7 @@ fn file_name(p: &Path) -> String {
 }
 
 /// A private key file that other users can read (group or others bits).
-pub fn key_permissions(path: &Path) -> Option<Finding> {
+pub(crate) fn key_permissions(path: &Path) -> Option<Finding> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
     (mode & 0o044 != 0).then(|| Finding::KeyReadableByOthers {

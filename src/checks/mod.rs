@@ -37,16 +37,14 @@ mod message;
 mod purpose;
 mod validity;
 
-pub use chain::{
-    ChainBreak, ca_extensions, issued_by, issued_by_any, not_a_ca, not_ca_reason, serial,
-};
+pub use chain::ChainBreak;
+pub(crate) use chain::{ca_extensions, issued_by, issued_by_any, not_a_ca, not_ca_reason, serial};
 pub use fix::Remedy;
-pub use folder::{
-    FolderKind, FolderLeaf, FolderScope, der_encoded, dir_permissions, pending_write,
-};
-pub use key::{key_matches, key_pair, key_permissions};
-pub use purpose::{added, names, purpose};
-pub use validity::{EXPORT_WARN_DAYS, days_left, outlives, validity};
+pub use folder::FolderKind;
+pub(crate) use folder::{FolderLeaf, FolderScope, dir_permissions, pending_write};
+pub(crate) use key::{key_matches, key_pair, key_permissions};
+pub(crate) use purpose::{added, names, purpose};
+pub(crate) use validity::{EXPORT_WARN_DAYS, days_left, outlives, validity};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

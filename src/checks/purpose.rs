@@ -12,7 +12,7 @@ use crate::shell;
 /// A leaf must not be a CA and must allow its purpose: the end of a TLS
 /// connection it serves, as the issuing side made it (`server.pem`,
 /// `client.pem`).
-pub fn purpose(cert: &CertInfo, purpose: Role, ca_dir: Option<&Path>) -> Vec<Finding> {
+pub(crate) fn purpose(cert: &CertInfo, purpose: Role, ca_dir: Option<&Path>) -> Vec<Finding> {
     let remedy = || Some(Remedy::renew(ca_dir, &["--only", purpose.name()]));
     let mut out = Vec::new();
     if cert.is_ca() {
@@ -36,7 +36,7 @@ pub fn purpose(cert: &CertInfo, purpose: Role, ca_dir: Option<&Path>) -> Vec<Fin
 /// NAME when it serves. Every fix is `renew --only NAME` (with `--san NAME`
 /// for a missing name), or `add NAME --profile ... --force` for a purpose
 /// renewing would keep.
-pub fn added(cert: &CertInfo, name: &str, dir: &Path) -> Vec<Finding> {
+pub(crate) fn added(cert: &CertInfo, name: &str, dir: &Path) -> Vec<Finding> {
     let only = || Some(Remedy::renew(Some(dir), &["--only", name]));
     let readd = |profile: &str| {
         Some(Remedy::Command(shell::milvus_certs(
@@ -76,7 +76,7 @@ pub fn added(cert: &CertInfo, name: &str, dir: &Path) -> Vec<Finding> {
 
 /// One finding for each of `names` that no subjectAltName of `cert` matches
 /// (IP names against IP SANs).
-pub fn names(cert: &CertInfo, names: &[SanName], ca_dir: Option<&Path>) -> Vec<Finding> {
+pub(crate) fn names(cert: &CertInfo, names: &[SanName], ca_dir: Option<&Path>) -> Vec<Finding> {
     names
         .iter()
         .filter(|n| !cert.matches_name(n))

@@ -8,10 +8,10 @@ use crate::certinfo::CertInfo;
 
 /// The warning period `export` uses for the certificates it copies, and
 /// `inspect`'s default `--warn-days`.
-pub const EXPORT_WARN_DAYS: u32 = 30;
+pub(crate) const EXPORT_WARN_DAYS: u32 = 30;
 
 /// Expired, not yet valid, or expiring within `warn_days`.
-pub fn validity(
+pub(crate) fn validity(
     cert: &CertInfo,
     now: OffsetDateTime,
     warn_days: u32,
@@ -38,12 +38,12 @@ pub fn validity(
 }
 
 /// Whole days until notAfter, rounded down (negative once expired).
-pub fn days_left(cert: &CertInfo, now: OffsetDateTime) -> i64 {
+pub(crate) fn days_left(cert: &CertInfo, now: OffsetDateTime) -> i64 {
     (cert.not_after - now).whole_seconds().div_euclid(86400)
 }
 
 /// A leaf that expires after its CA stops working when the CA expires.
-pub fn outlives(cert: &CertInfo, ca: &CertInfo) -> Option<Finding> {
+pub(crate) fn outlives(cert: &CertInfo, ca: &CertInfo) -> Option<Finding> {
     (cert.not_after > ca.not_after).then_some(Finding::OutlivesCa {
         ca_not_after: ca.not_after,
     })

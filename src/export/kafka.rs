@@ -27,9 +27,9 @@ use crate::yaml::{self, map};
 
 /// Where the broker's files are mounted (the Confluent and Bitnami images'
 /// secrets folder).
-pub const BROKER_DIR: &str = "/etc/kafka/secrets";
+pub(super) const BROKER_DIR: &str = "/etc/kafka/secrets";
 /// Where Milvus's Kafka client files are mounted.
-pub const MILVUS_DIR: &str = "/milvus/kafka";
+pub(super) const MILVUS_DIR: &str = "/milvus/kafka";
 
 /// Options of `export kafka`.
 #[derive(Clone, Debug)]

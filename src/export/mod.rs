@@ -1,8 +1,8 @@
 //! `milvus-certs export`: the files each deployment of the guide needs,
-//! written from typed values (see [`crate::yaml`]) and from the certificate
+//! written from typed values (see `crate::yaml`) and from the certificate
 //! directory, after checking that what they point at will work (issue 5).
 //!
-//! One file per target (`export kafka` in [`kafka`]); [`stack`] holds what
+//! One file per target (`export kafka` in `kafka`); `stack` holds what
 //! `--etcd`, `--s3` and `--kafka` add, `preflight` the checks every target
 //! runs first, `milvus` the configuration the guide gives Milvus, and `k8s`
 //! what the Kubernetes targets share.
@@ -20,11 +20,14 @@ mod compose;
 mod helm;
 mod k8s;
 mod k8s_secret;
-pub mod kafka;
+mod kafka;
 mod milvus;
 mod operator;
 mod preflight;
-pub mod stack;
+mod stack;
+
+pub use kafka::{KafkaOptions, export as kafka};
+pub use stack::Deps;
 
 use milvus::{Config, check_command};
 use preflight::{check_client, check_sni, expiry_warnings, load};
@@ -164,7 +167,7 @@ pub struct Export {
 }
 
 impl Export {
-    /// Writes the files under `out` as [`write`] does, after refusing an
+    /// Writes the files under `out` as [`write()`] does, after refusing an
     /// `out` that would put one onto [`Export::input`]: the user's
     /// configuration is never overwritten.
     pub fn write(&self, out: &Path, force: bool) -> Result<Vec<PathBuf>> {
@@ -297,7 +300,7 @@ pub fn export(common: &Common, target: &Target, now: OffsetDateTime) -> Result<E
 }
 
 /// Writes `files` under `out` (created if missing): all whole or none,
-/// never through a symlink (see [`store::write_outputs`]). Nothing that
+/// never through a symlink (see `store::write_outputs`). Nothing that
 /// exists is replaced unless `force`; directories this call created are
 /// removed again if the write fails. Returns the paths written.
 pub fn write(out: &Path, files: &[OutFile], force: bool) -> Result<Vec<PathBuf>> {

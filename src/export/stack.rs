@@ -44,22 +44,22 @@ pub struct Deps {
 
 impl Deps {
     /// Whether any is asked for.
-    pub fn any(self) -> bool {
+    pub(crate) fn any(self) -> bool {
         self.etcd || self.s3 || self.kafka
     }
 }
 
 /// The Compose service names of the guide's docker-compose.yml.
-pub const ETCD_SERVICE: &str = "etcd";
+pub(super) const ETCD_SERVICE: &str = "etcd";
 /// The guide's MinIO service.
-pub const MINIO_SERVICE: &str = "minio";
+pub(super) const MINIO_SERVICE: &str = "minio";
 /// The trust bundle Milvus mounts over the system one.
-pub const BUNDLE: &str = crate::files::CA_BUNDLE;
+pub(super) const BUNDLE: &str = crate::files::CA_BUNDLE;
 /// Where Debian-based images (Milvus's, MinIO's) keep the system bundle.
-pub const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+pub(super) const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// The TLS version Milvus asks of etcd (both sides are Go; 1.3 is
 /// milvus.yaml's own default for `etcd.ssl.tlsMinVersion`).
-pub const ETCD_TLS_MIN: &str = "1.3";
+pub(super) const ETCD_TLS_MIN: &str = "1.3";
 
 /// A certificate and key read from the certificate directory and checked.
 #[derive(Clone, Debug)]
@@ -70,7 +70,7 @@ struct Pair {
 
 /// What the dependencies need, read and checked.
 #[derive(Clone, Debug, Default)]
-pub struct Stack {
+pub(super) struct Stack {
     /// What was asked for.
     pub deps: Deps,
     etcd_client: Option<Pair>,
@@ -154,7 +154,7 @@ impl Stack {
     /// `ca_pem`). For Compose (`services`), the servers' certificates too,
     /// which must name their service (`etcd`, `minio`) and localhost (the
     /// healthchecks run inside the containers).
-    pub fn load(
+    pub(super) fn load(
         dir: &Path,
         deps: Deps,
         ca: &CertInfo,
@@ -200,7 +200,7 @@ impl Stack {
     /// Milvus's settings for the dependencies, with the files under `base`
     /// (where the certificate folder is mounted). Top-level keys, to add
     /// next to the TLS ones.
-    pub fn milvus(&self, base: &str) -> Vec<(&'static str, Value)> {
+    pub(super) fn milvus(&self, base: &str) -> Vec<(&'static str, Value)> {
         let mut top = Vec::new();
         if self.deps.etcd {
             top.push((
@@ -239,7 +239,7 @@ impl Stack {
 
     /// The files Milvus mounts with its own (`prefix` is its folder in the
     /// output, e.g. `tls/`, or `` for a Secret's keys).
-    pub fn milvus_files(&self, prefix: &str) -> Vec<OutFile> {
+    pub(super) fn milvus_files(&self, prefix: &str) -> Vec<OutFile> {
         let mut out = Vec::new();
         for (name, p) in [
             ("etcd-client", &self.etcd_client),
@@ -265,7 +265,7 @@ impl Stack {
     }
 
     /// The files the Compose services mount: `tls-etcd/` and `tls-minio/`.
-    pub fn service_files(&self) -> Vec<OutFile> {
+    pub(super) fn service_files(&self) -> Vec<OutFile> {
         let mut out = Vec::new();
         if let Some(p) = &self.etcd {
             out.extend(OutFile::pair(
@@ -295,7 +295,7 @@ impl Stack {
     /// What the Compose override adds to the `standalone` service:
     /// volumes, and environment (the guide sets ETCD_ENDPOINTS, which
     /// overrides milvus.yaml).
-    pub fn standalone(&self, tls_dir: &str) -> (Vec<Value>, Vec<(&'static str, Value)>) {
+    pub(super) fn standalone(&self, tls_dir: &str) -> (Vec<Value>, Vec<(&'static str, Value)>) {
         let mut volumes = Vec::new();
         let mut env = Vec::new();
         if self.bundle.is_some() {
@@ -308,7 +308,7 @@ impl Stack {
     }
 
     /// The guide's `etcd` and `minio` services, turned to TLS.
-    pub fn services(&self) -> Vec<(&'static str, Value)> {
+    pub(super) fn services(&self) -> Vec<(&'static str, Value)> {
         let mut out = Vec::new();
         if self.etcd.is_some() {
             let tls = "/etcd/tls";

@@ -4,7 +4,7 @@
 //!
 //! Every file is read once and parsed once. Nothing here panics on input:
 //! what cannot be read becomes an entry with status `invalid` and a reason.
-//! The rules themselves are [`crate::checks`]'s; this module decides which
+//! The rules themselves are `crate::checks`'s; this module decides which
 //! apply to what it finds (a CA folder, a deployment folder, a client folder,
 //! loose files).
 //!
@@ -14,7 +14,7 @@
 //!   what that kind needs are [`crate::checks::FolderKind`]'s.
 //! - `judge`: which rules apply to each entry, the `renew` that fixes what
 //!   they find, and the entry's status.
-//! - [`connect`]: the chain a live server presents, judged the same way.
+//! - `connect`: the chain a live server presents, judged the same way.
 
 use std::path::PathBuf;
 
@@ -28,12 +28,12 @@ use crate::issue::CertRole;
 use crate::names::SanName;
 use crate::store::Recovery;
 
-pub mod connect;
+mod connect;
 mod folder;
 mod judge;
 mod read;
 
-pub use crate::checks::FolderKind;
+pub use connect::ConnectOptions;
 pub use folder::Folder;
 
 /// The health of one certificate.
@@ -64,7 +64,7 @@ impl Status {
     }
 
     /// Whether this is a problem (exit code 2), not just a warning.
-    pub fn is_problem(self) -> bool {
+    pub(crate) fn is_problem(self) -> bool {
         !matches!(self, Status::Ok | Status::Expiring)
     }
 }
@@ -187,13 +187,8 @@ impl Entry {
     }
 
     /// The problems found.
-    pub fn problems(&self) -> impl Iterator<Item = &Finding> {
+    pub(crate) fn problems(&self) -> impl Iterator<Item = &Finding> {
         self.findings.iter().filter(|f| f.is_problem())
-    }
-
-    /// The warnings found.
-    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| !f.is_problem())
     }
 }
 
@@ -212,7 +207,7 @@ pub struct Report {
 
 impl Report {
     /// An empty report.
-    pub fn new(warn_days: u32) -> Report {
+    pub(crate) fn new(warn_days: u32) -> Report {
         Report {
             entries: Vec::new(),
             folders: Vec::new(),
@@ -264,7 +259,7 @@ pub struct InspectOptions {
     pub read_only: bool,
     /// Live servers to connect to and check (`--connect`), after the files.
     /// With servers and neither `dir` nor `paths`, no folder is inspected.
-    pub connect: Option<connect::ConnectOptions>,
+    pub connect: Option<ConnectOptions>,
 }
 
 /// Inspects files, then live servers, at `now`. Only a folder given as

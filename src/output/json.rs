@@ -6,16 +6,15 @@
 //! documents have always had (they were built as serde_json maps, which sort
 //! their keys), and scripts may diff them.
 
-use milvus_certs::certinfo::ExtKeyUsage;
-use milvus_certs::checks::Finding;
 use milvus_certs::doctor;
 use milvus_certs::inspect::{ClientAuth, Entry, Folder, Report};
+use milvus_certs::{ExtKeyUsage, Finding};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 /// `inspect --json`.
 #[derive(Serialize)]
-pub struct InspectDoc<'a> {
+pub(super) struct InspectDoc<'a> {
     certificates: Vec<CertificateDoc<'a>>,
     folders: Vec<FolderDoc>,
     /// `ok | expiring | problem`.
@@ -75,7 +74,7 @@ struct FindingDoc {
 
 /// `doctor --json`.
 #[derive(Serialize)]
-pub struct DoctorDoc<'a> {
+pub(super) struct DoctorDoc<'a> {
     files: Vec<ConfigFileDoc>,
     problems: Vec<DoctorFindingDoc<'a>>,
     /// `ok | warning | problem`.
@@ -105,7 +104,7 @@ struct DoctorFindingDoc<'a> {
 }
 
 impl<'a> InspectDoc<'a> {
-    pub fn new(r: &'a Report) -> InspectDoc<'a> {
+    pub(super) fn new(r: &'a Report) -> InspectDoc<'a> {
         InspectDoc {
             certificates: r.entries.iter().map(CertificateDoc::new).collect(),
             folders: r.folders.iter().map(FolderDoc::new).collect(),
@@ -184,7 +183,7 @@ impl FindingDoc {
 }
 
 impl<'a> DoctorDoc<'a> {
-    pub fn new(r: &'a doctor::Report) -> DoctorDoc<'a> {
+    pub(super) fn new(r: &'a doctor::Report) -> DoctorDoc<'a> {
         let list = |problems: bool| {
             r.findings
                 .iter()

@@ -32,7 +32,7 @@ pub struct RenewCaOptions {
 /// Re-signs `ca.pem` with `ca.key`: same subject, key and extensions, a new
 /// serial (from `ca.srl`) and validity. Works on an expired CA too: that is
 /// when it is needed.
-pub fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewReport> {
+pub(super) fn renew_ca(opts: &RenewCaOptions, now: OffsetDateTime) -> Result<RenewReport> {
     if let Some(days) = opts.ca_days {
         check_days("--ca-days", days)?;
     }

@@ -56,7 +56,7 @@ pub struct DueReport {
 /// a valid CA; the directory writable), and would help: a CA that itself
 /// expires within DAYS caps every new leaf inside the window, so each daily
 /// run would renew (and restart Milvus) again until the CA is renewed.
-pub fn preflight(dir: &Path, within: u32, now: OffsetDateTime) -> Result<()> {
+pub(super) fn preflight(dir: &Path, within: u32, now: OffsetDateTime) -> Result<()> {
     // What the real run's acquire_for_write refuses, refused now.
     DirLock::check_for_write(dir, LOCK_WAIT)?;
     let ca = LoadedCa::load(dir, now, true)?;
@@ -149,7 +149,7 @@ fn judge(dir: &Path, target: &Target, ca: Option<&CertInfo>, added: &[String]) -
 /// valid, missing, mismatched with its key, not issued by `ca.pem`, or
 /// lacking its purpose. `dir` is a CA folder ([`preflight`] found its
 /// `ca.key`). With `read_only`, an interrupted write is left alone.
-pub fn due(
+pub(super) fn due(
     dir: &Path,
     within: u32,
     candidates: &[Target],

@@ -28,7 +28,7 @@ pub struct HookOutcome {
 
 impl HookOutcome {
     /// Whether it exited 0.
-    pub fn succeeded(&self) -> bool {
+    pub(crate) fn succeeded(&self) -> bool {
         self.code == Some(0)
     }
 
@@ -72,7 +72,7 @@ impl fmt::Display for HookFailed {
 impl std::error::Error for HookFailed {}
 
 /// Runs `command` after the renewal `report` describes, with its directory
-/// and what it renewed in the environment (see [`run_hook`]).
+/// and what it renewed in the environment (see `run_hook`).
 pub fn run_after(command: &str, report: &RenewReport) -> Result<HookOutcome> {
     let renewed: Vec<&str> = report.renewed.iter().map(|r| r.new.label()).collect();
     run_hook(command, &report.dir, &renewed)
@@ -121,7 +121,7 @@ fn capture(mut pipe: impl Read + Send + 'static) -> std::io::Result<(Captured, J
 /// within 100 ms after): a background child it started
 /// (`restart-later &`) inherits the output pipes, and waiting for their end
 /// would block the renewal for as long as that child runs.
-pub fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutcome> {
+pub(super) fn run_hook(command: &str, dir: &Path, renewed: &[&str]) -> Result<HookOutcome> {
     let dir = crate::shell::absolute(dir);
     let mut child = Command::new("sh")
         .arg("-c")

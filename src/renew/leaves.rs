@@ -152,7 +152,7 @@ struct Plan {
 /// Every leaf `renew` makes when `--only` does not choose: server, client,
 /// and each certificate `add` made (`added`, from
 /// [`crate::issue::added_names`]).
-pub fn all_targets(added: &[String]) -> Vec<Target> {
+pub(super) fn all_targets(added: &[String]) -> Vec<Target> {
     Role::ALL
         .into_iter()
         .map(Target::Leaf)
@@ -162,7 +162,7 @@ pub fn all_targets(added: &[String]) -> Vec<Target> {
 
 /// Renews the server and/or client certificate with new keys. Nothing is
 /// written unless every check passes and every certificate is made.
-pub fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
+pub(super) fn renew(opts: &RenewOptions, now: OffsetDateTime) -> Result<RenewReport> {
     renew_only(opts, &opts.only, now)
 }
 

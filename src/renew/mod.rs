@@ -3,10 +3,10 @@
 //! re-signed with its own key. [`run`] is the command: with
 //! `--if-expiring-within` it renews only what is due, and says why.
 //!
-//! - [`leaves`]: renewing server.pem, client.pem and the certificates `add` made.
-//! - [`ca`]: `renew --ca`.
-//! - [`due`]: what `--if-expiring-within` renews and why, and what it checks first.
-//! - [`hook`]: the `--then` command run after a renewal.
+//! - `leaves`: renewing server.pem, client.pem and the certificates `add` made.
+//! - `ca`: `renew --ca`.
+//! - `due`: what `--if-expiring-within` renews and why, and what it checks first.
+//! - `hook`: the `--then` command run after a renewal.
 
 use std::path::{Path, PathBuf};
 
@@ -21,15 +21,19 @@ use crate::leaf::Role;
 use crate::serial::Serial;
 use crate::store::{DirLock, LOCK_WAIT, Recovery};
 
-pub mod ca;
-pub mod due;
-pub mod hook;
-pub mod leaves;
+mod ca;
+mod due;
+mod hook;
+mod leaves;
 
-pub use ca::{RenewCaOptions, renew_ca};
-pub use due::{Due, DueReport, NotDue, due, preflight};
-pub use hook::{HookFailed, HookOutcome, run_hook};
-pub use leaves::{RenewOptions, renew};
+pub use ca::RenewCaOptions;
+pub use due::{Due, DueReport, NotDue};
+pub use hook::{HookFailed, HookOutcome, run_after};
+pub use leaves::RenewOptions;
+
+use ca::renew_ca;
+use due::{due, preflight};
+use leaves::renew;
 
 /// One renewed certificate.
 #[derive(Clone, Debug)]
@@ -60,7 +64,7 @@ pub struct RenewReport {
     /// Things the user should know (shown with a `warning:` prefix).
     pub warnings: Vec<String>,
     /// With `--ca`: extensions the old CA lacked and the re-signed one has
-    /// (see [`LoadedCa::repairs`]).
+    /// (see `LoadedCa::repairs`).
     pub ca_added: Vec<String>,
 }
 
@@ -98,7 +102,7 @@ fn der_notes(
 /// A certificate's lifetime in whole days (notBefore..notAfter, rounded to
 /// the nearest day, so the five minutes a notBefore is backdated do not
 /// count), within the range `--days` accepts.
-pub fn lifetime_days(cert: &CertInfo) -> u32 {
+pub(crate) fn lifetime_days(cert: &CertInfo) -> u32 {
     let secs = (cert.not_after - cert.not_before).whole_seconds();
     let days = (secs + 43_200).div_euclid(86_400);
     u32::try_from(days.clamp(1, i64::from(crate::validity::MAX_DAYS))).unwrap_or(1)
@@ -122,7 +126,7 @@ fn lock(dir: &Path, dry_run: bool) -> Result<(DirLock, Option<Recovery>)> {
 /// rights (EACCES for a folder we may not write, EROFS on a read-only
 /// file system) and leaves nothing behind: a probe file created and
 /// removed was left in the folder by a run killed between the two.
-pub fn check_writable(dir: &Path) -> Result<()> {
+pub(crate) fn check_writable(dir: &Path) -> Result<()> {
     use rustix::fs::{Access, AtFlags, CWD, accessat};
     accessat(CWD, dir, Access::WRITE_OK, AtFlags::EACCESS)
         .map_err(|e| Error::io("write into", dir)(std::io::Error::from(e)))
@@ -132,7 +136,7 @@ pub fn check_writable(dir: &Path) -> Result<()> {
 #[derive(Clone, Debug)]
 pub enum RenewRequest {
     /// Renew the leaves `options.only` names (or all of them); with
-    /// `if_expiring_within` DAYS, only those [`due`] then.
+    /// `if_expiring_within` DAYS, only those due then.
     Leaves {
         /// What to renew and how.
         options: RenewOptions,

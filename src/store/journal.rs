@@ -16,7 +16,7 @@ use crate::files;
 use crate::fsat::{self, Meta, ReadError};
 
 /// The staging directory of a write in progress, inside the certificate directory.
-pub const STAGING_DIR: &str = ".milvus-certs-pending";
+pub(crate) const STAGING_DIR: &str = ".milvus-certs-pending";
 /// The journal whose presence marks a committed write.
 const JOURNAL: &str = "COMMIT";
 const JOURNAL_TMP: &str = "COMMIT.tmp";
@@ -24,17 +24,17 @@ const JOURNAL_HEADER: &str = "milvus-certs journal v1";
 /// A journal is a few hundred bytes; anything larger is not ours.
 const MAX_JOURNAL: u64 = 64 * 1024;
 /// Where backups go, inside the certificate directory.
-pub const BACKUP_DIR: &str = "backup";
+pub(crate) const BACKUP_DIR: &str = "backup";
 
 /// Whether `dir` holds a write that was interrupted (the next command that
 /// takes the lock completes or rolls it back, if it is safe to).
-pub fn has_pending_write(dir: &Path) -> bool {
+pub(crate) fn has_pending_write(dir: &Path) -> bool {
     dir.join(STAGING_DIR).symlink_metadata().is_ok()
 }
 
 /// A file to be written as part of a set.
 #[derive(Clone, Debug)]
-pub struct NewFile {
+pub(crate) struct NewFile {
     /// The file name inside the certificate directory (no path separators;
     /// one [`files::is_managed`] accepts).
     pub name: String,
@@ -46,7 +46,7 @@ pub struct NewFile {
 
 impl NewFile {
     /// A certificate or `ca.srl` (mode 0644).
-    pub fn public(name: impl Into<String>, contents: impl Into<Vec<u8>>) -> NewFile {
+    pub(crate) fn public(name: impl Into<String>, contents: impl Into<Vec<u8>>) -> NewFile {
         NewFile {
             name: name.into(),
             contents: contents.into(),
@@ -55,7 +55,7 @@ impl NewFile {
     }
 
     /// A private key (mode 0600).
-    pub fn secret(name: impl Into<String>, contents: impl Into<Vec<u8>>) -> NewFile {
+    pub(crate) fn secret(name: impl Into<String>, contents: impl Into<Vec<u8>>) -> NewFile {
         NewFile {
             name: name.into(),
             contents: contents.into(),
@@ -64,7 +64,7 @@ impl NewFile {
     }
 
     /// A key and its certificate, key first.
-    pub fn pair(
+    pub(crate) fn pair(
         key_name: impl Into<String>,
         key_pem: String,
         cert_name: impl Into<String>,
@@ -289,7 +289,7 @@ impl DirLock {
     /// anything is written: rename(2) cannot replace a directory or a mount
     /// point, a symlink is never followed nor silently replaced, and what is
     /// not a small regular file is not one of our files.
-    pub fn check_replaceable(&self, name: &str) -> Result<()> {
+    pub(crate) fn check_replaceable(&self, name: &str) -> Result<()> {
         let path = self.dir.join(name);
         let Some(m) = fsat::lmeta(self.fd(), name).map_err(Error::io("examine", &path))? else {
             return Ok(());
@@ -358,7 +358,7 @@ impl DirLock {
     /// Writes `files` into the directory as one whole-or-nothing change.
     /// With `backup_time`, the files being replaced are first copied to
     /// `backup/<time>/`, whose path is returned.
-    pub fn replace_files(
+    pub(crate) fn replace_files(
         &self,
         files: &[NewFile],
         backup_time: Option<OffsetDateTime>,

@@ -16,7 +16,7 @@ use crate::fsat::{self, Meta};
 /// An exclusive lock on a certificate directory, held until dropped. It
 /// keeps the directory open: every file operation goes through it.
 #[derive(Debug)]
-pub struct DirLock {
+pub(crate) struct DirLock {
     pub(super) dir: PathBuf,
     handle: File,
     pub(super) meta: Meta,
@@ -30,19 +30,22 @@ pub struct DirLock {
 /// nobody but its owner can open a 0600 file. A directory without one (made
 /// by an older release or the guide's scripts) is locked through the
 /// directory, and gets its lock file with its first write.
-pub const LOCK_FILE: &str = ".milvus-certs.lock";
+pub(crate) const LOCK_FILE: &str = ".milvus-certs.lock";
 
 impl DirLock {
     /// Takes the exclusive lock on `dir` (waiting up to `wait` for another run
     /// to finish), then completes or rolls back any interrupted write; one
     /// that is not safe to touch is an error.
-    pub fn acquire(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
+    pub(crate) fn acquire(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
         DirLock::acquire_checked(dir, wait, false)
     }
 
     /// [`DirLock::acquire`] for commands that write into the directory: it
     /// also refuses a directory that group or others can write to.
-    pub fn acquire_for_write(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
+    pub(crate) fn acquire_for_write(
+        dir: &Path,
+        wait: Duration,
+    ) -> Result<(DirLock, Option<Recovery>)> {
         DirLock::acquire_checked(dir, wait, true)
     }
 
@@ -68,7 +71,7 @@ impl DirLock {
 
     /// [`DirLock::acquire`] for read-only inspection: a staging folder that
     /// is not safe to touch is reported as [`Recovery::LeftAlone`].
-    pub fn acquire_read(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
+    pub(crate) fn acquire_read(dir: &Path, wait: Duration) -> Result<(DirLock, Option<Recovery>)> {
         let lock = DirLock::lock_only(dir, wait)?;
         let recovery = lock.recover()?;
         Ok((lock, recovery))
@@ -76,7 +79,7 @@ impl DirLock {
 
     /// Takes the lock but leaves an interrupted write as it is (for
     /// `--dry-run`, which must change nothing). See [`has_pending_write`].
-    pub fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
+    pub(crate) fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
         // The user's own path to the directory is followed (like any
         // command's argument); nothing inside it is. O_DIRECTORY: a FIFO
         // given as --dir fails at once instead of blocking.
@@ -88,7 +91,7 @@ impl DirLock {
     /// anything (the path, the directory's permissions), without recovering
     /// an interrupted write: for checks ahead of a run (`--dry-run`, the
     /// daily run's preflight).
-    pub fn check_for_write(dir: &Path, wait: Duration) -> Result<DirLock> {
+    pub(crate) fn check_for_write(dir: &Path, wait: Duration) -> Result<DirLock> {
         let lock = DirLock::lock_strict(dir, wait)?;
         lock.check_private()?;
         Ok(lock)
@@ -178,18 +181,13 @@ impl DirLock {
         let _ = fsat::sync(self.fd());
     }
 
-    /// The locked directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub(super) fn fd(&self) -> BorrowedFd<'_> {
         self.handle.as_fd()
     }
 
     /// Refuses a directory that group or others may write to: anyone who
     /// can write it can swap `ca.key` or plant files for us to act on.
-    pub fn check_private(&self) -> Result<()> {
+    pub(crate) fn check_private(&self) -> Result<()> {
         if self.meta.shared_writable() {
             return Err(Error::SharedDirectory {
                 dir: self.dir.clone(),

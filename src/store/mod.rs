@@ -48,27 +48,28 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::fsat;
 
-pub mod journal;
-pub mod lock;
-pub mod write;
+mod journal;
+mod lock;
+mod write;
 
-pub use journal::{BACKUP_DIR, NewFile, Recovery, STAGING_DIR, has_pending_write};
-pub use lock::{DirLock, LOCK_FILE};
-pub use write::{Output, create_private_dir_all, write_outputs};
+pub use journal::Recovery;
+pub(crate) use journal::{NewFile, has_pending_write};
+pub(crate) use lock::DirLock;
+pub(crate) use write::{Output, create_private_dir_all, write_outputs};
 
 /// Mode of private keys: never readable by group or others, whatever the umask.
-pub const SECRET_MODE: u32 = 0o600;
+pub(crate) const SECRET_MODE: u32 = 0o600;
 /// Mode of certificates and `ca.srl`.
-pub const PUBLIC_MODE: u32 = 0o644;
+pub(crate) const PUBLIC_MODE: u32 = 0o644;
 /// Mode of directories we create to hold secrets (staging, backups, a new
 /// certificate directory).
-pub const PRIVATE_DIR_MODE: u32 = 0o700;
+pub(crate) const PRIVATE_DIR_MODE: u32 = 0o700;
 /// Mode of output directories `export` creates: readable, writable by the
 /// owner only.
-pub const PUBLIC_DIR_MODE: u32 = 0o755;
+pub(crate) const PUBLIC_DIR_MODE: u32 = 0o755;
 
 /// How long a second run waits for the lock before giving up.
-pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// The error for a certificate directory that cannot be opened.
 fn missing_dir(dir: &Path, e: std::io::Error) -> Error {

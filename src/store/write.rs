@@ -14,7 +14,7 @@ use crate::fsat;
 /// One file for [`write_outputs`]: its path relative to the output folder
 /// (plain names only, no `..`), contents and mode.
 #[derive(Clone, Copy, Debug)]
-pub struct Output<'a> {
+pub(crate) struct Output<'a> {
     /// The path below the output folder, e.g. `tls/server.pem`.
     pub rel: &'a str,
     /// The contents.
@@ -31,7 +31,7 @@ pub struct Output<'a> {
 /// through a symlink; a symlink in a file's place counts as existing and,
 /// with `force`, is itself replaced (its target is never written). Nothing
 /// that exists is replaced without `force`. Returns the paths written.
-pub fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Vec<PathBuf>> {
+pub(crate) fn write_outputs(out: &Path, files: &[Output<'_>], force: bool) -> Result<Vec<PathBuf>> {
     let (root, meta, created) =
         fsat::open_dir_strict(out, Some(PUBLIC_DIR_MODE)).map_err(|e| walk_error(out, e))?;
     let result = (|| {
@@ -220,7 +220,7 @@ fn make_dirs<'a>(
 /// are made 0755, as `mkdir -p` would with umask 022), refusing a path
 /// another user could redirect. Returns whether it created `path`; an
 /// existing directory is left as it is.
-pub fn create_private_dir_all(path: &Path) -> Result<bool> {
+pub(crate) fn create_private_dir_all(path: &Path) -> Result<bool> {
     let (_, _, created) =
         fsat::open_dir_strict(path, Some(PRIVATE_DIR_MODE)).map_err(|e| walk_error(path, e))?;
     Ok(!created.is_empty())

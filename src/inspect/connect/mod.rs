@@ -77,7 +77,7 @@ fn split_target(target: &str) -> Option<(String, u16)> {
 
 /// Connects to `target` and returns one entry per certificate it presents
 /// (or one `invalid` entry saying why there was none).
-pub fn inspect_endpoint(
+pub(super) fn inspect_endpoint(
     target: &str,
     opts: &ConnectOptions,
     inspect: &InspectOptions,
