@@ -8,15 +8,39 @@
 //!   under a heading "EXTRA". That text is the examples block `--help` shows,
 //!   so we render the same text under the headings man-pages(7) names.
 
-use std::io;
-use std::path::Path;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgAction, Command};
+use anyhow::Context;
+use clap::{Arg, ArgAction, Command, CommandFactory};
 use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
 use milvus_certs::export::{self, OutFile};
 
+use crate::cli::Cli;
+use crate::output::shown;
+
+/// `milvus-certs man`: the page on stdout, or every page into `out`.
+pub(crate) fn run(out: Option<PathBuf>) -> anyhow::Result<()> {
+    // The pages cross-reference each other by subcommand; `help` gets none.
+    let cmd = Cli::command().disable_help_subcommand(true);
+    match out {
+        None => {
+            let page = render(cmd).context("cannot render the man page")?;
+            shown(io::stdout().lock().write_all(&page))
+        }
+        Some(dir) => {
+            write_all(cmd, &dir)?;
+            #[allow(clippy::print_stdout)] // the binary's report
+            {
+                println!("Wrote the man pages into {}", dir.display());
+            }
+            Ok(())
+        }
+    }
+}
+
 /// The page of `cmd` (a built command, or the root, which is built here).
-pub(crate) fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
+fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
     cmd.build();
     let mut page = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut page)?;
@@ -29,7 +53,7 @@ pub(crate) fn render(mut cmd: Command) -> io::Result<Vec<u8>> {
 /// Writes the page of `cmd` and of every subcommand into `dir`, as
 /// `clap_mangen::generate_to` names them (`milvus-certs-export-compose.1`),
 /// all whole or none and never through a symlink ([`export::write`]).
-pub(crate) fn write_all(cmd: Command, dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+fn write_all(cmd: Command, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     fn collect(mut cmd: Command, pages: &mut Vec<(String, Vec<u8>)>) -> io::Result<()> {
         cmd.build();
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {

@@ -109,7 +109,7 @@ impl<'a> InspectDoc<'a> {
             certificates: r.entries.iter().map(CertificateDoc::new).collect(),
             folders: r.folders.iter().map(FolderDoc::new).collect(),
             status: r.overall().name(),
-            summary: super::summary(r),
+            summary: super::inspect::summary(r),
             warn_days: r.warn_days,
         }
     }
