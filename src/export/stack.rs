@@ -10,7 +10,7 @@
 //! `minio.ssl.tlsCACert`: its Go side trusts the system bundle or
 //! SSL_CERT_FILE, its C++ side only the system bundle, so a bundle holding
 //! the system's roots and ca.pem is mounted over the container's
-//! `/etc/ssl/certs/ca-certificates.crt`); Kafka: see [`crate::export::kafka`].
+//! `/etc/ssl/certs/ca-certificates.crt`); Kafka: see [`crate::export::kafka`](mod@crate::export::kafka).
 //!
 //! etcd's flags (etcd 3.4/3.5 `etcd --help`, "Security flags"):
 //! `--cert-file`, `--key-file`, `--trusted-ca-file`, `--client-cert-auth`,

@@ -78,7 +78,7 @@ impl DirLock {
     }
 
     /// Takes the lock but leaves an interrupted write as it is (for
-    /// `--dry-run`, which must change nothing). See [`has_pending_write`].
+    /// `--dry-run`, which must change nothing). See [`has_pending_write`](super::has_pending_write).
     pub(crate) fn lock_only(dir: &Path, wait: Duration) -> Result<DirLock> {
         // The user's own path to the directory is followed (like any
         // command's argument); nothing inside it is. O_DIRECTORY: a FIFO

@@ -35,7 +35,7 @@
 //! - [`journal`]: staging, the journal, recovery under the rules above,
 //!   and whole-or-nothing replacement of a set of files ([`NewFile`],
 //!   [`Recovery`]).
-//! - [`write`]: the generic writers for output folders (`export --out`,
+//! - [`write`](mod@write): the generic writers for output folders (`export --out`,
 //!   `schedule --out`, `man --out`): [`write_outputs`] and
 //!   [`create_private_dir_all`].
 //!
