@@ -945,6 +945,59 @@ fn control_characters_in_certificates_and_names_are_shown_escaped() {
     assert!(text.contains("evil\\u{a}problem: forged.pem"), "{text}");
 }
 
+/// The CA's own name, which `renew --ca` keeps and prints, is escaped like
+/// every other name; so are the characters that reorder or hide text
+/// (a right-to-left override makes "f\u{202e}gpj.pem" look like
+/// "fmep.jpg").
+#[test]
+fn a_ca_name_and_bidi_characters_are_shown_escaped() {
+    let a = arena();
+    let esc = a.path().join("esc");
+    fs::create_dir(&esc).unwrap();
+    let out = openssl(
+        &esc,
+        &[
+            "req",
+            "-utf8",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "3000",
+            "-subj",
+            "/CN=C\u{1b}]0;TITLE\u{7}\u{1b}[2JA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    fs::write(esc.join("ca.srl"), "01\n").unwrap();
+    let out = run_bounded(a.path(), &["renew", "--dir", "esc", "--ca"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("C\\u{1b}]0;TITLE\\u{7}"), "{text}");
+
+    let bidi = "f\u{202e}gpj.pem";
+    fs::copy(esc.join("ca.pem"), a.path().join(bidi)).unwrap();
+    let out = run_bounded(a.path(), &["inspect", bidi]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.contains('\u{202e}'), "{text:?}");
+    assert!(text.contains("f\\u{202e}gpj.pem"), "{text}");
+}
+
 /// `doctor` reads what it is given without blocking or unbounded memory (a
 /// FIFO, an over-long file, aliases of a long string), and a Compose
 /// project's `.env` linked out of its folder is not read, so a secret in it

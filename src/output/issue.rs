@@ -20,7 +20,7 @@ pub(super) fn print_issued(
 ) -> io::Result<()> {
     let (what, key_what) = match i.role {
         CertRole::Ca => (
-            format!("CA certificate \"{}\"", i.common_name),
+            format!("CA certificate \"{}\"", clean(&i.common_name)),
             "CA private key, keep it secret: renew needs it",
         ),
         CertRole::Leaf(Role::Server) => ("server certificate".to_string(), "server private key"),

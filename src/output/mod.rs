@@ -36,10 +36,10 @@ pub(crate) use schedule::{print_units, print_units_written};
 /// screen or retitle the window, a newline that would forge a line of the
 /// report) is shown escaped, `\u{1b}`, instead of acting.
 pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_control) {
+    if s.chars().any(hidden) {
         s.chars()
             .map(|c| {
-                if c.is_control() {
+                if hidden(c) {
                     c.escape_unicode().to_string()
                 } else {
                     c.to_string()
@@ -50,6 +50,23 @@ pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     } else {
         s.into()
     }
+}
+
+/// A character that acts instead of showing: a control character, or one
+/// that reorders, hides or breaks what follows (Unicode's bidirectional
+/// controls, UAX #9; zero-width characters; the line and paragraph
+/// separators), so a name could look like another ("f\u{202e}gpj.pem").
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
 }
 
 pub(crate) fn print_recovery(err: &mut impl Write, recovery: &Option<Recovery>) -> io::Result<()> {

@@ -46,7 +46,7 @@ fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
                 out,
                 "  {:<11} CA certificate \"{}\" re-signed with the same key, serial {}, expires {}{was}",
                 rn.new.cert_file,
-                rn.new.common_name,
+                clean(&rn.new.common_name),
                 rn.new.serial,
                 date(rn.new.not_after)
             )?;
