@@ -3,7 +3,11 @@
 //! "Encryption in Transit".
 //!
 //! The library does the work and returns data; it never prints. The
-//! `milvus-certs` binary renders what it returns.
+//! `milvus-certs` binary renders what it returns: `src/main.rs` (one
+//! library call per command, exit codes), `src/cli/` (the clap types and
+//! their conversion to each command's options, a file per command),
+//! `src/output/` (the printers, a file per command family; `json.rs` is the
+//! `--json` schema) and `src/man.rs`.
 //!
 //! # The public surface
 //!
@@ -23,35 +27,35 @@
 //! tests use this surface and nothing more.
 
 // Commands: over the model, never one over another.
-pub mod add;
-pub mod doctor;
-pub mod export;
-pub mod generate;
-pub mod inspect;
-pub mod renew;
-pub mod schedule;
+pub mod add; // add NAME: one more leaf (etcd, S3, Kafka) from the same CA
+pub mod doctor; // doctor: a deployment's TLS settings, in its four config shapes
+pub mod export; // export: one file per target (compose, k8s, operator, helm, cert-manager, client, kafka)
+pub mod generate; // gen: a new CA, server and client
+pub mod inspect; // inspect: read, judge, rank; connect (--connect)
+pub mod renew; // renew: leaves, --ca, what is due (--if-expiring-within), the --then hook
+pub mod schedule; // schedule: the systemd timer and crontab line, values checked
 
 // Model.
-mod ca;
-mod certinfo;
-mod checks;
-mod error;
-mod files;
-mod input;
-mod issue;
-mod keys;
-mod leaf;
-mod milvus_yaml;
-mod names;
-mod pkcs12;
-mod serial;
-mod shell;
-mod validity;
-mod yaml;
+mod ca; // the CA's profile; loading and checking an existing one
+mod certinfo; // a certificate parsed once: names, usages, signature check
+mod checks; // every health rule once: Finding, its CODES, Display and fix
+mod error; // the one Error enum
+mod files; // the guide's seven file names, added names
+mod input; // bounded reads, PEM/DER parsing of input files
+mod issue; // issuing from a CA (gen, renew, add): CertRole, serials, keys
+mod keys; // key types: generate, load, identify
+mod leaf; // the server/client profile (the guide's [v3_req]); add's profiles
+mod milvus_yaml; // editing a user's milvus.yaml in place (--milvus-config)
+mod names; // subjects and SANs: validation, conversion
+mod pkcs12; // PKCS#12 stores for Kafka
+mod serial; // serial numbers and ca.srl, as OpenSSL writes them
+mod shell; // quoting for sh, systemd and cron; commands that work when copied
+mod validity; // validity periods, dates (every function takes now)
+mod yaml; // the YAML writer of export
 
 // File layer.
-mod fsat;
-mod store;
+mod fsat; // descriptor-relative file operations, never following links
+mod store; // the directory lock, journaled writes and recovery, --out writers
 
 // The parsers of untrusted input, property-tested.
 #[cfg(test)]
