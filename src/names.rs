@@ -130,6 +130,15 @@ impl SanName {
         Ok(SanName::Dns(s.to_ascii_lowercase()))
     }
 
+    /// Why this name cannot be issued, if it cannot: a dNSName read from a
+    /// certificate (not from `--san`) that RFC 1034 does not allow.
+    pub(crate) fn dns_problem(&self) -> Option<String> {
+        match self {
+            SanName::Dns(d) => check_dns_name(d).err().map(|e| e.to_string()),
+            SanName::Ip(_) => None,
+        }
+    }
+
     pub(crate) fn to_rcgen(&self) -> Result<SanType> {
         Ok(match self {
             SanName::Ip(ip) => SanType::IpAddress(*ip),

@@ -998,6 +998,143 @@ fn a_ca_name_and_bidi_characters_are_shown_escaped() {
     assert!(text.contains("f\\u{202e}gpj.pem"), "{text}");
 }
 
+/// `renew` signs again the names of a leaf this CA issued, never those of a
+/// certificate someone else put there (a file another user owns in root's
+/// folder): the daily run refuses and says how to name them; with the names
+/// given, it renews.
+#[test]
+fn renew_does_not_sign_the_names_of_a_planted_leaf() {
+    let a = arena();
+    let d = a.path().join("d");
+    gen_at(&d);
+    let planted = openssl(
+        &d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "/dev/null",
+            "-out",
+            "server.pem",
+            "-days",
+            "400",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,DNS:bank.example.com",
+        ],
+    );
+    assert!(planted.status.success(), "{}", stderr(&planted));
+    let before = state(a.path());
+    for args in [
+        &["renew", "--dir", "d", "--if-expiring-within", "30"][..],
+        &["renew", "--dir", "d"][..],
+    ] {
+        let out = run_bounded(a.path(), args);
+        assert_one_error_line(
+            &out,
+            1,
+            &[
+                "server.pem",
+                "renewing would sign its names",
+                "--replace-sans",
+            ],
+        );
+        assert_eq!(state(a.path()), before, "{args:?}");
+    }
+    let out = run_bounded(
+        a.path(),
+        &[
+            "renew",
+            "--dir",
+            "d",
+            "--only",
+            "server",
+            "--common-name",
+            "localhost",
+            "--san",
+            "milvus.example.com",
+            "--replace-sans",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!text.contains("bank.example.com"), "{text}");
+    let sans = openssl(
+        &d,
+        &[
+            "x509",
+            "-in",
+            "server.pem",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ],
+    );
+    let sans = String::from_utf8_lossy(&sans.stdout).into_owned();
+    assert!(
+        sans.contains("milvus.example.com") && !sans.contains("bank"),
+        "{sans}"
+    );
+}
+
+/// A name read from an old certificate gets the check `--san` gives: one
+/// holding an escape sequence is neither printed raw nor signed again.
+#[test]
+fn renew_does_not_sign_or_print_a_kept_name_that_is_not_one() {
+    let a = arena();
+    let d = a.path().join("d");
+    gen_at(&d);
+    fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,DNS:a\u{1b}[2Jb\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    for args in [
+        &[
+            "req",
+            "-new",
+            "-key",
+            "server.key",
+            "-subj",
+            "/CN=localhost",
+            "-out",
+            "s.csr",
+        ][..],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "s.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "77",
+            "-days",
+            "400",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
+        ][..],
+    ] {
+        let out = openssl(&d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let before = state(a.path());
+    let out = run_bounded(a.path(), &["renew", "--dir", "d", "--only", "server"]);
+    assert_one_error_line(&out, 1, &["server.pem", "a\\u{1b}[2Jb", "--replace-sans"]);
+    assert!(!stderr(&out).contains('\u{1b}'), "{}", stderr(&out));
+    assert_eq!(state(a.path()), before);
+}
+
 /// `doctor` reads what it is given without blocking or unbounded memory (a
 /// FIFO, an over-long file, aliases of a long string), and a Compose
 /// project's `.env` linked out of its folder is not read, so a secret in it

@@ -53,7 +53,11 @@ pub(super) fn print_serial_line(out: &mut impl Write, last: &Serial) -> io::Resu
 
 pub(super) fn print_names(out: &mut impl Write, issued: &[&Issued]) -> io::Result<()> {
     for i in issued.iter().filter(|i| i.role != CertRole::Ca) {
-        let names: Vec<String> = i.names.iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = i
+            .names
+            .iter()
+            .map(|n| clean(&n.to_string()).into_owned())
+            .collect();
         writeln!(
             out,
             "{} names: {}",

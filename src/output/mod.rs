@@ -55,17 +55,28 @@ pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
 /// A character that acts instead of showing: a control character, or one
 /// that reorders, hides or breaks what follows (Unicode's bidirectional
 /// controls, UAX #9; zero-width characters; the line and paragraph
-/// separators), so a name could look like another ("f\u{202e}gpj.pem").
+/// separators; the other format characters, variation selectors, tags and
+/// fillers, which show nothing), so a name could look like another
+/// ("f\u{202e}gpj.pem").
 fn hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{061c}'
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'..='\u{1160}'
+                | '\u{17b4}'..='\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
                 | '\u{200b}'..='\u{200f}'
                 | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2069}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
                 | '\u{feff}'
+                | '\u{ffa0}'
                 | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e0fff}'
         )
 }
 

@@ -267,12 +267,46 @@ pub(super) fn renew_only(
             Target::Leaf(role) => {
                 let idx = Role::ALL.iter().position(|r| r == role).unwrap_or(0);
                 let this = old[idx].as_ref();
-                (
-                    this,
-                    this.or(old[1 - idx].as_ref()),
-                    true,
-                    Some(role.profile()),
-                )
+                let source = this.or(old[1 - idx].as_ref());
+                // As for an added certificate below: the names to sign come
+                // from a certificate this CA issued, never from one planted
+                // by whoever else can write (or own a file in) the folder,
+                // unless the options name them all (--common-name with
+                // --replace-sans).
+                let named = opts.common_name.is_some() && opts.replace_sans;
+                if let Some(cert) = source.filter(|_| !named) {
+                    let file = if this.is_some() {
+                        role.cert_file()
+                    } else {
+                        Role::ALL[1 - idx].cert_file()
+                    };
+                    if let Some(finding) =
+                        crate::checks::issued_by(cert, &ca.cert, crate::files::CA_PEM, None)
+                    {
+                        return Err(Error::bad_file(
+                            &dir.join(file),
+                            "a certificate this CA issued",
+                            format!(
+                                "{finding}; renewing would sign its names with this CA: \
+                                 name them yourself with `{}`",
+                                crate::shell::milvus_certs(
+                                    "renew",
+                                    dir,
+                                    &[
+                                        "--only",
+                                        role.name(),
+                                        "--common-name",
+                                        "NAME",
+                                        "--san",
+                                        "NAME",
+                                        "--replace-sans"
+                                    ]
+                                )
+                            ),
+                        ));
+                    }
+                }
+                (this, source, true, Some(role.profile()))
             }
             Target::Added(name) => {
                 let this = added_old.iter().find(|(n, _)| n == name).map(|(_, c)| c);
@@ -310,6 +344,32 @@ pub(super) fn renew_only(
         subject.validate("--common-name")?;
         let mut kept = Vec::new();
         if let Some(c) = source.filter(|_| !(overrides && opts.replace_sans)) {
+            // Names read from a certificate get the check --san gives: a
+            // name that is not one (an escape sequence, a space) is not
+            // signed again.
+            if let Some((san, why)) = c.sans.iter().find_map(|n| n.dns_problem().map(|w| (n, w))) {
+                let file = match (target, this) {
+                    (Target::Leaf(role), Some(_)) => role.cert_file().to_string(),
+                    (Target::Leaf(role), None) => Role::ALL
+                        .into_iter()
+                        .find(|r| r != role)
+                        .map_or_else(String::new, |r| r.cert_file().to_string()),
+                    (Target::Added(name), _) => crate::files::added_cert(name),
+                };
+                return Err(Error::bad_file(
+                    &dir.join(file),
+                    "a certificate whose names can be issued again",
+                    format!(
+                        "its name {:?} {why}: name them yourself with `{}`",
+                        san.to_string(),
+                        crate::shell::milvus_certs(
+                            "renew",
+                            dir,
+                            &["--only", target.label(), "--san", "NAME", "--replace-sans"]
+                        )
+                    ),
+                ));
+            }
             kept.extend(c.sans.iter().cloned());
             if !c.other_sans.is_empty() {
                 warnings.push(format!(
