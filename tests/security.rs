@@ -998,6 +998,33 @@ fn a_ca_name_and_bidi_characters_are_shown_escaped() {
     assert!(text.contains("f\\u{202e}gpj.pem"), "{text}");
 }
 
+/// A folder named on the command line is shown escaped in what a run
+/// prints, as names from certificates are.
+#[test]
+fn folder_names_are_shown_escaped_in_what_runs_print() {
+    let a = arena();
+    let dir = "g\u{1b}[31mRED\u{202e}";
+    for args in [
+        &["gen", "--dir", dir][..],
+        &["add", "--dir", dir, "etcd"][..],
+        &["renew", "--dir", dir][..],
+        &["renew", "--dir", dir, "--if-expiring-within", "30"][..],
+        &["export", "compose", "--dir", dir, "--out", dir][..],
+    ] {
+        let out = run_bounded(a.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        for text in [
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        ] {
+            assert!(
+                !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+                "{args:?}: {text:?}"
+            );
+        }
+    }
+}
+
 /// `renew` signs again the names of a leaf this CA issued, never those of a
 /// certificate someone else put there (a file another user owns in root's
 /// folder): the daily run refuses and says how to name them; with the names

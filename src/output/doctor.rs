@@ -6,10 +6,10 @@ use std::io::{self, Write};
 use milvus_certs::doctor::{Location, Report};
 use milvus_certs::inspect::Status;
 
-use super::{clean, json, paint, print_json, use_colour};
+use super::{clean, json, paint, print_json, terminal_path, use_colour};
 
 fn location(at: &Location) -> String {
-    let mut s = at.file.display().to_string();
+    let mut s = terminal_path(&at.file);
     if let Some(line) = at.line {
         s.push_str(&format!(":{line}"));
     }
@@ -51,7 +51,7 @@ pub(crate) fn print_doctor(r: &Report, json: bool) -> io::Result<()> {
     let files: Vec<String> = r
         .files
         .iter()
-        .map(|(p, s)| format!("{} ({})", p.display(), s.name()))
+        .map(|(p, s)| format!("{} ({})", terminal_path(p), s.name()))
         .collect();
     let problems = r.findings.iter().filter(|f| f.finding.is_problem()).count();
     let warnings = r.findings.len() - problems;

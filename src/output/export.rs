@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use milvus_certs::export::Export;
 
-use super::{clean, print_recovery};
+use super::{clean, print_recovery, terminal_path};
 
 /// What comes before the files, on stderr: the recovery of an interrupted
 /// write, and the warnings (escaped: they carry paths and names).
@@ -20,7 +20,7 @@ pub(crate) fn print_export_notes(made: &Export) -> io::Result<()> {
 /// What `export --out` wrote, with modes, and what to run next.
 pub(crate) fn print_export(out_dir: &Path, made: &Export, written: &[PathBuf]) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    writeln!(out, "Wrote into {}:", out_dir.display())?;
+    writeln!(out, "Wrote into {}:", terminal_path(out_dir))?;
     for (f, path) in made.files.iter().zip(written) {
         let rel = f.path.to_string_lossy();
         let secret = if f.mode & 0o077 != 0 {
@@ -33,14 +33,14 @@ pub(crate) fn print_export(out_dir: &Path, made: &Export, written: &[PathBuf]) -
         writeln!(
             out,
             "  {:<28} mode {:04o}{secret}",
-            path.strip_prefix(out_dir).unwrap_or(path).display(),
+            terminal_path(path.strip_prefix(out_dir).unwrap_or(path)),
             f.mode
         )?;
     }
     if !made.next.is_empty() {
-        writeln!(out, "Next, in {}:", out_dir.display())?;
+        writeln!(out, "Next, in {}:", terminal_path(out_dir))?;
         for cmd in &made.next {
-            writeln!(out, "  {cmd}")?;
+            writeln!(out, "  {}", clean(cmd))?;
         }
     }
     Ok(())

@@ -6,13 +6,13 @@ use std::io::{self, Write};
 use milvus_certs::inspect::{ClientAuth, Entry, Folder, Overall, Report, Status};
 use milvus_certs::{Finding, FolderKind, date};
 
-use super::{clean, json, paint, print_json, print_recovery, use_colour};
+use super::{clean, json, paint, print_json, print_recovery, terminal_path, use_colour};
 
 pub(crate) fn print_inspect(r: &Report, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut err = io::stderr().lock();
     for (dir, rec) in &r.recoveries {
-        write!(err, "{}: ", dir.display())?;
+        write!(err, "{}: ", terminal_path(dir))?;
         print_recovery(&mut err, &Some(rec.clone()))?;
     }
     if json {

@@ -10,7 +10,7 @@ use milvus_certs::generate::GenReport;
 use milvus_certs::{CA_SRL, CertRole, Issued, Recovery, Role, Serial, SerialSource, date};
 use time::OffsetDateTime;
 
-use super::{clean, print_recovery};
+use super::{clean, print_recovery, terminal_path};
 
 /// One certificate and its key, two lines, as `gen` and `renew` print them.
 pub(super) fn print_issued(
@@ -85,7 +85,7 @@ pub(crate) fn print_gen(r: &GenReport) -> io::Result<()> {
     writeln!(
         out,
         "Created a new CA, server and client certificates in {}/",
-        r.dir.display()
+        terminal_path(&r.dir)
     )?;
     writeln!(out)?;
     for i in &r.issued {
@@ -103,7 +103,7 @@ pub(crate) fn print_gen(r: &GenReport) -> io::Result<()> {
             .collect::<Vec<_>>(),
     )?;
     if let Some(b) = &r.backup {
-        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+        writeln!(out, "The replaced files are kept in {}/", terminal_path(b))?;
     }
     writeln!(out)?;
     writeln!(
@@ -128,7 +128,7 @@ pub(super) fn print_notes(
         writeln!(
             err,
             "note: {} was missing: started from a random serial number, as openssl -CAcreateserial does",
-            dir.join(CA_SRL).display()
+            terminal_path(dir.join(CA_SRL))
         )?;
     }
     for w in warnings {
@@ -150,20 +150,22 @@ pub(crate) fn print_add(r: &AddReport) -> io::Result<()> {
         out,
         "Added {} from the CA in {}/",
         i.cert_file,
-        r.dir.display()
+        terminal_path(&r.dir)
     )?;
     writeln!(out)?;
     print_issued(&mut out, i, None)?;
     writeln!(out)?;
     print_names(&mut out, &[i])?;
     if let Some(b) = &r.backup {
-        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+        writeln!(out, "The replaced files are kept in {}/", terminal_path(b))?;
     }
     writeln!(out)?;
     writeln!(
         out,
         "Next: give {} and {} to the service, and ca.pem to everything that connects to it; `{}` renews it with the rest.",
-        i.cert_file, i.key_file, r.renew_command
+        i.cert_file,
+        i.key_file,
+        clean(&r.renew_command)
     )?;
     out.flush()
 }

@@ -52,6 +52,12 @@ pub(crate) fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A path for a terminal: [`clean`] of its display form (a `--dir` or
+/// `--out` given on the command line can hold escape sequences too).
+pub(crate) fn terminal_path(p: impl AsRef<std::path::Path>) -> String {
+    clean(&p.as_ref().display().to_string()).into_owned()
+}
+
 /// A character that acts instead of showing: a control character, or one
 /// that reorders, hides or breaks what follows (Unicode's bidirectional
 /// controls, UAX #9; zero-width characters; the line and paragraph

@@ -6,8 +6,8 @@ use std::path::Path;
 use milvus_certs::renew::{DueReport, HookOutcome, Reason, RenewOutcome, RenewReport};
 use milvus_certs::{CA_PEM, CertRole, Issued, SerialSource, date};
 
-use super::clean;
 use super::issue::{print_issued, print_names, print_notes, print_serial_line};
+use super::{clean, terminal_path};
 
 /// What [`milvus_certs::renew::run`] did, in `dir`; `then` is the hook a
 /// real run would run next.
@@ -31,7 +31,7 @@ fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
         &r.dir,
         &r.warnings,
     )?;
-    writeln!(out, "Renewed in {}/", r.dir.display())?;
+    writeln!(out, "Renewed in {}/", terminal_path(&r.dir))?;
     for Reason { file, why } in reasons {
         writeln!(out, "  {file}: {why}")?;
     }
@@ -69,7 +69,7 @@ fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
         print_names(&mut out, &leaves)?;
     }
     if let Some(b) = &r.backup {
-        writeln!(out, "The replaced files are kept in {}/", b.display())?;
+        writeln!(out, "The replaced files are kept in {}/", terminal_path(b))?;
     }
     let ca_only = r.renewed.iter().all(|rn| rn.new.role == CertRole::Ca);
     writeln!(out)?;
@@ -105,7 +105,7 @@ fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
 
 fn print_not_due(dir: &Path, found: &DueReport) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    writeln!(out, "Nothing to renew in {}/:", dir.display())?;
+    writeln!(out, "Nothing to renew in {}/:", terminal_path(dir))?;
     for n in &found.not_due {
         writeln!(
             out,
@@ -141,7 +141,7 @@ fn print_dry_run(
     writeln!(
         out,
         "Dry run: nothing was changed in {}/. Every check passed; a real run would renew:",
-        dir.display()
+        terminal_path(dir)
     )?;
     for rn in &r.renewed {
         let why = reasons
@@ -174,12 +174,12 @@ fn print_dry_run(
 pub(crate) fn print_hook(h: &HookOutcome) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out)?;
-    writeln!(out, "Ran the --then hook: {}", h.command)?;
+    writeln!(out, "Ran the --then hook: {}", clean(&h.command))?;
     for line in String::from_utf8_lossy(&h.stdout).lines() {
-        writeln!(out, "  | {line}")?;
+        writeln!(out, "  | {}", clean(line))?;
     }
     for line in String::from_utf8_lossy(&h.stderr).lines() {
-        writeln!(out, "  ! {line}")?;
+        writeln!(out, "  ! {}", clean(line))?;
     }
     match h.code {
         Some(c) => writeln!(out, "The hook exited {c}.")?,

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use milvus_certs::schedule::{ScheduleOptions, Units};
 
+use super::terminal_path;
+
 fn install_hint(o: &ScheduleOptions, dir: &str) -> String {
     format!(
         "# Install the timer (as root):\n\
@@ -31,12 +33,12 @@ pub(crate) fn print_units(o: &ScheduleOptions, u: &Units) -> io::Result<()> {
 pub(crate) fn print_units_written(o: &ScheduleOptions, written: &[PathBuf]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     for p in written {
-        writeln!(out, "Wrote {}", p.display())?;
+        writeln!(out, "Wrote {}", terminal_path(p))?;
     }
     let dir = written
         .first()
         .and_then(|p| p.parent())
-        .map(|d| format!("{}/", d.display()))
+        .map(|d| format!("{}/", terminal_path(d)))
         .unwrap_or_default();
     write!(out, "{}", install_hint(o, &dir))?;
     out.flush()
