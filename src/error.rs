@@ -216,6 +216,20 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// What is wrong, without the generic fix a `BadFile` ends with ("restore
+    /// a good copy"): for a finding, whose own fix says that.
+    pub(crate) fn without_fix(&self) -> String {
+        match self {
+            Error::BadFile {
+                path,
+                expected,
+                reason,
+                ..
+            } => format!("{} is not {expected}: {reason}", path.display()),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn io(
         action: &'static str,
         path: impl AsRef<Path>,

@@ -1129,3 +1129,15 @@ fn inspecting_a_loose_file_is_read_only() {
     assert_eq!(codes(entry(&doc, "server.pem")), ["pending_write"]);
     assert_eq!(snapshot(d.path()), before, "nothing changed");
 }
+
+/// An unreadable file's problem says what to do once (the finding's fix),
+/// not the error's generic fix and then the finding's.
+#[test]
+fn an_unreadable_file_says_its_fix_once() {
+    let t = Test::new();
+    fs::write(t.path().join("x.pem"), "junk\n").unwrap();
+    let out = run(t.path(), &["inspect", "x.pem"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(text.matches("restore a good copy").count(), 1, "{text}");
+    assert!(text.contains("x.pem is not a PEM certificate"), "{text}");
+}

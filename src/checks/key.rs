@@ -25,7 +25,7 @@ pub(crate) fn key_pair(
         Err(e) => (
             None,
             Some(Finding::KeyUnreadable {
-                reason: e.to_string(),
+                reason: e.without_fix(),
             }),
         ),
         Ok((key, encoding)) if !key_matches(&key, cert) => (

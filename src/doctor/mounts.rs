@@ -88,7 +88,7 @@ pub(super) fn load_cert(path: &Path) -> std::result::Result<CertInfo, Finding> {
     let bytes = crate::input::read_bounded(path)
         .map_err(|e| unusable(format!("{}: cannot be read ({e})", path.display())))?;
     let (certs, _) = crate::input::parse_certificates_or_der(path, &bytes)
-        .map_err(|e| unusable(e.to_string()))?;
+        .map_err(|e| unusable(e.without_fix()))?;
     let first = certs
         .first()
         .ok_or_else(|| unusable(format!("{} holds no certificate", path.display())))?;

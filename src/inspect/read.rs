@@ -188,7 +188,7 @@ fn read_certificates(
 
 fn not_a_certificate(e: Error) -> Finding {
     Finding::NotACertificate {
-        reason: e.to_string(),
+        reason: e.without_fix(),
     }
 }
 

@@ -90,16 +90,16 @@ fn read_first(path: &Path) -> std::result::Result<(CertInfo, Encoding), Finding>
     let bytes = match input::read_in_folder(path, "a PEM certificate") {
         Ok(Some(b)) => b,
         Ok(None) => return Err(unreadable(format!("{} does not exist", path.display()))),
-        Err(e) => return Err(unreadable(e.to_string())),
+        Err(e) => return Err(unreadable(e.without_fix())),
     };
     let (ders, encoding) =
-        input::parse_certificates_or_der(path, &bytes).map_err(|e| unreadable(e.to_string()))?;
+        input::parse_certificates_or_der(path, &bytes).map_err(|e| unreadable(e.without_fix()))?;
     let first = ders
         .first()
         .ok_or_else(|| unreadable(format!("{} holds no certificate", path.display())))?;
     CertInfo::from_der(first)
         .map(|c| (c, encoding))
-        .map_err(|reason| unreadable(Error::bad_file(path, "a certificate", reason).to_string()))
+        .map_err(|reason| unreadable(Error::bad_file(path, "a certificate", reason).without_fix()))
 }
 
 /// Reads `target` in the CA folder `dir` and finds its problems with the
