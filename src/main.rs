@@ -66,7 +66,11 @@ fn run(command: Command, now: OffsetDateTime) -> anyhow::Result<ExitCode> {
             let hook = renew::run_after(cmd, report)?;
             shown(output::print_hook(&hook))?;
             if let Err(failed) = hook.result() {
-                let _ = writeln!(io::stderr(), "error: {failed}");
+                let _ = writeln!(
+                    io::stderr(),
+                    "error: {}",
+                    output::clean(&failed.to_string())
+                );
                 code = HOOK_FAILED;
             }
             Ok(())

@@ -1045,3 +1045,20 @@ fn suggested_commands_act_on_the_right_folder() {
         ],
     );
 }
+
+/// A blank `--then` would do nothing after a renewal: refused before
+/// anything is renewed, as a usage error.
+#[test]
+fn a_blank_then_hook_is_refused_before_renewing() {
+    let d = tempfile::tempdir().unwrap();
+    run_ok(d.path(), &["gen", "--dir", "c"]);
+    let before = snapshot(&d.path().join("c"));
+    for then in ["", "  "] {
+        let out = run(d.path(), &["renew", "--dir", "c", "--then", then]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("invalid --then") && err.contains("is empty"), "{err}");
+        assert_eq!(snapshot(&d.path().join("c")), before);
+    }
+}

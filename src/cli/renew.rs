@@ -107,6 +107,9 @@ pub(crate) struct RenewArgs {
 impl RenewArgs {
     /// What the library is asked to renew (`--then` is run after it).
     pub(crate) fn request(&self) -> milvus_certs::Result<RenewRequest> {
+        if let Some(then) = &self.then {
+            milvus_certs::renew::check_hook(then)?;
+        }
         if self.ca {
             return Ok(RenewRequest::Ca(RenewCaOptions {
                 dir: self.dir.clone(),

@@ -71,6 +71,21 @@ impl fmt::Display for HookFailed {
 
 impl std::error::Error for HookFailed {}
 
+/// Refuses a `--then` command that would do nothing (empty or blank)
+/// before anything is renewed: the hook is what makes Milvus load the new
+/// files, and a blank one would pass in silence.
+pub fn check_hook(command: &str) -> Result<()> {
+    if command.trim().is_empty() {
+        return Err(Error::invalid(
+            "--then",
+            command,
+            "is empty: give the command that makes Milvus load the new files, \
+             e.g. --then 'systemctl restart milvus'",
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `command` after the renewal `report` describes, with its directory
 /// and what it renewed in the environment (see `run_hook`).
 pub fn run_after(command: &str, report: &RenewReport) -> Result<HookOutcome> {

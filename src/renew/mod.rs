@@ -28,7 +28,7 @@ mod leaves;
 
 pub use ca::RenewCaOptions;
 pub use due::{Due, DueReport, NotDue};
-pub use hook::{HookFailed, HookOutcome, run_after};
+pub use hook::{HookFailed, HookOutcome, check_hook, run_after};
 pub use leaves::RenewOptions;
 
 use ca::renew_ca;
