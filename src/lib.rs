@@ -125,5 +125,7 @@ pub use checks::{CODES, ChainBreak, Finding, FolderKind, Remedy, Severity};
 // What a command did about a write an earlier run left unfinished.
 pub use store::Recovery;
 
+/// A word quoted for a POSIX shell, for commands that work when copied.
+pub use shell::quote as shell_quote;
 /// A date as the library's messages show it: `2036-11-26 21:19 UTC`.
 pub use validity::date;

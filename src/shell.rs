@@ -6,7 +6,7 @@ use std::path::{Component, Path};
 
 /// A word for a POSIX shell: as is when it has nothing the shell would
 /// interpret, else in single quotes (XCU 2.2.2), a `'` written as `'\''`.
-pub(crate) fn quote(w: &str) -> String {
+pub fn quote(w: &str) -> String {
     if is_plain(w) {
         w.to_string()
     } else {

@@ -1146,3 +1146,33 @@ fn next_check_names_the_server_when_localhost_is_not_on_it() {
         "{stdout}"
     );
 }
+
+/// Without `--out`, a target that writes several files says so with the
+/// command as given plus `--out`, which works when copied.
+#[test]
+fn a_missing_out_names_the_command_that_works() {
+    let d = tempfile::tempdir().unwrap();
+    run_ok(d.path(), &["gen", "--dir", "my certs"]);
+    let out = run(
+        d.path(),
+        &["export", "compose", "--dir", "my certs", "--mode", "2"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let cmd = "milvus-certs export compose --dir 'my certs' --mode 2 --out deploy";
+    assert!(err.contains(&format!("`{cmd}`")), "{err}");
+    assert!(!d.path().join("deploy").exists());
+    // As copied into a shell (the built binary in place of the name on PATH).
+    let ran = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd.replacen("milvus-certs", BIN, 1))
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(d.path().join("deploy/user.yaml").exists());
+}

@@ -1058,7 +1058,10 @@ fn a_blank_then_hook_is_refused_before_renewing() {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.contains("invalid --then") && err.contains("is empty"), "{err}");
+        assert!(
+            err.contains("invalid --then") && err.contains("is empty"),
+            "{err}"
+        );
         assert_eq!(snapshot(&d.path().join("c")), before);
     }
 }

@@ -319,9 +319,11 @@ impl ExportTarget {
     /// before anything is made.
     pub(crate) fn check_out(&self) -> Result<(), Usage> {
         match self {
-            ExportTarget::Kafka(a) if a.common.out.is_none() => Err(Usage(
-                "export kafka writes several files (binary key stores among them): pass --out DIR (nothing was written)".into(),
-            )),
+            ExportTarget::Kafka(a) if a.common.out.is_none() => Err(Usage(format!(
+                "export kafka writes several files (binary key stores among them): \
+                 pass --out DIR, e.g. `{}` (nothing was written)",
+                super::as_given_with(&["--out", "deploy"])
+            ))),
             _ => Ok(()),
         }
     }
@@ -330,8 +332,9 @@ impl ExportTarget {
     /// `--out` to write them into.
     pub(crate) fn needs_out(&self) -> Usage {
         Usage(format!(
-            "export {} writes several files: pass --out DIR (nothing was written)",
-            self.name()
+            "export {} writes several files: pass --out DIR, e.g. `{}` (nothing was written)",
+            self.name(),
+            super::as_given_with(&["--out", "deploy"])
         ))
     }
 

@@ -290,6 +290,20 @@ impl From<TlsMode> for ModeArg {
     }
 }
 
+/// The command line as it was given, with `extra` added, quoted for the
+/// shell: a fix that works when copied (`--out deploy` for a missing
+/// `--out`).
+pub(crate) fn as_given_with(extra: &[&str]) -> String {
+    let words = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .chain(extra.iter().map(|w| w.to_string()));
+    std::iter::once("milvus-certs".to_string())
+        .chain(words.map(|w| milvus_certs::shell_quote(&w)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use milvus_certs::schedule::{ScheduleOptions, Units};
 
-use super::terminal_path;
+use super::{clean, terminal_path};
 
 fn install_hint(o: &ScheduleOptions, dir: &str) -> String {
     format!(
@@ -26,7 +26,13 @@ pub(crate) fn print_units(o: &ScheduleOptions, u: &Units) -> io::Result<()> {
     writeln!(out, "\n# --- crontab line (instead of the timer) ---")?;
     write!(out, "{}", u.crontab)?;
     writeln!(out)?;
-    write!(out, "{}", install_hint(o, ""))?;
+    // Nothing was written: first the command that writes the files.
+    writeln!(
+        out,
+        "# Write these files into units/:\n#   {}",
+        clean(&crate::cli::as_given_with(&["--out", "units"]))
+    )?;
+    write!(out, "{}", install_hint(o, "units/"))?;
     out.flush()
 }
 
