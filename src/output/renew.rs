@@ -19,11 +19,12 @@ pub(crate) fn print_outcome(o: &RenewOutcome, dir: &Path, then: Option<&str>) ->
             reasons,
             pending_write,
         } => print_dry_run(report, reasons, then, *pending_write),
-        RenewOutcome::Renewed { report, reasons } => print_renew(report, reasons),
+        RenewOutcome::Renewed { report, reasons } => print_renew(report, reasons, then),
     }
 }
 
-fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
+/// With a `--then` hook, the hook is the restart: no "Next" line.
+fn print_renew(r: &RenewReport, reasons: &[Reason], then: Option<&str>) -> io::Result<()> {
     let mut out = io::stdout().lock();
     print_notes(
         &r.recovery,
@@ -72,6 +73,10 @@ fn print_renew(r: &RenewReport, reasons: &[Reason]) -> io::Result<()> {
         writeln!(out, "The replaced files are kept in {}/", terminal_path(b))?;
     }
     let ca_only = r.renewed.iter().all(|rn| rn.new.role == CertRole::Ca);
+    if then.is_some() && !ca_only {
+        // The hook runs next, and its report follows.
+        return out.flush();
+    }
     writeln!(out)?;
     if ca_only {
         writeln!(
