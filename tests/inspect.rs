@@ -1141,3 +1141,32 @@ fn an_unreadable_file_says_its_fix_once() {
     assert_eq!(text.matches("restore a good copy").count(), 1, "{text}");
     assert!(text.contains("x.pem is not a PEM certificate"), "{text}");
 }
+
+/// A comma inside a name's value is escaped (RFC 4514 2.4), so one
+/// attribute cannot pass for two in the subject inspect shows.
+#[test]
+fn a_comma_inside_a_name_is_escaped() {
+    let t = Test::new();
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-keyout", "k.pem", "-out", "c.pem", "-subj"])
+        .arg(r"/CN=attacker\, O=Zilliz Inc")
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(t.path(), &["inspect", "c.pem"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains(r"CN=attacker\, O=Zilliz Inc"), "{text}");
+}

@@ -1072,10 +1072,16 @@ fn a_blank_then_hook_is_refused_before_renewing() {
 fn with_a_hook_the_report_does_not_ask_for_a_restart() {
     let d = tempfile::tempdir().unwrap();
     run_ok(d.path(), &["gen", "--dir", "c"]);
-    let out = run_ok(d.path(), &["renew", "--dir", "c", "--then", "echo reloaded"]);
+    let out = run_ok(
+        d.path(),
+        &["renew", "--dir", "c", "--then", "echo reloaded"],
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(!text.contains("Next: restart"), "{text}");
-    assert!(text.contains("Ran the --then hook: echo reloaded"), "{text}");
+    assert!(
+        text.contains("Ran the --then hook: echo reloaded"),
+        "{text}"
+    );
     let out = run_ok(d.path(), &["renew", "--dir", "c"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Next: restart"));
 }

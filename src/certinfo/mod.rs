@@ -275,7 +275,7 @@ fn attr_name(oid: &x509_parser::der_parser::oid::Oid<'_>) -> String {
 fn render_name(name: &X509Name<'_>) -> String {
     name.iter_attributes()
         .map(|a| {
-            let v = a.as_str().map(|s| s.escape_debug().to_string());
+            let v = a.as_str().map(dn_value);
             format!(
                 "{}={}",
                 attr_name(a.attr_type()),
@@ -284,6 +284,30 @@ fn render_name(name: &X509Name<'_>) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// An attribute value as RFC 4514 2.4 writes it in a distinguished name:
+/// `,`, `+`, `"`, `\\`, `<`, `>` and `;`, a leading `#` or space and a
+/// trailing space escaped with a backslash, so `CN=a\\, O=b` cannot pass
+/// for two attributes; anything that does not print (a control or
+/// formatting character) as a Rust escape, `\\u{1b}`.
+fn dn_value(v: &str) -> String {
+    let last = v.chars().count().saturating_sub(1);
+    let mut out = String::with_capacity(v.len());
+    for (i, c) in v.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && matches!(c, '#' | ' '))
+            || (i == last && c == ' ');
+        if special {
+            out.push('\\');
+            out.push(c);
+        } else if c == '\'' {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    out
 }
 
 fn subject_attrs(name: &X509Name<'_>) -> SubjectAttrs {
