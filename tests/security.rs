@@ -1162,6 +1162,83 @@ fn renew_does_not_sign_or_print_a_kept_name_that_is_not_one() {
     assert_eq!(state(a.path()), before);
 }
 
+/// A subject value from the old certificate that an option would refuse
+/// is blamed on the file, with the option that gives a new one; not on an
+/// option the user did not pass.
+#[test]
+fn renew_names_the_file_whose_subject_cannot_be_issued_again() {
+    let a = arena();
+    let d = a.path().join("d");
+    gen_at(&d);
+    fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    for args in [
+        &[
+            "req",
+            "-new",
+            "-key",
+            "server.key",
+            "-subj",
+            "/O=org\u{1b}[31m/CN=localhost",
+            "-out",
+            "s.csr",
+        ][..],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "s.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            "78",
+            "-days",
+            "400",
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "server.pem",
+        ][..],
+    ] {
+        let out = openssl(&d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let before = state(a.path());
+    let out = run_bounded(a.path(), &["renew", "--dir", "d", "--only", "server"]);
+    assert_one_error_line(
+        &out,
+        1,
+        &[
+            "d/server.pem",
+            "its subject holds",
+            "--only server --organization VALUE",
+        ],
+    );
+    assert!(
+        !stderr(&out).contains("invalid --organization"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(state(a.path()), before);
+    run_ok(
+        a.path(),
+        &[
+            "renew",
+            "--dir",
+            "d",
+            "--only",
+            "server",
+            "--organization",
+            "Org",
+        ],
+    );
+}
+
 /// `doctor` reads what it is given without blocking or unbounded memory (a
 /// FIFO, an over-long file, aliases of a long string), and a Compose
 /// project's `.env` linked out of its folder is not read, so a secret in it

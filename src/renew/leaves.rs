@@ -341,7 +341,35 @@ pub(super) fn renew_only(
         .or(&source.map(|c| c.subject_attrs.clone()).unwrap_or_default())
         .or(&ca_attrs);
         let subject = attrs.complete();
-        subject.validate("--common-name")?;
+        if let Err(e) = subject.validate("--common-name") {
+            // Nothing was given on the command line: the value is the old
+            // certificate's, and the message names it, not an option.
+            let given = overrides && opts.overrides() != SubjectAttrs::default();
+            return Err(match (given, source, e) {
+                (
+                    false,
+                    Some(_),
+                    Error::InvalidValue {
+                        option,
+                        value,
+                        reason,
+                    },
+                ) => Error::bad_file(
+                    &dir.join(target.cert_file()),
+                    "a certificate whose subject can be issued again",
+                    format!(
+                        "its subject holds {value:?}, which {option} would refuse ({reason}); \
+                         give it with `{}`",
+                        crate::shell::milvus_certs(
+                            "renew",
+                            dir,
+                            &["--only", target.label(), option, "VALUE"]
+                        )
+                    ),
+                ),
+                (_, _, e) => e,
+            });
+        }
         let mut kept = Vec::new();
         if let Some(c) = source.filter(|_| !(overrides && opts.replace_sans)) {
             // Names read from a certificate get the check --san gives: a
@@ -360,7 +388,7 @@ pub(super) fn renew_only(
                     &dir.join(file),
                     "a certificate whose names can be issued again",
                     format!(
-                        "its name {:?} {why}: name them yourself with `{}`",
+                        "its name {:?} {why}; name them yourself with `{}`",
                         san.to_string(),
                         crate::shell::milvus_certs(
                             "renew",
