@@ -363,3 +363,60 @@ fn the_readme_lists_every_code() {
         );
     }
 }
+
+/// A folder holding none of gen's seven files and nothing `add` made (an
+/// empty folder, a mistyped `--dir`) is one `no_certificate_files` problem
+/// (exit 2) saying so, in text and JSON, not a `file_missing` per file; a
+/// folder that holds any of them still lists what it lacks, and only the
+/// client files mention `--mode 1`.
+#[test]
+fn a_folder_without_any_certificate_file_is_one_problem() {
+    let t = Test::new();
+    fs::create_dir(t.path().join("empty dir")).unwrap();
+    let out = t
+        .cmd(&["inspect", "--dir", "empty dir"])
+        .status(2)
+        .stdout_contains(
+            "problem: empty dir holds none of the seven files gen writes (ca.key, ca.pem, \
+             ca.srl, server.key, server.pem, client.key, client.pem); check --dir, or make \
+             them with `milvus-certs gen --dir 'empty dir'`",
+        )
+        .run();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("problem:").count(), 1, "{text}");
+    assert!(!text.contains("--mode 1"), "{text}");
+
+    let (code, doc) = inspect_json(t.path(), &["--dir", "empty dir"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(doc["status"], "problem");
+    assert_eq!(doc["certificates"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["folders"][0]["kind"], "ca");
+    assert_eq!(all_codes(&doc), ["no_certificate_files"]);
+    assert_eq!(
+        doc["folders"][0]["problems"][0]["fix"],
+        "check --dir, or make them with `milvus-certs gen --dir 'empty dir'`"
+    );
+
+    // One of the seven there: what is missing is listed, and only the
+    // client files say how to do without them.
+    let d = gen_dir(&["--key-type", "ecdsa-p256"]);
+    for f in ["ca.pem", "server.pem", "client.pem"] {
+        fs::remove_file(d.path().join(f)).unwrap();
+    }
+    let (code, doc) = inspect_json(d.path(), &[]);
+    assert_eq!(code, Some(2));
+    let message = |file: &str| entry(&doc, file)["problems"][0]["message"].clone();
+    assert_eq!(
+        message("ca.pem"),
+        "ca.pem is missing (the CA certificate; a CA folder needs it)"
+    );
+    assert_eq!(
+        message("server.pem"),
+        "server.pem is missing (the server certificate; a CA folder needs it)"
+    );
+    assert_eq!(
+        message("client.pem"),
+        "client.pem is missing (the client certificate; a CA folder needs it (pass --mode 1 \
+         if clients use one-way TLS))"
+    );
+}

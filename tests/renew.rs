@@ -1085,3 +1085,60 @@ fn with_a_hook_the_report_does_not_ask_for_a_restart() {
     let out = run_ok(d.path(), &["renew", "--dir", "c"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Next: restart"));
 }
+
+/// A mistyped `--only` (close to server, client or a certificate `add`
+/// made) is a usage error that suggests the name meant, with the command
+/// that works when run as printed; `add` is suggested only for a name close
+/// to none of them (it would make a certificate named after the typo).
+#[test]
+fn a_mistyped_only_suggests_the_name_meant_not_add() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    run_ok(w, &["gen", "--dir", "my certs", "--key-type", "ecdsa-p256"]);
+    run_ok(
+        w,
+        &[
+            "add",
+            "--dir",
+            "my certs",
+            "minio-s3",
+            "--profile",
+            "server",
+        ],
+    );
+    for (typed, meant) in [
+        ("serverr", "server"),
+        ("clinet", "client"),
+        ("minio-s4", "minio-s3"),
+    ] {
+        let before = snapshot(&w.join("my certs"));
+        let out = run(w, &["renew", "--dir", "my certs", "--only", typed]);
+        let err = assert_one_error_line(
+            &out,
+            2,
+            &[&format!(
+                "invalid --only \"{typed}\": did you mean {meant}?"
+            )],
+        );
+        assert!(!err.contains("add"), "{err}");
+        assert_eq!(snapshot(&w.join("my certs")), before);
+        let cmd = suggested(&err, "did you mean");
+        assert_eq!(
+            cmd,
+            format!("milvus-certs renew --dir 'my certs' --only {meant}")
+        );
+        run_suggestion(w, &cmd);
+    }
+    // Close to nothing here: how to make it.
+    let out = run(w, &["renew", "--dir", "my certs", "--only", "vault"]);
+    let err = assert_one_error_line(
+        &out,
+        2,
+        &["invalid --only \"vault\"", "vault.pem is missing"],
+    );
+    assert!(!err.contains("did you mean"), "{err}");
+    assert_eq!(
+        suggested(&err, "make it with"),
+        "milvus-certs add --dir 'my certs' vault --profile server"
+    );
+}

@@ -117,6 +117,10 @@ impl Finding {
                 "restore it, or copy it from the folder made by `milvus-certs gen` (`milvus-certs export` writes deployment folders)"
                     .into(),
             ),
+            Finding::NoCertificateFiles { dir } => Some(format!(
+                "check --dir, or make them with `{}`",
+                shell::milvus_certs("gen", dir, &[])
+            )),
             Finding::KeyReadableByOthers { file, .. } => Some(format!(
                 "run `chmod 600 {}` (in Kubernetes, mount the Secret with defaultMode 0400)",
                 shell::quote(&file.to_string_lossy())

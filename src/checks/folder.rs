@@ -75,18 +75,21 @@ impl FolderKind {
         v
     }
 
-    /// Who needs the files of [`FolderKind::needs`], for `file_missing`.
-    fn needed_by(self, one_way: bool) -> &'static str {
-        match (self, one_way) {
-            (FolderKind::Ca, false) => {
+    /// Who needs `file`, one of [`FolderKind::needs`], for `file_missing`.
+    /// Only the client files depend on the mode, so only they say how
+    /// `--mode 1` does without them.
+    fn needed_by(self, one_way: bool, file: &str) -> &'static str {
+        let for_mode_2 = !one_way && (file == files::CLIENT_PEM || file == files::CLIENT_KEY);
+        match (self, for_mode_2) {
+            (FolderKind::Ca, true) => {
                 "a CA folder needs it (pass --mode 1 if clients use one-way TLS)"
             }
-            (FolderKind::Ca, true) => "a CA folder needs it",
+            (FolderKind::Ca, false) => "a CA folder needs it",
             (FolderKind::Server, _) => "Milvus reads it",
-            (FolderKind::Client, false) => {
+            (FolderKind::Client, true) => {
                 "a client needs it for tlsMode 2 (pass --mode 1 for one-way TLS)"
             }
-            (FolderKind::Client, true) => "a client needs it",
+            (FolderKind::Client, false) => "a client needs it",
         }
     }
 }
@@ -148,7 +151,7 @@ impl FolderScope<'_> {
         Some(Finding::FileMissing {
             file: name.into(),
             what,
-            needed_by: self.kind.needed_by(self.one_way),
+            needed_by: self.kind.needed_by(self.one_way, name),
         })
     }
 

@@ -93,6 +93,12 @@ impl fmt::Display for Finding {
                 what,
                 needed_by,
             } => write!(f, "{file} is missing ({what}; {needed_by})"),
+            Finding::NoCertificateFiles { dir } => write!(
+                f,
+                "{} holds none of the seven files gen writes ({})",
+                dir.display(),
+                crate::files::ALL.join(", ")
+            ),
             Finding::DerEncoded { file, .. } => write!(
                 f,
                 "{file} is DER (binary), but Milvus and its clients read PEM only (Go's crypto/tls \

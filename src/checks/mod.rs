@@ -174,6 +174,13 @@ pub enum Finding {
         /// Why this folder needs it.
         needed_by: &'static str,
     },
+    /// A folder asked for (`inspect --dir`) that holds none of the files
+    /// `gen` writes and no certificate `add` made: a wrong `--dir` more
+    /// likely than seven lost files, so one finding, not one per file.
+    NoCertificateFiles {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// A certificate or key file Milvus or its clients read is DER: they
     /// read PEM only (Go's crypto/tls: "failed to find any PEM data").
     DerEncoded {
@@ -316,7 +323,7 @@ pub enum Finding {
 }
 
 /// Every finding code, as docs/reference.md lists them.
-pub const CODES: [&str; 39] = [
+pub const CODES: [&str; 40] = [
     "expired",
     "not_yet_valid",
     "expiring",
@@ -333,6 +340,7 @@ pub const CODES: [&str; 39] = [
     "serial_behind",
     "serial_file_invalid",
     "file_missing",
+    "no_certificate_files",
     "der_encoded",
     "not_a_certificate",
     "key_readable_by_others",
@@ -378,6 +386,7 @@ impl Finding {
             Finding::SerialBehind { .. } => "serial_behind",
             Finding::SerialFileInvalid { .. } => "serial_file_invalid",
             Finding::FileMissing { .. } => "file_missing",
+            Finding::NoCertificateFiles { .. } => "no_certificate_files",
             Finding::DerEncoded { .. } => "der_encoded",
             Finding::NotACertificate { .. } => "not_a_certificate",
             Finding::KeyReadableByOthers { .. } => "key_readable_by_others",

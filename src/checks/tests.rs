@@ -51,6 +51,7 @@ fn every_variant_has_a_listed_unique_code_and_a_message() {
             what: "w",
             needed_by: "n",
         },
+        Finding::NoCertificateFiles { dir: "d".into() },
         Finding::DerEncoded {
             file: s.clone(),
             fix: s.clone(),

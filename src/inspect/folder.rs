@@ -9,6 +9,7 @@ use super::{InspectOptions, Report, judge, read};
 use crate::checks::{self, Finding, FolderKind, FolderScope};
 use crate::error::Result;
 use crate::store::{DirLock, LOCK_WAIT};
+use crate::{files, issue};
 
 /// A folder inspected as a whole.
 #[derive(Clone, Debug)]
@@ -43,13 +44,22 @@ pub(super) fn inspect_folder(
         }
         lock
     };
-    let scope = FolderScope {
+    let mut scope = FolderScope {
         dir,
         kind: FolderKind::of(dir),
         one_way: opts.one_way,
         explicit,
     };
     let mut findings: Vec<Finding> = Vec::new();
+    // A folder asked for that holds none of gen's seven files and nothing
+    // `add` made (an empty folder, a mistyped --dir, /tmp) is one finding,
+    // not a `file_missing` for each file a CA folder needs.
+    if explicit && files::ALL.iter().all(|f| scope.lacks(f)) && issue::added_names(dir).is_empty() {
+        findings.push(Finding::NoCertificateFiles {
+            dir: dir.to_path_buf(),
+        });
+        scope.explicit = false;
+    }
     findings.extend(checks::dir_permissions(dir));
     findings.extend(checks::pending_write(dir));
     let mut entries = Vec::new();

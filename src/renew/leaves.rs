@@ -149,6 +149,19 @@ struct Plan {
     old_not_after: Option<OffsetDateTime>,
 }
 
+/// The name of `known` that `typed` is a likely typo of: the nearest
+/// within one edit (adjacent swaps count as one) for names of up to four
+/// characters, two for longer ones, as the binary's suggestions for
+/// mistyped options.
+fn closest<'a>(typed: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = if typed.chars().count() <= 4 { 1 } else { 2 };
+    known
+        .map(|k| (strsim::osa_distance(typed, k), k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
 /// Every leaf `renew` makes when `--only` does not choose: server, client,
 /// and each certificate `add` made (`added`, from
 /// [`crate::issue::added_names`]).
@@ -235,11 +248,28 @@ pub(super) fn renew_only(
                 },
             };
             // Named with --only: a NAME that names no certificate here is
-            // an invalid value (exit 2), as a misspelt one is.
-            return Err(if opts.only.contains(t) {
-                Error::invalid("--only", name, missing.to_string())
-            } else {
-                missing
+            // an invalid value (exit 2). One close to a certificate that is
+            // here is a typo: suggesting `add` would make a certificate
+            // named after it.
+            if !opts.only.contains(t) {
+                return Err(missing);
+            }
+            let known = Role::ALL.iter().map(|r| r.name()).chain(
+                added_names
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|n| *n != name.as_str()),
+            );
+            return Err(match closest(name, known) {
+                Some(meant) => Error::invalid(
+                    "--only",
+                    name,
+                    format!(
+                        "did you mean {meant}? `{}`",
+                        crate::shell::milvus_certs("renew", dir, &["--only", meant])
+                    ),
+                ),
+                None => Error::invalid("--only", name, missing),
             });
         }
     }
