@@ -385,6 +385,10 @@ fn a_folder_without_any_certificate_file_is_one_problem() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.matches("problem:").count(), 1, "{text}");
     assert!(!text.contains("--mode 1"), "{text}");
+    assert!(
+        text.starts_with("empty dir/  not a certificate folder\n"),
+        "{text}"
+    );
 
     let (code, doc) = inspect_json(t.path(), &["--dir", "empty dir"]);
     assert_eq!(code, Some(2));

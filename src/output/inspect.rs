@@ -132,11 +132,20 @@ fn folder_description(kind: FolderKind) -> &'static str {
 }
 
 fn print_folder(out: &mut impl Write, f: &Folder, colour: bool) -> io::Result<()> {
+    // A folder without any of the files is no kind of folder yet.
+    let empty = f
+        .findings
+        .iter()
+        .any(|x| matches!(x, milvus_certs::Finding::NoCertificateFiles { .. }));
     writeln!(
         out,
         "{}/  {}",
         clean(&f.path.display().to_string()),
-        folder_description(f.kind)
+        if empty {
+            "not a certificate folder"
+        } else {
+            folder_description(f.kind)
+        }
     )?;
     print_findings(out, &f.findings, colour)?;
     writeln!(out)
