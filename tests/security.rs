@@ -1110,6 +1110,46 @@ fn renew_does_not_sign_the_names_of_a_planted_leaf() {
     );
 }
 
+/// Replaces `d/server.pem` with one its CA signs (openssl, as the guide's
+/// scripts would) for `subject` and the subjectAltName `sans`.
+fn sign_server_pem(d: &Path, subject: &str, sans: &str) {
+    fs::write(
+        d.join("ext.cnf"),
+        format!("subjectAltName={sans}\nextendedKeyUsage=serverAuth\n"),
+    )
+    .unwrap();
+    let csr = [
+        "req",
+        "-new",
+        "-key",
+        "server.key",
+        "-subj",
+        subject,
+        "-out",
+        "s.csr",
+    ];
+    let sign = [
+        "x509",
+        "-req",
+        "-in",
+        "s.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-days",
+        "400",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    ];
+    for args in [&csr[..], &sign[..]] {
+        let out = openssl(d, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+}
+
 /// A name read from an old certificate gets the check `--san` gives: one
 /// holding an escape sequence is neither printed raw nor signed again.
 #[test]
@@ -1117,44 +1157,7 @@ fn renew_does_not_sign_or_print_a_kept_name_that_is_not_one() {
     let a = arena();
     let d = a.path().join("d");
     gen_at(&d);
-    fs::write(
-        d.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,DNS:a\u{1b}[2Jb\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    for args in [
-        &[
-            "req",
-            "-new",
-            "-key",
-            "server.key",
-            "-subj",
-            "/CN=localhost",
-            "-out",
-            "s.csr",
-        ][..],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "s.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "77",
-            "-days",
-            "400",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "server.pem",
-        ][..],
-    ] {
-        let out = openssl(&d, args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    }
+    sign_server_pem(&d, "/CN=localhost", "DNS:localhost,DNS:a\u{1b}[2Jb");
     let before = state(a.path());
     let out = run_bounded(a.path(), &["renew", "--dir", "d", "--only", "server"]);
     assert_one_error_line(&out, 1, &["server.pem", "a\\u{1b}[2Jb", "--replace-sans"]);
@@ -1170,44 +1173,7 @@ fn renew_names_the_file_whose_subject_cannot_be_issued_again() {
     let a = arena();
     let d = a.path().join("d");
     gen_at(&d);
-    fs::write(
-        d.join("ext.cnf"),
-        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    for args in [
-        &[
-            "req",
-            "-new",
-            "-key",
-            "server.key",
-            "-subj",
-            "/O=org\u{1b}[31m/CN=localhost",
-            "-out",
-            "s.csr",
-        ][..],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "s.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-set_serial",
-            "78",
-            "-days",
-            "400",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "server.pem",
-        ][..],
-    ] {
-        let out = openssl(&d, args);
-        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    }
+    sign_server_pem(&d, "/O=org\u{1b}[31m/CN=localhost", "DNS:localhost");
     let before = state(a.path());
     let out = run_bounded(a.path(), &["renew", "--dir", "d", "--only", "server"]);
     assert_one_error_line(
