@@ -1191,6 +1191,12 @@ fn renew_names_the_file_whose_subject_cannot_be_issued_again() {
         stderr(&out)
     );
     assert_eq!(state(a.path()), before);
+    // Without server.pem, the subject comes from client.pem: that file is named.
+    fs::copy(d.join("server.pem"), d.join("client.pem")).unwrap();
+    fs::copy(d.join("server.key"), d.join("client.key")).unwrap();
+    fs::remove_file(d.join("server.pem")).unwrap();
+    let out = run_bounded(a.path(), &["renew", "--dir", "d", "--only", "server"]);
+    assert_one_error_line(&out, 1, &["d/client.pem", "its subject holds"]);
     run_ok(
         a.path(),
         &[

@@ -288,9 +288,12 @@ pub(super) fn renew_only(
         // Options that name things (--common-name, --san, --replace-sans,
         // subject fields) apply to server and client, and to an added
         // certificate only when --only names it.
-        let (this, source, overrides, role_profile): (
+        // `source_file` names the certificate `source` was read from, for
+        // the refusals below.
+        let (this, source, source_file, overrides, role_profile): (
             Option<&CertInfo>,
             Option<&CertInfo>,
+            String,
             bool,
             Option<Profile>,
         ) = match target {
@@ -304,63 +307,61 @@ pub(super) fn renew_only(
                 // unless the options name them all (--common-name with
                 // --replace-sans).
                 let named = opts.common_name.is_some() && opts.replace_sans;
-                if let Some(cert) = source.filter(|_| !named) {
-                    let file = if this.is_some() {
-                        role.cert_file()
-                    } else {
-                        Role::ALL[1 - idx].cert_file()
-                    };
-                    if let Some(finding) =
+                let file = if this.is_some() {
+                    role.cert_file()
+                } else {
+                    Role::ALL[1 - idx].cert_file()
+                };
+                if let Some(cert) = source.filter(|_| !named)
+                    && let Some(finding) =
                         crate::checks::issued_by(cert, &ca.cert, crate::files::CA_PEM, None)
-                    {
-                        return Err(Error::bad_file(
-                            &dir.join(file),
-                            "a certificate this CA issued",
-                            format!(
-                                "{finding}; renewing would sign its names with this CA: \
+                {
+                    return Err(Error::bad_file(
+                        &dir.join(file),
+                        "a certificate this CA issued",
+                        format!(
+                            "{finding}; renewing would sign its names with this CA: \
                                  name them yourself with `{}`",
-                                crate::shell::milvus_certs(
-                                    "renew",
-                                    dir,
-                                    &[
-                                        "--only",
-                                        role.name(),
-                                        "--common-name",
-                                        "NAME",
-                                        "--san",
-                                        "NAME",
-                                        "--replace-sans"
-                                    ]
-                                )
-                            ),
-                        ));
-                    }
+                            crate::shell::milvus_certs(
+                                "renew",
+                                dir,
+                                &[
+                                    "--only",
+                                    role.name(),
+                                    "--common-name",
+                                    "NAME",
+                                    "--san",
+                                    "NAME",
+                                    "--replace-sans"
+                                ]
+                            )
+                        ),
+                    ));
                 }
-                (this, source, true, Some(role.profile()))
+                (this, source, file.to_string(), true, Some(role.profile()))
             }
             Target::Added(name) => {
                 let this = added_old.iter().find(|(n, _)| n == name).map(|(_, c)| c);
+                let file = crate::files::added_cert(name);
                 // Renewing signs the old certificate's names with this CA:
                 // only for one this CA really issued (by signature, not by
                 // issuer name: every gen.sh CA has the same name), never for
                 // one planted by whoever else can write the folder.
-                if let Some(cert) = this {
-                    let file = crate::files::added_cert(name);
-                    if let Some(finding) =
+                if let Some(cert) = this
+                    && let Some(finding) =
                         crate::checks::issued_by(cert, &ca.cert, crate::files::CA_PEM, None)
-                    {
-                        return Err(Error::bad_file(
-                            &dir.join(&file),
-                            "a certificate this CA issued",
-                            format!(
-                                "{finding}; renewing it would sign its names with this CA: \
+                {
+                    return Err(Error::bad_file(
+                        &dir.join(&file),
+                        "a certificate this CA issued",
+                        format!(
+                            "{finding}; renewing it would sign its names with this CA: \
                                  remove it, or issue a new one with `{}`",
-                                crate::shell::milvus_certs("add", dir, &[name, "--force"])
-                            ),
-                        ));
-                    }
+                            crate::shell::milvus_certs("add", dir, &[name, "--force"])
+                        ),
+                    ));
                 }
-                (this, this, only.contains(target), None)
+                (this, this, file, only.contains(target), None)
             }
         };
         let attrs = if overrides {
@@ -385,7 +386,7 @@ pub(super) fn renew_only(
                         reason,
                     },
                 ) => Error::bad_file(
-                    &dir.join(target.cert_file()),
+                    &dir.join(&source_file),
                     "a certificate whose subject can be issued again",
                     format!(
                         "its subject holds {value:?}, which {option} would refuse ({reason}); \
@@ -406,16 +407,8 @@ pub(super) fn renew_only(
             // name that is not one (an escape sequence, a space) is not
             // signed again.
             if let Some((san, why)) = c.sans.iter().find_map(|n| n.dns_problem().map(|w| (n, w))) {
-                let file = match (target, this) {
-                    (Target::Leaf(role), Some(_)) => role.cert_file().to_string(),
-                    (Target::Leaf(role), None) => Role::ALL
-                        .into_iter()
-                        .find(|r| r != role)
-                        .map_or_else(String::new, |r| r.cert_file().to_string()),
-                    (Target::Added(name), _) => crate::files::added_cert(name),
-                };
                 return Err(Error::bad_file(
-                    &dir.join(file),
+                    &dir.join(&source_file),
                     "a certificate whose names can be issued again",
                     format!(
                         "its name {:?} {why}; name them yourself with `{}`",
